@@ -1,0 +1,69 @@
+//! The actions a step can run, one file per family, and the dispatch from an [`ActionKind`] to
+//! its implementation. An action gets its config already interpolated and returns the step
+//! result: a map whose keys assertions and captures read.
+
+pub mod basic;
+pub mod http;
+pub mod mock_server;
+
+
+use serde_json::{Map, Value};
+
+use crate::flow::actions::ActionKind;
+
+use super::session::Session;
+
+/// What an action gives back.
+#[derive(Debug, Clone, Default)]
+pub struct ActionOutput {
+    /// The step result: the keys assertions see and captures read.
+    pub result: Map<String, Value>,
+    /// What was sent, for reports (for HTTP: method, url, headers, body).
+    pub request: Option<Value>,
+}
+
+impl ActionOutput {
+    pub fn from_result(result: Map<String, Value>) -> Self {
+        Self {
+            result,
+            request: None,
+        }
+    }
+}
+
+/// Why an action could not produce a result.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ActionError {
+    /// The config, once interpolated, is not what the action needs; names the key and value.
+    #[error("config.{field}: {message}")]
+    InvalidConfig { field: String, message: String },
+    /// The action ran and failed: a refused connection, a timeout, a server gone away.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl ActionError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ActionError::InvalidConfig {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs one action with its interpolated config.
+pub async fn execute(
+    kind: ActionKind,
+    config: &Map<String, Value>,
+    session: &Session,
+) -> Result<ActionOutput, ActionError> {
+    match kind {
+        ActionKind::HttpRequest => http::execute(config, &session.http).await,
+        ActionKind::Assert => basic::assert_data(config),
+        ActionKind::Log => basic::log(config, session),
+        ActionKind::Delay => basic::delay(config).await,
+        ActionKind::Transform => Err(ActionError::Failed("transform".into())),
+        ActionKind::MockServerStart => mock_server::start(config, &session.mocks).await,
+        ActionKind::MockServerStop => mock_server::stop(config, &session.mocks).await,
+    }
+}

@@ -1,0 +1,31 @@
+//! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
+//! the mock servers the run started. Built once when a run starts, dropped when it ends.
+
+use indexmap::IndexMap;
+
+use super::actions::http::HttpSession;
+use super::actions::mock_server::MockRegistry;
+
+/// Everything the actions of one run share.
+pub struct Session {
+    pub http: HttpSession,
+    pub mocks: MockRegistry,
+    /// The flow's name, for log lines.
+    pub flow_name: String,
+}
+
+impl Session {
+    /// A fresh session; `default_headers` are sent by every HTTP step unless it sets its own.
+    pub fn new(flow_name: &str, default_headers: IndexMap<String, String>) -> Self {
+        Self {
+            http: HttpSession::new(default_headers),
+            mocks: MockRegistry::default(),
+            flow_name: flow_name.to_string(),
+        }
+    }
+
+    /// Stops what the run left running (mock servers); called after teardown.
+    pub async fn close(&self) {
+        self.mocks.stop_all().await;
+    }
+}

@@ -1,0 +1,9 @@
+//! TestMesh: end-to-end integration tests as flows.
+//!
+//! The library holds every role of the `testmesh` binary so that integration tests and benches
+//! can drive them directly. Dependencies point one way: `flow` (the language) is used by `engine`
+//! (runs one flow), which is used by `report` and the command line.
+
+pub mod engine;
+pub mod flow;
+pub mod mock;
