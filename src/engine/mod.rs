@@ -2,5 +2,16 @@
 //! setup/steps/teardown and cancellation. It knows nothing of Kubernetes, Redis or PostgreSQL.
 
 pub mod actions;
+pub mod builtins;
+pub mod capture;
+pub mod evaluate;
+pub mod interpolate;
+pub mod mask;
 pub mod result;
+pub mod retry;
+pub mod runner;
 pub mod session;
+pub mod variables;
+
+pub use result::{FlowResult, FlowStatus, StepResult, StepStatus};
+pub use runner::{RunEvent, RunOptions, run_flow};

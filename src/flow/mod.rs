@@ -4,10 +4,18 @@
 //! Nothing here runs a step; the engine does.
 
 pub mod actions;
+pub mod diagnostic;
 pub mod duration;
+pub mod expression;
+pub mod load;
 pub mod model;
+pub mod path;
+pub mod reference;
 pub mod schema;
 pub mod source;
+pub mod validate;
 
+pub use diagnostic::{Diagnostic, Severity};
 pub use duration::FlowDuration;
+pub use load::{Loaded, LoadedDocument, LoadedFlow, load_paths};
 pub use model::{Assertion, Backoff, FlowConfig, FlowSpec, OnError, RetryPolicy, Step};

@@ -5,7 +5,7 @@
 pub mod basic;
 pub mod http;
 pub mod mock_server;
-
+pub mod transform;
 
 use serde_json::{Map, Value};
 
@@ -62,7 +62,7 @@ pub async fn execute(
         ActionKind::Assert => basic::assert_data(config),
         ActionKind::Log => basic::log(config, session),
         ActionKind::Delay => basic::delay(config).await,
-        ActionKind::Transform => Err(ActionError::Failed("transform".into())),
+        ActionKind::Transform => transform::execute(config),
         ActionKind::MockServerStart => mock_server::start(config, &session.mocks).await,
         ActionKind::MockServerStop => mock_server::stop(config, &session.mocks).await,
     }

@@ -1,0 +1,105 @@
+//! Captures (`output`): reads a value out of a step result by JSONPath, dotted path or bare
+//! key. For compatibility with the original platform, a path that finds nothing in the result
+//! is tried again against `body`.
+
+use serde_json::{Map, Value};
+
+use super::variables::walk;
+use crate::flow::path::{CapturePath, Segment};
+
+/// Reads `path` from a step result; the error says what the path found instead.
+pub fn capture(result: &Map<String, Value>, path: &CapturePath) -> Result<Value, String> {
+    let whole = Value::Object(result.clone());
+    let body = result.get("body");
+    match path {
+        CapturePath::Json { text, path } => {
+            if let Some(found) = query(path, &whole) {
+                return Ok(found);
+            }
+            if let Some(found) = body.and_then(|body| query(path, body)) {
+                return Ok(found);
+            }
+            Err(format!(
+                "JSONPath {text} matched nothing in the result or its body"
+            ))
+        }
+        CapturePath::Dotted { text, segments } => match walk(&whole, segments) {
+            Ok(found) => Ok(found),
+            Err(problem) => {
+                let in_body = matches!(segments.first(), Some(Segment::Key(k)) if k != "body");
+                if in_body && let Some(found) = body.and_then(|body| walk(body, segments).ok()) {
+                    return Ok(found);
+                }
+                Err(format!("path {text} found nothing: {problem}"))
+            }
+        },
+    }
+}
+
+fn query(path: &serde_json_path::JsonPath, value: &Value) -> Option<Value> {
+    let nodes = path.query(value).all();
+    match nodes.as_slice() {
+        [] => None,
+        [one] => Some((*one).clone()),
+        many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn result() -> Map<String, Value> {
+        json!({
+            "status": 201,
+            "headers": {"Content-Type": "application/json", "X-Id": "h-1"},
+            "body": {"id": "u-1", "items": [{"sku": "A", "price": 5}, {"sku": "B", "price": 0}]},
+            "first_row": {"cnt": 4},
+            "count": 2,
+            "response": {"status": 201, "body": {"id": "u-1"}}
+        })
+        .as_object()
+        .cloned()
+        .unwrap()
+    }
+
+    fn get(path: &str) -> Result<Value, String> {
+        capture(&result(), &CapturePath::parse(path).unwrap())
+    }
+
+    #[test]
+    fn reads_all_three_forms() {
+        let cases = [
+            ("$.body.items[0].sku", json!("A")),
+            ("$.headers['X-Id']", json!("h-1")),
+            ("$.body.items[?@.price > 1].sku", json!("A")),
+            ("$.body.items[*].sku", json!(["A", "B"])),
+            ("$.id", json!("u-1")),
+            ("body.id", json!("u-1")),
+            ("response.body.id", json!("u-1")),
+            ("first_row.cnt", json!(4)),
+            ("body.items[1].sku", json!("B")),
+            ("count", json!(2)),
+            ("status", json!(201)),
+            ("headers[\"Content-Type\"]", json!("application/json")),
+            ("items[0].sku", json!("A")),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(get(path).unwrap(), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn says_what_was_not_found() {
+        assert!(get("response.headers").is_err());
+        assert_eq!(
+            get("$.body.nope").unwrap_err(),
+            "JSONPath $.body.nope matched nothing in the result or its body"
+        );
+        assert_eq!(
+            get("body.nope").unwrap_err(),
+            "path body.nope found nothing: `body` has no key `nope` (it has: id, items)"
+        );
+    }
+}

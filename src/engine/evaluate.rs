@@ -1,0 +1,261 @@
+//! Evaluates assertions and `when` conditions with the expr language. What an expression sees:
+//! every key of the step result, `response`, the results of earlier steps by id, and the
+//! variables. Values are converted to expr values lazily, only when an expression reads them.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+use super::result::AssertionOutcome;
+use super::variables::Variables;
+use crate::flow::Assertion;
+use crate::flow::expression::{prepare, read_paths};
+
+/// Compiles each distinct expression once per run.
+#[derive(Default)]
+pub struct Evaluator {
+    programs: HashMap<String, Result<expr::Program, String>>,
+}
+
+/// The names an expression can read, resolved lazily.
+pub struct Scope<'a> {
+    entries: IndexMap<&'a str, (&'a Value, OnceLock<expr::Value>)>,
+}
+
+impl<'a> Scope<'a> {
+    /// Variables first, then earlier steps by id, then the step's own result keys (which win).
+    pub fn new(vars: &'a Variables, result: Option<&'a Map<String, Value>>) -> Self {
+        let mut entries = IndexMap::new();
+        for (name, value) in vars.values() {
+            entries.insert(name.as_str(), (value, OnceLock::new()));
+        }
+        for (id, value) in vars.steps() {
+            entries.insert(id.as_str(), (value, OnceLock::new()));
+        }
+        if let Some(result) = result {
+            for (key, value) in result {
+                entries.insert(key.as_str(), (value, OnceLock::new()));
+            }
+        }
+        Self { entries }
+    }
+}
+
+impl expr::ContextProvider for Scope<'_> {
+    fn get(&self, key: &str) -> Option<&expr::Value> {
+        let (json, converted) = self.entries.get(key)?;
+        Some(converted.get_or_init(|| to_expr(json)))
+    }
+
+    fn to_context(&self) -> expr::Context {
+        let mut context = expr::Context::default();
+        for (key, (json, _)) in &self.entries {
+            context.insert(key.to_string(), to_expr(json));
+        }
+        context
+    }
+}
+
+fn to_expr(value: &Value) -> expr::Value {
+    expr::to_value(value).unwrap_or(expr::Value::Nil)
+}
+
+fn to_json(value: &expr::Value) -> Value {
+    serde_json::to_value(value).unwrap_or_else(|_| Value::String(value.to_string()))
+}
+
+impl Evaluator {
+    /// Checks one assertion. References inside it are substituted from `vars` first.
+    pub fn check(
+        &mut self,
+        assertion: &Assertion,
+        vars: &Variables,
+        scope: &Scope<'_>,
+    ) -> AssertionOutcome {
+        let mut outcome = AssertionOutcome {
+            expression: assertion.expression.clone(),
+            passed: false,
+            message: assertion.message.clone(),
+            actual: IndexMap::new(),
+            error: None,
+        };
+        let prepared = match prepare(&assertion.expression, &mut |name| {
+            vars.lookup(name).map_err(|err| err.to_string())
+        }) {
+            Ok(prepared) => prepared,
+            Err(err) => {
+                outcome.error = Some(err);
+                return outcome;
+            }
+        };
+        match self.evaluate(&prepared, scope) {
+            Ok(expr::Value::Bool(true)) => outcome.passed = true,
+            Ok(expr::Value::Bool(false)) => {}
+            Ok(other) => {
+                outcome.error = Some(format!("the expression gave {other}, not true or false"))
+            }
+            Err(err) => outcome.error = Some(err),
+        }
+        if !outcome.passed {
+            outcome.actual = self.actual_values(&prepared, scope);
+        }
+        outcome
+    }
+
+    /// Evaluates a `when` condition: true runs the step, false skips it.
+    pub fn condition(
+        &mut self,
+        expression: &str,
+        vars: &Variables,
+        scope: &Scope<'_>,
+    ) -> Result<bool, String> {
+        let prepared = prepare(expression, &mut |name| {
+            vars.lookup(name).map_err(|err| err.to_string())
+        })?;
+        match self.evaluate(&prepared, scope)? {
+            expr::Value::Bool(b) => Ok(b),
+            expr::Value::Nil => Ok(false),
+            other => Err(format!("`{expression}` gave {other}, not true or false")),
+        }
+    }
+
+    fn evaluate(&mut self, prepared: &str, scope: &Scope<'_>) -> Result<expr::Value, String> {
+        let program = self
+            .programs
+            .entry(prepared.to_string())
+            .or_insert_with(|| {
+                expr::compile(prepared).map_err(|err| compile_message(prepared, &err))
+            });
+        match program {
+            Ok(program) => expr::run(program, scope).map_err(|err| err.to_string()),
+            Err(err) => Err(err.clone()),
+        }
+    }
+
+    fn actual_values(&mut self, prepared: &str, scope: &Scope<'_>) -> IndexMap<String, Value> {
+        read_paths(prepared)
+            .into_iter()
+            .map(|path| {
+                let value = match self.evaluate(&path, scope) {
+                    Ok(value) => to_json(&value),
+                    Err(err) => Value::String(format!("<{err}>")),
+                };
+                (path, value)
+            })
+            .collect()
+    }
+}
+
+/// A compile error in one line: expr's parser prints a multi-line report.
+pub fn compile_message(expression: &str, err: &expr::Error) -> String {
+    let text = err.to_string();
+    let detail = text
+        .lines()
+        .rev()
+        .find(|line| line.contains('='))
+        .map(|line| line.trim().trim_start_matches('=').trim().to_string())
+        .unwrap_or_else(|| text.lines().last().unwrap_or_default().trim().to_string());
+    format!("`{expression}` is not a valid expression: {detail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(expression: &str) -> AssertionOutcome {
+        let mut vars = Variables::new("f", "e");
+        vars.set("user_id", json!("u-1"));
+        vars.set("n", json!(2));
+        vars.set_step("login", json!({"body": {"token": "t"}}));
+        let result = json!({
+            "status": 201,
+            "body": {"id": "u-1", "items": [{"price": 3, "quantity": 2}], "email": "a@b.co", "name": "x"},
+            "headers": {"Content-Type": "application/json; charset=utf-8"},
+            "rows": [{"status": "pending"}],
+            "value": 1,
+            "count": 2,
+            "duration_ms": 12,
+            "response": {"status": 201, "time": 12}
+        });
+        let map = result.as_object().unwrap();
+        let scope = Scope::new(&vars, Some(map));
+        Evaluator::default().check(
+            &Assertion {
+                expression: expression.into(),
+                message: Some("m".into()),
+            },
+            &vars,
+            &scope,
+        )
+    }
+
+    #[test]
+    fn every_example_of_the_language_page_holds() {
+        for expression in [
+            "status == 201",
+            "body.items[0].quantity == 2",
+            "len(body.items) > 0",
+            r#"headers["Content-Type"] contains "json""#,
+            "rows[0].status == 'pending'",
+            "value != nil",
+            r#"body.email matches "^.+@.+$""#,
+            "all(body.items, .price > 0)",
+            "duration_ms < 500",
+            r#"body.id == "{{user_id}}""#,
+            "count == ${n}",
+            "body.id exists",
+            "body.missing not exists",
+            "body.name is string",
+            "body.items.length == 1",
+            "response.time < 1000",
+            "login.body.token == 't'",
+        ] {
+            let outcome = check(expression);
+            assert!(outcome.passed, "{expression}: {outcome:?}");
+        }
+    }
+
+    #[test]
+    fn a_failure_shows_the_values_it_saw() {
+        let outcome = check("body.items[0].quantity == 3 && status == 201");
+        assert!(!outcome.passed);
+        assert_eq!(outcome.error, None);
+        assert_eq!(outcome.message.as_deref(), Some("m"));
+        assert_eq!(
+            outcome.actual,
+            IndexMap::from([
+                ("body.items[0].quantity".to_string(), json!(2)),
+                ("status".to_string(), json!(201)),
+            ])
+        );
+    }
+
+    #[test]
+    fn errors_are_reported_not_raised() {
+        let bad = check("status ==");
+        assert!(!bad.passed);
+        assert!(
+            bad.error
+                .as_deref()
+                .unwrap()
+                .contains("is not a valid expression"),
+            "{bad:?}"
+        );
+        let missing = check("body.id == ${nobody}");
+        assert!(
+            missing
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("`nobody` is not defined")
+        );
+        let not_bool = check("status");
+        assert_eq!(
+            not_bool.error.as_deref(),
+            Some("the expression gave 201, not true or false")
+        );
+    }
+}

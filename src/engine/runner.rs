@@ -1,0 +1,620 @@
+//! Runs one flow: setup, then steps, then teardown (always). Each step may be skipped by
+//! `when`, retried by its `retry` policy, cut off by its `timeout`, and stops the flow on
+//! failure unless `on_error: continue`. The flow timeout and cancellation stop the current step
+//! and skip the rest; teardown still runs, and only `abort` stops it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::Utc;
+use indexmap::IndexMap;
+use rand::RngExt;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::actions::{self, ActionError, ActionOutput};
+use super::capture::capture;
+use super::evaluate::{Evaluator, Scope};
+use super::interpolate::{interpolate_map, interpolate_text};
+use super::mask::Masker;
+use super::result::{AttemptResult, FlowResult, FlowStatus, Phase, StepResult, StepStatus};
+use super::retry::delay_after;
+use super::session::Session;
+use super::variables::Variables;
+use crate::flow::actions::ActionKind;
+use crate::flow::path::CapturePath;
+use crate::flow::{Assertion, FlowSpec, OnError, Step};
+
+/// What a caller gives a run besides the flow.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The run id; a new UUID when not given.
+    pub execution_id: Option<String>,
+    /// Environment variables (TestEnvironment, `--env-file`, `--var`): the lowest precedence.
+    pub variables: IndexMap<String, Value>,
+    /// Secret values, masked in everything the run records. Their names are also variables.
+    pub secrets: IndexMap<String, String>,
+    /// Headers every HTTP step sends unless it sets its own.
+    pub default_headers: IndexMap<String, String>,
+    /// The flow file's folder, for `env_file`.
+    pub base_dir: Option<PathBuf>,
+    /// The flow file, recorded in the result.
+    pub source: Option<String>,
+    /// Stops the setup and main steps; teardown still runs.
+    pub cancel: CancellationToken,
+    /// Stops everything, teardown included.
+    pub abort: CancellationToken,
+    /// Receives an event as each step finishes (already masked).
+    pub events: Option<UnboundedSender<RunEvent>>,
+}
+
+/// Progress of a run, for live output.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    Started {
+        execution_id: String,
+        flow_name: String,
+    },
+    StepFinished {
+        execution_id: String,
+        step: Box<StepResult>,
+    },
+}
+
+/// Runs `flow` to the end and returns its result; it never panics on bad input.
+pub async fn run_flow(flow: &FlowSpec, options: RunOptions) -> FlowResult {
+    let execution_id = options
+        .execution_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let masker = Masker::new(options.secrets.values().cloned());
+    let mut run = Run {
+        flow,
+        vars: Variables::new(&flow.name, &execution_id),
+        session: Session::new(&flow.name, options.default_headers.clone()),
+        evaluator: Evaluator::default(),
+        steps: Vec::new(),
+        captured: IndexMap::new(),
+        masker,
+        execution_id,
+        options,
+    };
+    run.execute().await
+}
+
+struct Run<'a> {
+    flow: &'a FlowSpec,
+    options: RunOptions,
+    execution_id: String,
+    vars: Variables,
+    session: Session,
+    evaluator: Evaluator,
+    steps: Vec<StepResult>,
+    captured: IndexMap<String, Value>,
+    masker: Masker,
+}
+
+/// Why the remaining steps of setup and main do not run.
+enum Stop {
+    SetupFailed(String),
+    StepFailed(String),
+    Cancelled,
+    TimedOut(Duration),
+}
+
+impl Stop {
+    fn reason(&self) -> String {
+        match self {
+            Stop::SetupFailed(id) => format!("setup step `{id}` failed"),
+            Stop::StepFailed(id) => format!("step `{id}` failed"),
+            Stop::Cancelled => "the run was cancelled".into(),
+            Stop::TimedOut(limit) => format!(
+                "the flow timeout of {} ran out",
+                humantime::format_duration(*limit)
+            ),
+        }
+    }
+}
+
+/// What an attempt means for the step: done, worth another try, or over.
+enum AttemptEnd {
+    /// Passed, with its captured values.
+    Passed(IndexMap<String, Value>),
+    /// Failed in a way another attempt may fix.
+    Retryable,
+    /// Failed in a way no retry fixes (a config error), or interrupted (with the reason).
+    Final(Option<String>),
+}
+
+/// How a step's wait ended when it did not finish by itself.
+enum Interrupted {
+    Cancelled,
+    FlowDeadline,
+    StepTimeout(Duration),
+}
+
+impl Run<'_> {
+    async fn execute(&mut self) -> FlowResult {
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        if let Some(events) = &self.options.events {
+            let _ = events.send(RunEvent::Started {
+                execution_id: self.execution_id.clone(),
+                flow_name: self.flow.name.clone(),
+            });
+        }
+        let mut stop = None;
+        let mut error = None;
+        if let Err(message) = self.prepare_variables() {
+            error = Some(message);
+        } else {
+            let flow_limit = self.flow.config.timeout.as_ref().map(|t| t.get());
+            let deadline = flow_limit.map(|limit| clock + limit);
+            let fail_fast = self.flow.config.fail_fast == Some(true);
+            for (phase, list) in [
+                (Phase::Setup, &self.flow.setup),
+                (Phase::Main, &self.flow.steps),
+            ] {
+                for (index, step) in list.iter().enumerate() {
+                    let id = step_id(step, phase, index);
+                    if let Some(stop) = &stop {
+                        let skipped = skipped_step(step, &id, phase, Stop::reason(stop));
+                        self.record(skipped);
+                        continue;
+                    }
+                    let cancel = self.options.cancel.clone();
+                    let result = self.run_step(step, &id, phase, deadline, &cancel).await;
+                    let status = result.status;
+                    self.record(result);
+                    match status {
+                        StepStatus::Cancelled if deadline.is_some_and(|d| Instant::now() >= d) => {
+                            stop = Some(Stop::TimedOut(flow_limit.unwrap_or_default()));
+                        }
+                        StepStatus::Cancelled => stop = Some(Stop::Cancelled),
+                        StepStatus::Failed | StepStatus::Error if phase == Phase::Setup => {
+                            stop = Some(Stop::SetupFailed(id));
+                        }
+                        StepStatus::Failed | StepStatus::Error => {
+                            let go_on = step.on_error == Some(OnError::Continue) && !fail_fast;
+                            if !go_on {
+                                stop = Some(Stop::StepFailed(id));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for (index, step) in self.flow.teardown.iter().enumerate() {
+                let id = step_id(step, Phase::Teardown, index);
+                let abort = self.options.abort.clone();
+                let result = self
+                    .run_step(step, &id, Phase::Teardown, None, &abort)
+                    .await;
+                self.record(result);
+            }
+        }
+        self.session.close().await;
+        let status = match (&stop, &error) {
+            (Some(Stop::Cancelled), _) => FlowStatus::Cancelled,
+            (Some(Stop::TimedOut(_)), _) => FlowStatus::TimedOut,
+            (_, Some(_)) => FlowStatus::Error,
+            _ if self.steps.iter().any(|s| s.status == StepStatus::Error) => FlowStatus::Error,
+            _ if self.steps.iter().any(|s| s.status == StepStatus::Failed) => FlowStatus::Failed,
+            _ if self.steps.iter().any(|s| s.status == StepStatus::Cancelled) => {
+                FlowStatus::Cancelled
+            }
+            _ => FlowStatus::Passed,
+        };
+        if error.is_none()
+            && let Some(stop @ (Stop::Cancelled | Stop::TimedOut(_))) = &stop
+        {
+            error = Some(stop.reason());
+        }
+        let mut captured = std::mem::take(&mut self.captured);
+        for value in captured.values_mut() {
+            self.masker.value(value);
+        }
+        let mut error = error;
+        self.masker.option(&mut error);
+        FlowResult {
+            execution_id: self.execution_id.clone(),
+            flow_name: self.flow.name.clone(),
+            source: self.options.source.clone(),
+            status,
+            started_at,
+            finished_at: Utc::now(),
+            duration_ms: millis(clock.elapsed()),
+            steps: std::mem::take(&mut self.steps),
+            captured,
+            error,
+        }
+    }
+
+    /// Environment, then `env_file`, then `env` (interpolated in order), then secrets by name.
+    fn prepare_variables(&mut self) -> Result<(), String> {
+        for (name, value) in &self.options.variables {
+            self.vars.set(name.clone(), value.clone());
+        }
+        for (name, value) in &self.options.secrets {
+            self.vars.set(name.clone(), Value::String(value.clone()));
+        }
+        if let Some(file) = &self.flow.env_file {
+            let path = match &self.options.base_dir {
+                Some(dir) => dir.join(file),
+                None => PathBuf::from(file),
+            };
+            let entries = dotenvy::from_path_iter(&path)
+                .map_err(|err| format!("env_file {}: {err}", path.display()))?;
+            for entry in entries {
+                let (name, value) =
+                    entry.map_err(|err| format!("env_file {}: {err}", path.display()))?;
+                self.vars.set(name, Value::String(value));
+            }
+        }
+        for (name, text) in &self.flow.env {
+            let value = interpolate_text(text, &self.vars, &format!("env.{name}"))
+                .map_err(|err| err.to_string())?;
+            self.vars.set(name.clone(), value);
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, mut step: StepResult) {
+        if !self.masker.is_empty() {
+            mask_step(&self.masker, &mut step);
+        }
+        if let Some(events) = &self.options.events {
+            let _ = events.send(RunEvent::StepFinished {
+                execution_id: self.execution_id.clone(),
+                step: Box::new(step.clone()),
+            });
+        }
+        self.steps.push(step);
+    }
+
+    async fn run_step(
+        &mut self,
+        step: &Step,
+        id: &str,
+        phase: Phase,
+        deadline: Option<Instant>,
+        cancel: &CancellationToken,
+    ) -> StepResult {
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let mut result = StepResult {
+            id: id.to_string(),
+            name: step.name.clone(),
+            action: step.action.clone(),
+            phase,
+            status: StepStatus::Passed,
+            started_at,
+            duration_ms: 0,
+            attempts: Vec::new(),
+            captured: IndexMap::new(),
+            reason: None,
+        };
+        if let Some(condition) = &step.when {
+            let scope = Scope::new(&self.vars, None);
+            match self.evaluator.condition(condition, &self.vars, &scope) {
+                Ok(true) => {}
+                Ok(false) => {
+                    result.status = StepStatus::Skipped;
+                    result.reason = Some(format!("`when: {condition}` is false"));
+                    return result;
+                }
+                Err(err) => {
+                    result.status = StepStatus::Error;
+                    result
+                        .attempts
+                        .push(error_attempt(1, format!("when: {err}")));
+                    return result;
+                }
+            }
+        }
+        let Some(kind) = ActionKind::from_name(&step.action) else {
+            result.status = StepStatus::Error;
+            result.attempts.push(error_attempt(
+                1,
+                format!("unknown action `{}`", step.action),
+            ));
+            return result;
+        };
+        let max_attempts = step.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
+        for attempt in 1..=max_attempts {
+            let (outcome, end) = self.attempt(step, kind, attempt, deadline, cancel).await;
+            result.status = outcome.status;
+            result.attempts.push(outcome);
+            match end {
+                AttemptEnd::Passed(captured) => {
+                    result.captured = captured;
+                    break;
+                }
+                AttemptEnd::Final(reason) => {
+                    result.reason = reason;
+                    break;
+                }
+                AttemptEnd::Retryable if attempt == max_attempts => break,
+                AttemptEnd::Retryable => {}
+            }
+            if let Some(policy) = &step.retry {
+                let wait = delay_after(policy, attempt, rand::rng().random::<f64>());
+                if let Err(interrupted) =
+                    wait_or_stop(tokio::time::sleep(wait), None, deadline, cancel).await
+                {
+                    result.status = StepStatus::Cancelled;
+                    result.reason = Some(describe(&interrupted));
+                    break;
+                }
+            }
+        }
+        if result.status == StepStatus::Passed {
+            self.keep_step(id, &result);
+        }
+        result.duration_ms = millis(clock.elapsed());
+        result
+    }
+
+    /// One attempt: its record, and what it means for the step.
+    async fn attempt(
+        &mut self,
+        step: &Step,
+        kind: ActionKind,
+        attempt: u32,
+        deadline: Option<Instant>,
+        cancel: &CancellationToken,
+    ) -> (AttemptResult, AttemptEnd) {
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let mut outcome = AttemptResult {
+            attempt,
+            status: StepStatus::Error,
+            started_at,
+            duration_ms: 0,
+            assertions: Vec::new(),
+            error: None,
+            request: None,
+            response: None,
+        };
+        let (config, extra_assertions) = split_config(step, kind);
+        let config = match interpolate_map(&config, &self.vars, "config") {
+            Ok(config) => config,
+            Err(err) => {
+                outcome.error = Some(err.to_string());
+                outcome.duration_ms = millis(clock.elapsed());
+                return (outcome, AttemptEnd::Final(None));
+            }
+        };
+        let step_limit = step.timeout.as_ref().map(|t| t.get());
+        let action = actions::execute(kind, &config, &self.session);
+        let output = match wait_or_stop(action, step_limit, deadline, cancel).await {
+            Ok(Ok(output)) => output,
+            Ok(Err(err)) => {
+                let permanent = matches!(err, ActionError::InvalidConfig { .. });
+                outcome.error = Some(err.to_string());
+                outcome.duration_ms = millis(clock.elapsed());
+                let end = if permanent {
+                    AttemptEnd::Final(None)
+                } else {
+                    AttemptEnd::Retryable
+                };
+                return (outcome, end);
+            }
+            Err(Interrupted::StepTimeout(limit)) => {
+                outcome.error = Some(format!(
+                    "step timeout of {} ran out",
+                    humantime::format_duration(limit)
+                ));
+                outcome.duration_ms = millis(clock.elapsed());
+                return (outcome, AttemptEnd::Retryable);
+            }
+            Err(interrupted) => {
+                outcome.status = StepStatus::Cancelled;
+                outcome.error = Some(describe(&interrupted));
+                outcome.duration_ms = millis(clock.elapsed());
+                return (outcome, AttemptEnd::Final(Some(describe(&interrupted))));
+            }
+        };
+        let ActionOutput {
+            mut result,
+            request,
+        } = output;
+        outcome.duration_ms = millis(clock.elapsed());
+        result
+            .entry("duration_ms")
+            .or_insert_with(|| Value::from(outcome.duration_ms));
+        outcome.request = request;
+        let assertions: Vec<&Assertion> =
+            step.assert.iter().chain(extra_assertions.iter()).collect();
+        {
+            let scope = Scope::new(&self.vars, Some(&result));
+            for assertion in assertions {
+                let checked = self.evaluator.check(assertion, &self.vars, &scope);
+                outcome.assertions.push(checked);
+            }
+        }
+        outcome.status = if outcome.assertions.iter().all(|a| a.passed) {
+            StepStatus::Passed
+        } else {
+            StepStatus::Failed
+        };
+        let mut captures = IndexMap::new();
+        if outcome.status == StepStatus::Passed {
+            for (name, path_text) in &step.output {
+                let found = CapturePath::parse(path_text).and_then(|path| capture(&result, &path));
+                match found {
+                    Ok(value) => {
+                        captures.insert(name.clone(), value);
+                    }
+                    Err(err) => {
+                        outcome.status = StepStatus::Error;
+                        outcome.error = Some(format!("output.{name}: {err}"));
+                        break;
+                    }
+                }
+            }
+        }
+        outcome.response = Some(Value::Object(result.clone()));
+        if outcome.status == StepStatus::Passed {
+            (outcome, AttemptEnd::Passed(captures))
+        } else {
+            (outcome, AttemptEnd::Retryable)
+        }
+    }
+
+    /// Makes a passed step's result and captures visible to the steps after it.
+    fn keep_step(&mut self, id: &str, result: &StepResult) {
+        let mut value = result
+            .last_attempt()
+            .and_then(|a| a.response.clone())
+            .unwrap_or_else(|| Value::Object(Map::new()));
+        if let Value::Object(map) = &mut value {
+            for (name, captured) in &result.captured {
+                map.insert(name.clone(), captured.clone());
+            }
+        }
+        for (name, captured) in &result.captured {
+            self.vars.set(name.clone(), captured.clone());
+            self.captured.insert(name.clone(), captured.clone());
+        }
+        self.vars.set_step(id, value);
+    }
+}
+
+/// The `assert` action's own `assertions` are checked like step assertions, not interpolated.
+fn split_config(step: &Step, kind: ActionKind) -> (Map<String, Value>, Vec<Assertion>) {
+    if kind != ActionKind::Assert {
+        return (step.config.clone(), Vec::new());
+    }
+    let mut config = step.config.clone();
+    let extra = match config.remove("assertions") {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|item| serde_json::from_value::<Assertion>(item).ok())
+            .collect(),
+        Some(Value::String(one)) => vec![Assertion {
+            expression: one,
+            message: None,
+        }],
+        _ => Vec::new(),
+    };
+    (config, extra)
+}
+
+/// Waits for `work`, unless the step timeout, the flow deadline or a cancellation comes first.
+async fn wait_or_stop<F: std::future::Future>(
+    work: F,
+    step_limit: Option<Duration>,
+    deadline: Option<Instant>,
+    cancel: &CancellationToken,
+) -> Result<F::Output, Interrupted> {
+    let step_deadline = step_limit.map(|limit| Instant::now() + limit);
+    let flow_first = match (deadline, step_deadline) {
+        (Some(flow), Some(step)) => flow <= step,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let first = match (deadline, step_deadline) {
+        (Some(flow), Some(step)) => Some(flow.min(step)),
+        (flow, step) => flow.or(step),
+    };
+    let sleep = async {
+        match first {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(Interrupted::Cancelled),
+        output = work => Ok(output),
+        _ = sleep => Err(if flow_first {
+            Interrupted::FlowDeadline
+        } else {
+            Interrupted::StepTimeout(step_limit.unwrap_or_default())
+        }),
+    }
+}
+
+fn describe(interrupted: &Interrupted) -> String {
+    match interrupted {
+        Interrupted::Cancelled => "cancelled".into(),
+        Interrupted::FlowDeadline => "stopped by the flow timeout".into(),
+        Interrupted::StepTimeout(limit) => {
+            format!(
+                "step timeout of {} ran out",
+                humantime::format_duration(*limit)
+            )
+        }
+    }
+}
+
+/// A step's id: its own, or `step_N` / `setup_N` / `teardown_N` counted from 1.
+pub fn step_id(step: &Step, phase: Phase, index: usize) -> String {
+    step.id.clone().unwrap_or_else(|| {
+        let prefix = match phase {
+            Phase::Setup => "setup",
+            Phase::Main => "step",
+            Phase::Teardown => "teardown",
+        };
+        format!("{prefix}_{}", index + 1)
+    })
+}
+
+fn skipped_step(step: &Step, id: &str, phase: Phase, reason: String) -> StepResult {
+    StepResult {
+        id: id.to_string(),
+        name: step.name.clone(),
+        action: step.action.clone(),
+        phase,
+        status: StepStatus::Skipped,
+        started_at: Utc::now(),
+        duration_ms: 0,
+        attempts: Vec::new(),
+        captured: IndexMap::new(),
+        reason: Some(reason),
+    }
+}
+
+fn error_attempt(attempt: u32, error: String) -> AttemptResult {
+    AttemptResult {
+        attempt,
+        status: StepStatus::Error,
+        started_at: Utc::now(),
+        duration_ms: 0,
+        assertions: Vec::new(),
+        error: Some(error),
+        request: None,
+        response: None,
+    }
+}
+
+fn mask_step(masker: &Masker, step: &mut StepResult) {
+    for value in step.captured.values_mut() {
+        masker.value(value);
+    }
+    masker.option(&mut step.reason);
+    for attempt in &mut step.attempts {
+        masker.option(&mut attempt.error);
+        for value in [&mut attempt.request, &mut attempt.response]
+            .into_iter()
+            .flatten()
+        {
+            masker.value(value);
+        }
+        for assertion in &mut attempt.assertions {
+            assertion.expression = masker.text(&assertion.expression);
+            masker.option(&mut assertion.error);
+            masker.option(&mut assertion.message);
+            for value in assertion.actual.values_mut() {
+                masker.value(value);
+            }
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

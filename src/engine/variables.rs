@@ -1,0 +1,218 @@
+//! The names a running flow can reference: variables (environment, `env_file`, `env`, captures,
+//! in rising precedence), the results of earlier steps by id, and the built-ins.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::builtins;
+use crate::flow::path::{Segment, display_path, parse_dotted};
+
+/// Why a reference did not resolve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("`{name}` is not defined (no variable, earlier step or built-in has that name)")]
+    Undefined { name: String },
+    #[error("`{name}`: {problem}")]
+    MissingPath { name: String, problem: String },
+    #[error("`{name}` is not a valid reference: {problem}")]
+    Malformed { name: String, problem: String },
+}
+
+/// Variables and step results of one run.
+#[derive(Debug, Clone, Default)]
+pub struct Variables {
+    values: IndexMap<String, Value>,
+    steps: HashMap<String, Value>,
+    flow_name: String,
+    execution_id: String,
+}
+
+impl Variables {
+    pub fn new(flow_name: &str, execution_id: &str) -> Self {
+        Self {
+            flow_name: flow_name.to_string(),
+            execution_id: execution_id.to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets a variable; a later set of the same name wins.
+    pub fn set(&mut self, name: impl Into<String>, value: Value) {
+        self.values.insert(name.into(), value);
+    }
+
+    /// Records a finished step's result (with its captures merged in) under its id.
+    pub fn set_step(&mut self, id: &str, value: Value) {
+        self.steps.insert(id.to_string(), value);
+    }
+
+    /// Every variable, in the order it was first set.
+    pub fn values(&self) -> &IndexMap<String, Value> {
+        &self.values
+    }
+
+    /// The recorded step results by id.
+    pub fn steps(&self) -> &HashMap<String, Value> {
+        &self.steps
+    }
+
+    /// Resolves `name`, which may be a path such as `login.body.token` or `items[0]`.
+    pub fn lookup(&self, name: &str) -> Result<Value, LookupError> {
+        let segments = parse_dotted(name).map_err(|problem| LookupError::Malformed {
+            name: name.to_string(),
+            problem,
+        })?;
+        let Some(Segment::Key(root)) = segments.first() else {
+            return Err(LookupError::Malformed {
+                name: name.to_string(),
+                problem: "it must start with a name".into(),
+            });
+        };
+        let base = if let Some(step) = self.steps.get(root.as_str()) {
+            step.clone()
+        } else if let Some(value) = self.values.get(root.as_str()) {
+            value.clone()
+        } else if let Some(value) = builtins::value(root, &self.flow_name, &self.execution_id) {
+            value
+        } else {
+            return Err(LookupError::Undefined {
+                name: root.to_string(),
+            });
+        };
+        walk(&base, &segments[1..]).map_err(|problem| LookupError::MissingPath {
+            name: name.to_string(),
+            problem,
+        })
+    }
+}
+
+/// Follows `segments` into `value`. A string that holds JSON is looked into as JSON, since
+/// bodies and captured values often arrive as text.
+pub fn walk(value: &Value, segments: &[Segment]) -> Result<Value, String> {
+    let mut current = value.clone();
+    for (depth, segment) in segments.iter().enumerate() {
+        if let Value::String(text) = &current
+            && let Ok(parsed) = serde_json::from_str::<Value>(text)
+            && (parsed.is_object() || parsed.is_array())
+        {
+            current = parsed;
+        }
+        let next = match (&current, segment) {
+            (Value::Object(map), Segment::Key(key)) => map
+                .get(key)
+                .or_else(|| {
+                    map.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                        .map(|(_, v)| v)
+                        .filter(|_| looks_like_header(key))
+                })
+                .cloned(),
+            (Value::Array(items), Segment::Index(index)) => items.get(*index).cloned(),
+            (Value::Array(items), Segment::Key(key)) if key == "length" => {
+                Some(Value::from(items.len()))
+            }
+            _ => None,
+        };
+        match next {
+            Some(value) => current = value,
+            None => {
+                let at = display_path(&segments[..depth]);
+                let place = if at.is_empty() {
+                    "the value".to_string()
+                } else {
+                    format!("`{at}`")
+                };
+                return Err(match &current {
+                    Value::Object(map) => format!(
+                        "{place} has no key `{segment}` (it has: {})",
+                        preview_keys(map)
+                    ),
+                    Value::Array(items) => format!(
+                        "{place} has no item {segment} (it has {} items)",
+                        items.len()
+                    ),
+                    other => format!(
+                        "{place} is {}, which has no `{segment}`",
+                        crate::flow::source::kind_of(other)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(current)
+}
+
+fn looks_like_header(key: &str) -> bool {
+    key.contains('-') || key.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
+fn preview_keys(map: &serde_json::Map<String, Value>) -> String {
+    if map.is_empty() {
+        return "no keys".into();
+    }
+    let mut keys: Vec<&str> = map.keys().map(String::as_str).take(12).collect();
+    if map.len() > keys.len() {
+        keys.push("…");
+    }
+    keys.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Variables {
+        let mut vars = Variables::new("orders", "exec-1");
+        vars.set("base_url", json!("http://x"));
+        vars.set("count", json!(3));
+        vars.set_step(
+            "login",
+            json!({"status": 200, "body": {"token": "t-1", "items": [{"id": 7}]}, "token": "t-1",
+                   "headers": {"Content-Type": "application/json"}}),
+        );
+        vars
+    }
+
+    #[test]
+    fn resolves_variables_steps_and_builtins() {
+        let vars = sample();
+        assert_eq!(vars.lookup("count").unwrap(), json!(3));
+        assert_eq!(vars.lookup("login.body.token").unwrap(), json!("t-1"));
+        assert_eq!(vars.lookup("login.body.items[0].id").unwrap(), json!(7));
+        assert_eq!(vars.lookup("login.token").unwrap(), json!("t-1"));
+        assert_eq!(vars.lookup("FLOW_NAME").unwrap(), json!("orders"));
+        assert_eq!(vars.lookup("EXECUTION_ID").unwrap(), json!("exec-1"));
+        assert_eq!(
+            vars.lookup("login.headers.content-type").unwrap(),
+            json!("application/json")
+        );
+        assert_eq!(vars.lookup("login.body.items.length").unwrap(), json!(1));
+    }
+
+    #[test]
+    fn says_what_is_missing() {
+        let vars = sample();
+        assert_eq!(
+            vars.lookup("nope").unwrap_err().to_string(),
+            "`nope` is not defined (no variable, earlier step or built-in has that name)"
+        );
+        assert_eq!(
+            vars.lookup("login.body.tokn").unwrap_err().to_string(),
+            "`login.body.tokn`: `body` has no key `tokn` (it has: token, items)"
+        );
+        assert_eq!(
+            vars.lookup("login.body.items[3]").unwrap_err().to_string(),
+            "`login.body.items[3]`: `body.items` has no item [3] (it has 1 items)"
+        );
+    }
+
+    #[test]
+    fn looks_into_json_text() {
+        let mut vars = Variables::new("f", "e");
+        vars.set("raw", json!("{\"a\": {\"b\": 2}}"));
+        assert_eq!(vars.lookup("raw.a.b").unwrap(), json!(2));
+    }
+}

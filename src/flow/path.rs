@@ -1,0 +1,204 @@
+//! Paths into values: the dotted form (`body.items[0].id`, `headers["Content-Type"]`) used by
+//! references and captures, and the three capture forms a step's `output` may use.
+
+use std::fmt;
+
+use serde_json_path::JsonPath;
+
+/// One step of a dotted path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl fmt::Display for Segment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Segment::Key(key) => write!(f, "{key}"),
+            Segment::Index(index) => write!(f, "[{index}]"),
+        }
+    }
+}
+
+/// Parses `a.b[0]["c-d"].e` into segments. The error names the offending character.
+pub fn parse_dotted(path: &str) -> Result<Vec<Segment>, String> {
+    let mut segments = Vec::new();
+    let chars: Vec<char> = path.chars().collect();
+    let mut i = 0;
+    let mut expect_key = true;
+    while i < chars.len() {
+        match chars[i] {
+            '.' => {
+                if expect_key {
+                    return Err(format!("empty segment at position {} in {path:?}", i + 1));
+                }
+                expect_key = true;
+                i += 1;
+            }
+            '[' => {
+                let close = chars[i..]
+                    .iter()
+                    .position(|&c| c == ']')
+                    .map(|p| p + i)
+                    .ok_or_else(|| format!("unclosed '[' in {path:?}"))?;
+                let inner: String = chars[i + 1..close].iter().collect();
+                let inner = inner.trim();
+                let quoted = inner.len() >= 2
+                    && ((inner.starts_with('"') && inner.ends_with('"'))
+                        || (inner.starts_with('\'') && inner.ends_with('\'')));
+                if quoted {
+                    segments.push(Segment::Key(inner[1..inner.len() - 1].to_string()));
+                } else if let Ok(index) = inner.parse::<usize>() {
+                    segments.push(Segment::Index(index));
+                } else {
+                    return Err(format!(
+                        "{inner:?} in {path:?} is not an index or a quoted key"
+                    ));
+                }
+                expect_key = false;
+                i = close + 1;
+            }
+            _ => {
+                let end = chars[i..]
+                    .iter()
+                    .position(|&c| c == '.' || c == '[')
+                    .map(|p| p + i)
+                    .unwrap_or(chars.len());
+                let key: String = chars[i..end].iter().collect();
+                if !expect_key {
+                    return Err(format!("missing '.' before {key:?} in {path:?}"));
+                }
+                segments.push(Segment::Key(key));
+                expect_key = false;
+                i = end;
+            }
+        }
+    }
+    if segments.is_empty() || expect_key {
+        return Err(format!("{path:?} is not a path"));
+    }
+    Ok(segments)
+}
+
+/// Writes segments back as a dotted path.
+pub fn display_path(segments: &[Segment]) -> String {
+    let mut text = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Key(key)
+                if key
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-') =>
+            {
+                if !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(key);
+            }
+            Segment::Key(key) => text.push_str(&format!("[{key:?}]")),
+            Segment::Index(index) => text.push_str(&format!("[{index}]")),
+        }
+    }
+    text
+}
+
+/// A capture path from a step's `output`, parsed once.
+#[derive(Debug, Clone)]
+pub enum CapturePath {
+    /// RFC 9535 JSONPath, when the text starts with `$`.
+    Json { text: String, path: JsonPath },
+    /// A dotted path over the step result (a bare key is a one-segment path).
+    Dotted {
+        text: String,
+        segments: Vec<Segment>,
+    },
+}
+
+impl CapturePath {
+    /// Parses a capture path; the error says which form was tried and why it failed.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let trimmed = text.trim();
+        if trimmed.starts_with('$') {
+            JsonPath::parse(trimmed)
+                .map(|path| CapturePath::Json {
+                    text: trimmed.to_string(),
+                    path,
+                })
+                .map_err(|err| format!("invalid JSONPath {trimmed:?}: {err}"))
+        } else {
+            parse_dotted(trimmed)
+                .map(|segments| CapturePath::Dotted {
+                    text: trimmed.to_string(),
+                    segments,
+                })
+                .map_err(|err| format!("invalid path: {err}"))
+        }
+    }
+
+    /// The path as written.
+    pub fn text(&self) -> &str {
+        match self {
+            CapturePath::Json { text, .. } | CapturePath::Dotted { text, .. } => text,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(k: &str) -> Segment {
+        Segment::Key(k.into())
+    }
+
+    #[test]
+    fn parses_dotted_paths() {
+        assert_eq!(parse_dotted("count").unwrap(), vec![key("count")]);
+        assert_eq!(
+            parse_dotted("body.items[0].sku").unwrap(),
+            vec![key("body"), key("items"), Segment::Index(0), key("sku")]
+        );
+        assert_eq!(
+            parse_dotted("response.headers[\"Content-Type\"]").unwrap(),
+            vec![key("response"), key("headers"), key("Content-Type")]
+        );
+        assert_eq!(
+            parse_dotted("headers['x-id']").unwrap(),
+            vec![key("headers"), key("x-id")]
+        );
+    }
+
+    #[test]
+    fn rejects_broken_paths() {
+        assert!(parse_dotted("a..b").unwrap_err().contains("empty segment"));
+        assert!(parse_dotted("a[0").unwrap_err().contains("unclosed"));
+        assert!(parse_dotted("a[x]").unwrap_err().contains("not an index"));
+        assert!(parse_dotted("a.").is_err());
+    }
+
+    #[test]
+    fn capture_forms() {
+        assert!(matches!(
+            CapturePath::parse("$.body.id"),
+            Ok(CapturePath::Json { .. })
+        ));
+        assert!(matches!(
+            CapturePath::parse("body.id"),
+            Ok(CapturePath::Dotted { .. })
+        ));
+        assert!(
+            CapturePath::parse("$.items[?(@.x ==")
+                .unwrap_err()
+                .contains("JSONPath")
+        );
+    }
+
+    #[test]
+    fn displays_paths() {
+        let segments = parse_dotted("headers[\"Content-Type\"].x[2]").unwrap();
+        assert_eq!(display_path(&segments), "headers.Content-Type.x[2]");
+        let odd = parse_dotted("a[\"b c\"]").unwrap();
+        assert_eq!(display_path(&odd), "a[\"b c\"]");
+    }
+}

@@ -1,0 +1,329 @@
+//! Static checks of a loaded flow, before anything runs: required fields, step ids, actions and
+//! their config keys, references that cannot resolve, expressions that do not compile, capture
+//! paths that do not parse. Each finding names the file, line, column, step and field.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::actions::{ActionKind, PLANNED_ACTIONS};
+use super::diagnostic::{Diagnostic, did_you_mean};
+use super::expression::prepare_for_check;
+use super::load::{LoadedFlow, field_of_pointer};
+use super::model::Step;
+use super::path::CapturePath;
+use super::reference::{references, root_of};
+use super::source::pointer_segment;
+
+/// Names defined outside the flow: `--var`, `--env-file`, a TestEnvironment, built-ins.
+#[derive(Debug, Clone, Default)]
+pub struct KnownNames {
+    pub names: HashSet<String>,
+    /// When true, names outside the flow are unknown (a cluster environment may supply them),
+    /// so an undefined reference is a warning instead of an error.
+    pub open: bool,
+}
+
+/// Validates one flow.
+pub fn validate(flow: &LoadedFlow, known: &KnownNames, builtins: &[&str]) -> Vec<Diagnostic> {
+    let mut check = Checker {
+        flow,
+        known,
+        diagnostics: Vec::new(),
+        defined: known.names.clone(),
+        later_steps: HashMap::new(),
+    };
+    check.defined.extend(builtins.iter().map(|s| s.to_string()));
+    check.run();
+    check.diagnostics
+}
+
+struct Checker<'a> {
+    flow: &'a LoadedFlow,
+    known: &'a KnownNames,
+    diagnostics: Vec<Diagnostic>,
+    /// Names a reference may use at the current point.
+    defined: HashSet<String>,
+    /// Ids and outputs of steps not reached yet, for a better message.
+    later_steps: HashMap<String, String>,
+}
+
+/// Step lists in run order, with their pointer prefix and default id prefix.
+const LISTS: [(&str, &str); 3] = [
+    ("setup", "setup"),
+    ("steps", "step"),
+    ("teardown", "teardown"),
+];
+
+impl Checker<'_> {
+    fn prefix(&self) -> &'static str {
+        if self.flow.manifest.is_some() {
+            "spec."
+        } else {
+            ""
+        }
+    }
+
+    fn report(&mut self, mut diagnostic: Diagnostic, pointer: &str, step: Option<&str>) {
+        diagnostic = diagnostic
+            .in_file(self.flow.file_label())
+            .at(self.flow.positions.find(pointer));
+        let field = field_of_pointer(pointer);
+        if !field.is_empty() {
+            diagnostic = diagnostic.field(format!("{}{field}", self.prefix()));
+        }
+        if let Some(step) = step {
+            diagnostic = diagnostic.in_step(step);
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn run(&mut self) {
+        let spec = &self.flow.spec;
+        if spec.name.trim().is_empty() {
+            self.report(Diagnostic::error("`name` is required"), "/name", None);
+        }
+        if spec.steps.is_empty() {
+            self.report(
+                Diagnostic::error("`steps` is required and must list at least one step"),
+                "/steps",
+                None,
+            );
+        }
+        self.check_env_file();
+        for (name, text) in &spec.env {
+            let pointer = format!("/env/{}", pointer_segment(name));
+            self.check_references_in_text(text, &pointer, None);
+            self.defined.insert(name.clone());
+        }
+        let all_steps: Vec<(&str, usize, &Step, String)> = LISTS
+            .iter()
+            .flat_map(|(list, id_prefix)| {
+                let steps = match *list {
+                    "setup" => &spec.setup,
+                    "steps" => &spec.steps,
+                    _ => &spec.teardown,
+                };
+                steps.iter().enumerate().map(move |(index, step)| {
+                    let id = step
+                        .id
+                        .clone()
+                        .unwrap_or_else(|| format!("{id_prefix}_{}", index + 1));
+                    (*list, index, step, id)
+                })
+            })
+            .collect();
+        let mut seen_ids: HashMap<String, String> = HashMap::new();
+        for (list, index, step, id) in &all_steps {
+            let pointer = format!("/{list}/{index}/id");
+            if let Some(first) = seen_ids.get(id) {
+                let message = format!("duplicate step id `{id}` (first used at {first})");
+                self.report(Diagnostic::error(message), &pointer, Some(id));
+            } else {
+                seen_ids.insert(id.clone(), field_of_pointer(&format!("/{list}/{index}")));
+            }
+            if step.id.is_some() && !is_valid_id(id) {
+                let message = format!(
+                    "step id `{id}` cannot be referenced: use letters, digits, `_` and `-`, starting with a letter or `_`"
+                );
+                self.report(Diagnostic::error(message), &pointer, Some(id));
+            }
+            self.later_steps.insert(id.clone(), id.clone());
+            for output in step.output.keys() {
+                self.later_steps.insert(output.clone(), id.clone());
+            }
+        }
+        for (list, index, step, id) in &all_steps {
+            self.check_step(step, &format!("/{list}/{index}"), id);
+            self.defined.insert(id.clone());
+            self.defined.extend(step.output.keys().cloned());
+        }
+    }
+
+    fn check_env_file(&mut self) {
+        let Some(env_file) = &self.flow.spec.env_file else {
+            return;
+        };
+        let base = self.flow.file.parent().unwrap_or(Path::new("."));
+        let path = base.join(env_file);
+        match dotenvy::from_path_iter(&path) {
+            Ok(entries) => {
+                for (name, _) in entries.flatten() {
+                    self.defined.insert(name);
+                }
+            }
+            Err(err) => {
+                let message = format!("cannot read env_file {}: {err}", path.display());
+                self.report(Diagnostic::error(message), "/env_file", None);
+            }
+        }
+    }
+
+    fn check_step(&mut self, step: &Step, pointer: &str, id: &str) {
+        let action_pointer = format!("{pointer}/action");
+        let kind = if step.action.trim().is_empty() {
+            self.report(
+                Diagnostic::error("`action` is required"),
+                &action_pointer,
+                Some(id),
+            );
+            None
+        } else if let Some(kind) = ActionKind::from_name(&step.action) {
+            Some(kind)
+        } else if PLANNED_ACTIONS.contains(&step.action.as_str()) {
+            let message = format!(
+                "action `{}` is part of the flow language but not available in this version yet",
+                step.action
+            );
+            self.report(Diagnostic::error(message), &action_pointer, Some(id));
+            None
+        } else {
+            let known = ActionKind::known_names();
+            let hint = did_you_mean(&step.action, known.iter().copied())
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            let message = format!(
+                "unknown action `{}`: {hint}known actions are {}",
+                step.action,
+                known.join(", ")
+            );
+            self.report(Diagnostic::error(message), &action_pointer, Some(id));
+            None
+        };
+        if let Some(kind) = kind {
+            self.check_config_keys(step, kind, pointer, id);
+        }
+        let config_pointer = format!("{pointer}/config");
+        for (key, value) in &step.config {
+            if kind == Some(ActionKind::Assert) && key == "assertions" {
+                continue;
+            }
+            let child = format!("{config_pointer}/{}", pointer_segment(key));
+            self.check_references_in_value(value, &child, Some(id));
+        }
+        if let Some(condition) = &step.when {
+            self.check_expression(condition, &format!("{pointer}/when"), id);
+        }
+        let config_assertions: Vec<(String, String)> = match (kind, step.config.get("assertions")) {
+            (Some(ActionKind::Assert), Some(Value::Array(items))) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    let text = item
+                        .as_str()
+                        .or_else(|| item.get("expression").and_then(Value::as_str))?;
+                    Some((text.to_string(), format!("{config_pointer}/assertions/{i}")))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let step_assertions = step
+            .assert
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.expression.clone(), format!("{pointer}/assert/{i}")));
+        for (expression, at) in step_assertions.chain(config_assertions) {
+            self.check_expression(&expression, &at, id);
+        }
+        for (name, path) in &step.output {
+            if let Err(err) = CapturePath::parse(path) {
+                let at = format!("{pointer}/output/{}", pointer_segment(name));
+                self.report(Diagnostic::error(err), &at, Some(id));
+            }
+        }
+    }
+
+    fn check_config_keys(&mut self, step: &Step, kind: ActionKind, pointer: &str, id: &str) {
+        let keys = kind.config_keys();
+        for required in keys.required {
+            let present = required.split('|').any(|k| step.config.contains_key(k));
+            if !present {
+                let names = required
+                    .split('|')
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                let message = format!("{kind} needs {names} in its config");
+                self.report(
+                    Diagnostic::error(message),
+                    &format!("{pointer}/config"),
+                    Some(id),
+                );
+            }
+        }
+        for key in step.config.keys() {
+            if !keys.known.contains(&key.as_str()) {
+                let hint = did_you_mean(key, keys.known.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                let message = format!(
+                    "{kind} does not read `{key}`{hint}; it reads {}",
+                    keys.known.join(", ")
+                );
+                let at = format!("{pointer}/config/{}", pointer_segment(key));
+                self.report(Diagnostic::warning(message), &at, Some(id));
+            }
+        }
+    }
+
+    fn check_expression(&mut self, expression: &str, pointer: &str, id: &str) {
+        self.check_references_in_text(expression, pointer, Some(id));
+        let prepared = prepare_for_check(expression);
+        if let Err(err) = expr::compile(&prepared) {
+            let message = crate::engine::evaluate::compile_message(expression, &err);
+            self.report(Diagnostic::error(message), pointer, Some(id));
+        }
+    }
+
+    fn check_references_in_value(&mut self, value: &Value, pointer: &str, step: Option<&str>) {
+        match value {
+            Value::String(text) => self.check_references_in_text(text, pointer, step),
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    self.check_references_in_value(item, &format!("{pointer}/{index}"), step);
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    self.check_references_in_text(key, pointer, step);
+                    let child = format!("{pointer}/{}", pointer_segment(key));
+                    self.check_references_in_value(item, &child, step);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_references_in_text(&mut self, text: &str, pointer: &str, step: Option<&str>) {
+        for name in references(text) {
+            let root = root_of(name);
+            if self.defined.contains(root) {
+                continue;
+            }
+            let message = match self.later_steps.get(root) {
+                Some(later) if later == root => {
+                    format!("`${{{name}}}` refers to step `{root}`, which runs later")
+                }
+                Some(later) => {
+                    format!("`${{{name}}}` is captured by step `{later}`, which runs later")
+                }
+                None => format!(
+                    "`${{{name}}}` is not defined: no env entry, earlier step or built-in has that name (define it in `env`, or pass --var {root}=… or --env-file)"
+                ),
+            };
+            let diagnostic = if self.known.open && !self.later_steps.contains_key(root) {
+                Diagnostic::warning(message)
+            } else {
+                Diagnostic::error(message)
+            };
+            self.report(diagnostic, pointer, step);
+        }
+    }
+}
+
+fn is_valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
