@@ -13,7 +13,7 @@ use quick_junit::{
     NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite, XmlString,
 };
 
-use super::terminal::{Style, failure_details};
+use super::terminal::{Style, details};
 use super::{ReportError, step_label};
 use crate::engine::result::{AttemptResult, FlowResult, FlowStatus, StepResult, StepStatus};
 
@@ -69,7 +69,7 @@ fn test_case(flow: &FlowResult, step: &StepResult) -> TestCase {
                     NonSuccessKind::Failure => "assertion",
                     NonSuccessKind::Error => "error",
                 })
-                .set_description(xml(&failure_details(step, &plain)));
+                .set_description(xml(&details(step, &plain, "")));
             status
         }
         StepStatus::Skipped | StepStatus::Cancelled => {

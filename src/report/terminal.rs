@@ -108,11 +108,12 @@ pub fn step_line(step: &StepResult, style: &Style) -> String {
             line.push_str("  ");
             line.push_str(&style.paint(look, &why));
         }
-        StepStatus::Passed | StepStatus::Failed | StepStatus::Error => {
-            let duration = format!("({})", human_ms(step.duration_ms));
-            line.push_str("  ");
-            line.push_str(&style.paint(DIM, &duration));
-        }
+        StepStatus::Passed | StepStatus::Failed | StepStatus::Error => {}
+    }
+    if step.status != StepStatus::Skipped {
+        let duration = format!("({})", human_ms(step.duration_ms));
+        line.push_str("  ");
+        line.push_str(&style.paint(DIM, &duration));
     }
     line
 }
@@ -147,13 +148,19 @@ fn url_path(url: &str) -> Cow<'_, str> {
 /// What went wrong in a failed or errored step (empty for any other): the failed assertions with
 /// the values they saw, the runtime error, and an excerpt of the request and response.
 pub fn failure_details(step: &StepResult, style: &Style) -> String {
+    details(step, style, "      ")
+}
+
+/// [`failure_details`] with its lines starting at `indent`, for reports that nest it elsewhere.
+pub(crate) fn details(step: &StepResult, style: &Style, indent: &str) -> String {
     if !matches!(step.status, StepStatus::Failed | StepStatus::Error) {
         return String::new();
     }
+    let deeper = format!("{indent}  ");
     let mut lines = Vec::new();
     let Some(attempt) = step.last_attempt() else {
         if let Some(reason) = &step.reason {
-            push_block(&mut lines, "      ", &style.paint(RED, "error: "), reason);
+            push_block(&mut lines, indent, &style.paint(RED, "error: "), reason);
         }
         return lines.join("\n");
     };
@@ -161,7 +168,7 @@ pub fn failure_details(step: &StepResult, style: &Style) -> String {
         lines.push(style.paint(
             DIM,
             &format!(
-                "      attempt {} of {}:",
+                "{indent}attempt {} of {}:",
                 attempt.attempt,
                 step.attempts.len()
             ),
@@ -169,33 +176,33 @@ pub fn failure_details(step: &StepResult, style: &Style) -> String {
     }
     for assertion in attempt.assertions.iter().filter(|a| !a.passed) {
         lines.push(format!(
-            "      {} {}",
+            "{indent}{} {}",
             style.paint(RED, "assertion failed:"),
             style.paint(BOLD, &one_line(&assertion.expression))
         ));
         if let Some(message) = &assertion.message {
-            push_block(&mut lines, "        ", "message: ", message);
+            push_block(&mut lines, &deeper, "message: ", message);
         }
         for (path, value) in &assertion.actual {
             lines.push(format!(
-                "        actual: {} = {}",
+                "{deeper}actual: {} = {}",
                 one_line(path),
                 one_line(&compact(value, VALUE_CHARS))
             ));
         }
         if let Some(error) = &assertion.error {
-            push_block(&mut lines, "        ", "error: ", error);
+            push_block(&mut lines, &deeper, "error: ", error);
         }
     }
     if let Some(error) = &attempt.error {
-        push_block(&mut lines, "      ", &style.paint(RED, "error: "), error);
+        push_block(&mut lines, indent, &style.paint(RED, "error: "), error);
     }
     if let Some(request) = &attempt.request {
         let method = request.get("method").and_then(Value::as_str);
         let url = request.get("url").and_then(Value::as_str);
         if let (Some(method), Some(url)) = (method, url) {
             lines.push(format!(
-                "      {} {} {}",
+                "{indent}{} {} {}",
                 style.paint(DIM, "request:"),
                 one_line(method),
                 one_line(url)
@@ -203,18 +210,21 @@ pub fn failure_details(step: &StepResult, style: &Style) -> String {
         }
     }
     if let Some(response) = &attempt.response {
-        push_response(&mut lines, response, style);
+        push_response(&mut lines, response, style, indent);
     }
     lines.join("\n")
 }
 
 /// The response's status and the start of its body.
-fn push_response(lines: &mut Vec<String>, response: &Value, style: &Style) {
+fn push_response(lines: &mut Vec<String>, response: &Value, style: &Style, indent: &str) {
     let status = response
         .get("status")
         .map(|status| one_line(&compact(status, VALUE_CHARS)).into_owned())
         .unwrap_or_else(|| "(no status)".to_owned());
-    lines.push(format!("      {} {status}", style.paint(DIM, "response:")));
+    lines.push(format!(
+        "{indent}{} {status}",
+        style.paint(DIM, "response:")
+    ));
     let body = match response.get("body") {
         None | Some(Value::Null) => return,
         Some(Value::String(text)) => Cow::Borrowed(text.as_str()),
@@ -225,11 +235,11 @@ fn push_response(lines: &mut Vec<String>, response: &Value, style: &Style) {
     }
     let excerpt = Excerpt::of(&body);
     for line in &excerpt.lines {
-        lines.push(format!("        {}", printable(line, false)));
+        lines.push(format!("{indent}  {}", printable(line, false)));
     }
     if excerpt.cut_bytes > 0 {
         let note = format!(
-            "        … {} more {} cut ({} of {})",
+            "{indent}  … {} more {} cut ({} of {})",
             excerpt.cut_lines,
             if excerpt.cut_lines == 1 {
                 "line"
@@ -333,12 +343,17 @@ pub fn flow_block(result: &FlowResult, style: &Style) -> String {
         }
     }
     lines.push(format!(
-        "{} {} {}  {} of {} steps  {}",
+        "{} {} {}  {} of {} {}  {}",
         style.paint(look, symbol),
         style.paint(BOLD, &one_line(&result.flow_name)),
         style.paint(look, flow_status_text(result.status)),
         parts.join(", "),
         result.steps.len(),
+        if result.steps.len() == 1 {
+            "step"
+        } else {
+            "steps"
+        },
         style.paint(DIM, &format!("({})", human_ms(result.duration_ms)))
     ));
     lines.join("\n")
@@ -390,7 +405,7 @@ pub fn summary(results: &[FlowResult], wall: Duration, style: &Style) -> String 
         .filter(|result| result.status != FlowStatus::Passed)
         .collect();
     if !not_passed.is_empty() {
-        lines.push(style.paint(BOLD, "not passed:"));
+        lines.push(style.paint(BOLD, "failed flows:"));
         for result in not_passed {
             let (symbol, look) = flow_mark(result.status);
             let mut line = format!(
