@@ -20,8 +20,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::engine::result::FlowResult;
-use crate::engine::result::{Phase, StepResult};
+use crate::engine::result::{FlowResult, Phase, StepResult};
 
 /// A report could not be built or written.
 #[derive(Debug, thiserror::Error)]
