@@ -107,6 +107,45 @@ pub fn pointer_segment(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// Writes a value as a YAML document (starting with `---`), block style, multi-line strings as
+/// literal blocks.
+pub fn to_yaml(value: &Value) -> String {
+    let mut out = String::new();
+    let mut emitter = saphyr::YamlEmitter::new(&mut out);
+    emitter.multiline(true);
+    if emitter.dump(&yaml_of(value)).is_err() {
+        return String::new();
+    }
+    out.push('\n');
+    out
+}
+
+fn yaml_of(value: &Value) -> saphyr::Yaml<'static> {
+    use saphyr::Yaml;
+    use std::borrow::Cow;
+    match value {
+        Value::Null => Yaml::Value(Scalar::Null),
+        Value::Bool(b) => Yaml::Value(Scalar::Boolean(*b)),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Yaml::Value(Scalar::Integer(i)),
+            (None, Some(f)) => Yaml::Value(Scalar::FloatingPoint(f.into())),
+            _ => Yaml::Value(Scalar::String(Cow::Owned(n.to_string()))),
+        },
+        Value::String(s) => Yaml::Value(Scalar::String(Cow::Owned(s.clone()))),
+        Value::Array(items) => Yaml::Sequence(items.iter().map(yaml_of).collect()),
+        Value::Object(map) => Yaml::Mapping(
+            map.iter()
+                .map(|(k, v)| {
+                    (
+                        Yaml::Value(Scalar::String(Cow::Owned(k.clone()))),
+                        yaml_of(v),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
 fn position_of(line: usize, col: usize) -> Position {
     Position {
         line,
@@ -220,6 +259,17 @@ mod tests {
             serde_json::json!({"a": 1, "b": 1.5, "c": "yes", "d": null})
         );
         assert_eq!(docs[1].value, serde_json::json!({"x": [true]}));
+    }
+
+    #[test]
+    fn writes_yaml_that_reads_back_the_same() {
+        let value = serde_json::json!({
+            "name": "demo", "n": 3, "f": 1.5, "yes": "yes", "empty": "", "null": null,
+            "multi": "line one\nline two\n", "list": [{"a": "${x}"}, "on", "123"]
+        });
+        let text = to_yaml(&value);
+        assert!(text.starts_with("---\n"), "{text}");
+        assert_eq!(parse_documents(&text).unwrap()[0].value, value, "{text}");
     }
 
     #[test]

@@ -215,12 +215,18 @@ pub(crate) fn details(step: &StepResult, style: &Style, indent: &str) -> String 
     lines.join("\n")
 }
 
-/// The response's status and the start of its body.
+/// The response's status and the start of its body; for actions without a status (log,
+/// transform, assert), the result on one line.
 fn push_response(lines: &mut Vec<String>, response: &Value, style: &Style, indent: &str) {
-    let status = response
-        .get("status")
-        .map(|status| one_line(&compact(status, VALUE_CHARS)).into_owned())
-        .unwrap_or_else(|| "(no status)".to_owned());
+    let Some(status) = response.get("status") else {
+        lines.push(format!(
+            "{indent}{} {}",
+            style.paint(DIM, "result:"),
+            one_line(&compact(response, VALUE_CHARS))
+        ));
+        return;
+    };
+    let status = one_line(&compact(status, VALUE_CHARS)).into_owned();
     lines.push(format!(
         "{indent}{} {status}",
         style.paint(DIM, "response:")

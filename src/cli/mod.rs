@@ -1,0 +1,72 @@
+//! The command line: one subcommand per role. `run`, `validate`, `convert` and `mock` need
+//! nothing but files; the cluster roles come with their own subcommands.
+
+mod convert;
+mod exit;
+mod inputs;
+
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use exit::Exit;
+
+/// Kubernetes-native end-to-end integration tests, run locally, in CI or in a cluster.
+#[derive(Debug, Parser)]
+#[command(name = "testmesh", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run flows from files and folders, and report the results.
+    Run(run::RunArgs),
+    /// Check flows without running them.
+    Validate(validate::ValidateArgs),
+    /// Print the TestFlow manifest for a flow file.
+    Convert {
+        /// The flow file.
+        file: PathBuf,
+        /// metadata.namespace of the manifest.
+        #[arg(long)]
+        namespace: Option<String>,
+    },
+    /// Serve the endpoints of a mock definition file until Ctrl-C.
+    Mock {
+        /// YAML with an `endpoints` list.
+        file: PathBuf,
+        /// Port on 127.0.0.1 (default: a free one).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+}
+
+/// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return Exit::RuntimeError.into();
+        }
+    };
+    let exit = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Validate(args) => validate::validate(args),
+            Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
+            Command::Mock { .. } => Exit::InvalidInput,
+        }
+    });
+    exit.into()
+}

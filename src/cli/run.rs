@@ -1,0 +1,180 @@
+//! `testmesh run`: loads, validates and runs flows (in parallel up to `--jobs`), prints a block
+//! per flow and a summary, writes the requested reports, and exits with a code that tells
+//! passed, failed, invalid input and runtime errors apart. Ctrl-C stops the steps and runs
+//! teardown; a second Ctrl-C stops teardown too.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use super::exit::Exit;
+use super::inputs::{VariableArgs, environment, print_diagnostics};
+use crate::engine::{FlowResult, FlowStatus, RunOptions, builtins, run_flow};
+use crate::flow::validate::validate as validate_flow;
+use crate::flow::{LoadedFlow, load_paths};
+use crate::report::terminal::{Progress, Style, flow_block, summary};
+use crate::report::{ReportTarget, parse_report_arg, write_report};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Flow files, TestFlow manifests, TestEnvironment manifests, or folders of them.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub variables: VariableArgs,
+    /// Run only flows with one of these tags (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// How many flows run at once (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Write a report: junit=FILE or json=FILE (repeatable).
+    #[arg(long = "report", value_name = "KIND=FILE", value_parser = parse_report_arg)]
+    pub reports: Vec<ReportTarget>,
+}
+
+pub async fn run(args: RunArgs) -> Exit {
+    let loaded = load_paths(&args.paths);
+    let env = match environment(&args.variables, &loaded) {
+        Ok(env) => env,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::InvalidInput;
+        }
+    };
+    let flows: Vec<&LoadedFlow> = loaded
+        .flows()
+        .filter(|flow| args.tags.is_empty() || flow.spec.tags.iter().any(|t| args.tags.contains(t)))
+        .collect();
+    let known = env.known_names();
+    let mut diagnostics = loaded.diagnostics.clone();
+    for flow in &flows {
+        diagnostics.extend(validate_flow(flow, &known, builtins::NAMES));
+    }
+    print_diagnostics(&diagnostics);
+    if diagnostics.iter().any(|d| d.is_error()) {
+        eprintln!("not running: fix the errors above (testmesh validate checks without running)");
+        return Exit::InvalidInput;
+    }
+    if flows.is_empty() {
+        let filter = if args.tags.is_empty() {
+            String::new()
+        } else {
+            format!(" with tags {}", args.tags.join(", "))
+        };
+        eprintln!(
+            "error: no flows found{filter} in {}",
+            display_paths(&args.paths)
+        );
+        return Exit::InvalidInput;
+    }
+
+    let cancel = CancellationToken::new();
+    let abort = CancellationToken::new();
+    watch_interrupts(cancel.clone(), abort.clone());
+
+    let style = Style {
+        color: std::io::stdout().is_terminal(),
+    };
+    let progress = Arc::new(Progress::new(
+        flows.len() as u64,
+        std::io::stderr().is_terminal(),
+    ));
+    let jobs = args
+        .jobs
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let permits = Arc::new(Semaphore::new(jobs));
+    let clock = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (order, flow) in flows.iter().enumerate() {
+        let spec = flow.spec.clone();
+        let options = RunOptions {
+            variables: env.variables.clone(),
+            secrets: env.secrets.clone(),
+            default_headers: env.headers.clone(),
+            base_dir: flow.file.parent().map(PathBuf::from),
+            source: Some(flow.file_label()),
+            cancel: cancel.clone(),
+            abort: abort.clone(),
+            ..RunOptions::default()
+        };
+        let permits = permits.clone();
+        let progress = progress.clone();
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            progress.start(&spec.name);
+            let result = run_flow(&spec, options).await;
+            progress.inc(&spec.name);
+            (order, result)
+        });
+    }
+    let mut results: Vec<Option<FlowResult>> = vec![None; flows.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((order, result)) => {
+                let _ = progress.println(&format!("{}\n", flow_block(&result, &style)));
+                results[order] = Some(result);
+            }
+            Err(err) => eprintln!("error: a flow task failed: {err}"),
+        }
+    }
+    progress.finish();
+    let results: Vec<FlowResult> = results.into_iter().flatten().collect();
+    println!("{}", summary(&results, clock.elapsed(), &style));
+
+    let mut exit = exit_for(&results, cancel.is_cancelled());
+    for target in &args.reports {
+        if let Err(err) = write_report(target.kind, &target.path, &results) {
+            eprintln!("error: {err}");
+            if exit == Exit::Passed {
+                exit = Exit::RuntimeError;
+            }
+        }
+    }
+    exit
+}
+
+/// The exit code for a set of results: interruption, then runtime errors, then failures.
+pub fn exit_for(results: &[FlowResult], interrupted: bool) -> Exit {
+    let any = |status: FlowStatus| results.iter().any(|r| r.status == status);
+    if interrupted || any(FlowStatus::Cancelled) {
+        Exit::Interrupted
+    } else if any(FlowStatus::Error) || any(FlowStatus::TimedOut) {
+        Exit::RuntimeError
+    } else if any(FlowStatus::Failed) {
+        Exit::TestsFailed
+    } else {
+        Exit::Passed
+    }
+}
+
+/// First Ctrl-C: stop the steps, run teardown. Second: stop teardown too.
+fn watch_interrupts(cancel: CancellationToken, abort: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        eprintln!(
+            "\ninterrupted: stopping the steps and running teardown (Ctrl-C again to stop now)"
+        );
+        cancel.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("stopping now, teardown included");
+            abort.cancel();
+        }
+    });
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,84 @@
+//! `testmesh validate`: loads and checks flows without running them.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::exit::Exit;
+use super::inputs::{VariableArgs, environment, print_diagnostics};
+use crate::engine::builtins;
+use crate::flow::validate::validate as validate_flow;
+use crate::flow::{Diagnostic, load_paths};
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Flow files, TestFlow manifests or folders of them.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub variables: VariableArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Loads, validates, prints; exits 2 when any error was found.
+pub fn validate(args: ValidateArgs) -> Exit {
+    let (diagnostics, flow_count) = check(&args.paths, &args.variables);
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    match args.format {
+        Format::Json => {
+            let report = serde_json::json!({
+                "valid": errors == 0,
+                "flows": flow_count,
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": diagnostics,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+        }
+        Format::Human => {
+            print_diagnostics(&diagnostics);
+            let plural = if flow_count == 1 { "flow" } else { "flows" };
+            if errors == 0 {
+                println!("{flow_count} {plural} valid ({warnings} warnings)");
+            } else {
+                eprintln!("{errors} errors, {warnings} warnings in {flow_count} {plural}");
+            }
+        }
+    }
+    if errors == 0 {
+        Exit::Passed
+    } else {
+        Exit::InvalidInput
+    }
+}
+
+/// Loads and validates; returns every diagnostic and how many flows were read.
+pub fn check(paths: &[PathBuf], variables: &VariableArgs) -> (Vec<Diagnostic>, usize) {
+    let loaded = load_paths(paths);
+    let mut diagnostics = loaded.diagnostics.clone();
+    let known = match environment(variables, &loaded) {
+        Ok(env) => env.known_names(),
+        Err(message) => {
+            diagnostics.push(Diagnostic::error(message));
+            Default::default()
+        }
+    };
+    let mut count = 0;
+    for flow in loaded.flows() {
+        count += 1;
+        diagnostics.extend(validate_flow(flow, &known, builtins::NAMES));
+    }
+    (diagnostics, count)
+}

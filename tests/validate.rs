@@ -1,0 +1,180 @@
+//! `testmesh validate` on bad input: each message names the file, line, column, step and field
+//! a user has to fix.
+
+use std::path::Path;
+
+use testmesh::engine::builtins;
+use testmesh::flow::load::{Loaded, load_text};
+use testmesh::flow::validate::{KnownNames, validate};
+
+fn diagnostics(text: &str) -> Vec<String> {
+    let mut loaded = Loaded::default();
+    load_text(text, Path::new("flows/bad.yaml"), &mut loaded);
+    let mut out: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
+    for flow in loaded.flows() {
+        out.extend(
+            validate(flow, &KnownNames::default(), builtins::NAMES)
+                .iter()
+                .map(ToString::to_string),
+        );
+    }
+    out
+}
+
+#[test]
+fn a_valid_flow_has_nothing_to_say() {
+    let found = diagnostics(
+        "name: ok\nenv:\n  base: http://x\nsteps:\n  - id: a\n    action: http\n    config: {url: '${base}/a'}\n    output: {token: $.body.token}\n  - action: log\n    config: {message: '${token} ${a.status} ${RANDOM_ID}'}\n",
+    );
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn unknown_actions_list_the_known_ones() {
+    let found = diagnostics("name: f\nsteps:\n  - id: one\n    action: htp_request\n");
+    assert_eq!(
+        found,
+        [
+            "flows/bad.yaml:4:5: error: step `one`: steps[0].action: unknown action `htp_request`: did you mean `http_request`? known actions are http_request, assert, log, delay, transform, mock_server_start, mock_server_stop"
+        ]
+    );
+}
+
+#[test]
+fn planned_actions_say_they_are_not_here_yet() {
+    let found =
+        diagnostics("name: f\nsteps:\n  - action: database_query\n    config: {query: x}\n");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].contains("action `database_query` is part of the flow language but not available in this version yet"), "{found:?}");
+}
+
+#[test]
+fn missing_required_fields() {
+    let found = diagnostics("description: no name\nsteps: []\n");
+    assert_eq!(
+        found,
+        [
+            "flows/bad.yaml:1:1: error: name: `name` is required",
+            "flows/bad.yaml:2:1: error: steps: `steps` is required and must list at least one step",
+        ]
+    );
+    let found = diagnostics("name: f\nsteps:\n  - id: a\n    config: {}\n  - action: http\n");
+    assert!(
+        found.contains(
+            &"flows/bad.yaml:3:5: error: step `a`: steps[0].action: `action` is required"
+                .to_string()
+        ),
+        "{found:#?}"
+    );
+    assert!(found.contains(&"flows/bad.yaml:5:5: error: step `step_2`: steps[1].config: http_request needs `url` in its config".to_string()), "{found:#?}");
+}
+
+#[test]
+fn duplicate_step_ids() {
+    let found = diagnostics(
+        "name: f\nsetup:\n  - id: x\n    action: log\n    config: {message: a}\nsteps:\n  - id: x\n    action: log\n    config: {message: b}\n",
+    );
+    assert_eq!(
+        found,
+        [
+            "flows/bad.yaml:7:5: error: step `x`: steps[0].id: duplicate step id `x` (first used at setup[0])"
+        ]
+    );
+}
+
+#[test]
+fn references_that_cannot_resolve() {
+    let found = diagnostics(
+        "name: f\nsteps:\n  - id: a\n    action: log\n    config: {message: '${later.status} ${nowhere}'}\n  - id: later\n    action: log\n    config: {message: x}\n",
+    );
+    assert_eq!(
+        found,
+        [
+            "flows/bad.yaml:5:14: error: step `a`: steps[0].config.message: `${later.status}` refers to step `later`, which runs later",
+            "flows/bad.yaml:5:14: error: step `a`: steps[0].config.message: `${nowhere}` is not defined: no env entry, earlier step or built-in has that name (define it in `env`, or pass --var nowhere=… or --env-file)",
+        ]
+    );
+}
+
+#[test]
+fn references_given_on_the_command_line_are_known() {
+    let mut loaded = Loaded::default();
+    load_text(
+        "name: f\nsteps:\n  - action: log\n    config: {message: '${BASE_URL}'}\n",
+        Path::new("f.yaml"),
+        &mut loaded,
+    );
+    let known = KnownNames {
+        names: ["BASE_URL".to_string()].into(),
+        open: false,
+    };
+    let flow = loaded.flows().next().unwrap();
+    assert!(validate(flow, &known, builtins::NAMES).is_empty());
+    let open = KnownNames {
+        open: true,
+        ..KnownNames::default()
+    };
+    let found = validate(flow, &open, builtins::NAMES);
+    assert!(
+        !found[0].is_error(),
+        "an environment in the cluster may define it: {found:?}"
+    );
+}
+
+#[test]
+fn expressions_and_paths_that_do_not_parse() {
+    let found = diagnostics(
+        "name: f\nsteps:\n  - id: a\n    action: log\n    config: {message: x}\n    when: 'status =='\n    assert:\n      - 'status == 200 &&'\n    output:\n      bad: '$.items[?('\n",
+    );
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(found[0].starts_with("flows/bad.yaml:6:5: error: step `a`: steps[0].when: `status ==` is not a valid expression"), "{}", found[0]);
+    assert!(found[1].starts_with("flows/bad.yaml:8:9: error: step `a`: steps[0].assert[0]: `status == 200 &&` is not a valid expression"), "{}", found[1]);
+    assert!(found[2].starts_with("flows/bad.yaml:10:7: error: step `a`: steps[0].output.bad: invalid JSONPath \"$.items[?(\""), "{}", found[2]);
+}
+
+#[test]
+fn wrong_yaml_types_and_bad_durations() {
+    let found = diagnostics("name: f\nsteps:\n  - action: log\n    assert: 'status == 200'\n");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].starts_with("flows/bad.yaml:4:5: error: steps[0].assert: invalid type: string \"status == 200\", expected a sequence"), "{}", found[0]);
+    let found = diagnostics("name: f\nconfig:\n  timeout: soon\nsteps:\n  - action: log\n");
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0]
+            .starts_with("flows/bad.yaml:3:3: error: config.timeout: invalid duration \"soon\""),
+        "{}",
+        found[0]
+    );
+}
+
+#[test]
+fn unknown_config_keys_warn_with_a_suggestion() {
+    let found = diagnostics(
+        "name: f\nsteps:\n  - action: http\n    config: {url: 'http://x', hedaers: {}}\n",
+    );
+    assert_eq!(found.len(), 1);
+    assert!(found[0].starts_with("flows/bad.yaml:4:31: warning: step `step_1`: steps[0].config.hedaers: http_request does not read `hedaers` (did you mean `headers`?)"), "{}", found[0]);
+}
+
+#[test]
+fn manifest_fields_are_named_from_spec() {
+    let found = diagnostics(
+        "apiVersion: testmesh.io/v1alpha1\nkind: TestFlow\nmetadata: {name: m}\nspec:\n  steps:\n    - action: nope\n",
+    );
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].starts_with(
+            "flows/bad.yaml:6:7: error: step `step_1`: spec.steps[0].action: unknown action `nope`"
+        ),
+        "{}",
+        found[0]
+    );
+}
+
+#[test]
+fn malformed_yaml() {
+    let found = diagnostics("name: f\nsteps:\n  - action: log\n     config: {}\n");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].starts_with("flows/bad.yaml:4:"), "{}", found[0]);
+    assert!(found[0].contains("error: invalid YAML"), "{}", found[0]);
+}
