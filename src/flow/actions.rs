@@ -156,8 +156,14 @@ mod tests {
     #[test]
     fn names_and_aliases_resolve() {
         assert_eq!(ActionKind::from_name("http"), Some(ActionKind::HttpRequest));
-        assert_eq!(ActionKind::from_name("http_request"), Some(ActionKind::HttpRequest));
-        assert_eq!(ActionKind::from_name("mock_server_stop"), Some(ActionKind::MockServerStop));
+        assert_eq!(
+            ActionKind::from_name("http_request"),
+            Some(ActionKind::HttpRequest)
+        );
+        assert_eq!(
+            ActionKind::from_name("mock_server_stop"),
+            Some(ActionKind::MockServerStop)
+        );
         assert_eq!(ActionKind::from_name("HTTP"), None);
         for kind in ActionKind::ALL {
             assert_eq!(ActionKind::from_name(kind.name()), Some(kind));

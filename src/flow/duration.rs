@@ -73,7 +73,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" => 60.0,
             "h" => 3600.0,
             "" => return Err(format!("missing unit in duration {text:?}: {hint}")),
-            unit => return Err(format!("unknown unit {unit:?} in duration {text:?}: {hint}")),
+            unit => {
+                return Err(format!(
+                    "unknown unit {unit:?} in duration {text:?}: {hint}"
+                ));
+            }
         };
         rest = &rest[unit_len..];
         total += number * unit_seconds;
@@ -147,6 +151,10 @@ mod tests {
             let err = parse_duration(text).unwrap_err();
             assert!(err.contains("duration"), "{text}: {err}");
         }
-        assert!(parse_duration("5d").unwrap_err().contains("unknown unit \"d\""));
+        assert!(
+            parse_duration("5d")
+                .unwrap_err()
+                .contains("unknown unit \"d\"")
+        );
     }
 }

@@ -193,10 +193,22 @@ mod tests {
         let text = "name: demo\nsteps:\n  - id: first\n    action: log\n  - id: second\n";
         let docs = parse_documents(text).unwrap();
         let positions = &docs[0].positions;
-        assert_eq!(positions.find("/name"), Some(Position { line: 1, column: 1 }));
-        assert_eq!(positions.find("/steps/1"), Some(Position { line: 5, column: 5 }));
-        assert_eq!(positions.find("/steps/0/action"), Some(Position { line: 4, column: 5 }));
-        assert_eq!(positions.find("/steps/0/config/url"), Some(Position { line: 3, column: 5 }));
+        assert_eq!(
+            positions.find("/name"),
+            Some(Position { line: 1, column: 1 })
+        );
+        assert_eq!(
+            positions.find("/steps/1"),
+            Some(Position { line: 5, column: 5 })
+        );
+        assert_eq!(
+            positions.find("/steps/0/action"),
+            Some(Position { line: 4, column: 5 })
+        );
+        assert_eq!(
+            positions.find("/steps/0/config/url"),
+            Some(Position { line: 3, column: 5 })
+        );
     }
 
     #[test]

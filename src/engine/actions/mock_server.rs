@@ -16,12 +16,16 @@ pub async fn start(
     _config: &Map<String, Value>,
     _mocks: &MockRegistry,
 ) -> Result<ActionOutput, ActionError> {
-    Err(ActionError::Failed("mock_server_start is not built yet".into()))
+    Err(ActionError::Failed(
+        "mock_server_start is not built yet".into(),
+    ))
 }
 
 pub async fn stop(
     _config: &Map<String, Value>,
     _mocks: &MockRegistry,
 ) -> Result<ActionOutput, ActionError> {
-    Err(ActionError::Failed("mock_server_stop is not built yet".into()))
+    Err(ActionError::Failed(
+        "mock_server_stop is not built yet".into(),
+    ))
 }

@@ -6,7 +6,6 @@ pub mod basic;
 pub mod http;
 pub mod mock_server;
 
-
 use serde_json::{Map, Value};
 
 use crate::flow::actions::ActionKind;
