@@ -481,3 +481,38 @@ async fn invalid_config_names_the_key_and_the_value() {
     .unwrap_err();
     assert!(err.to_string().starts_with("config.timeout: "), "{err}");
 }
+
+#[tokio::test]
+async fn bodies_beyond_ten_mib_are_refused() {
+    let (server, session) = setup().await;
+    let fits = ok(&session, json!({"url": server.url("/big?bytes=1024")})).await;
+    assert_eq!(fits["body"].as_str().unwrap().len(), 1024);
+    let url = server.url("/big?bytes=11000000");
+    let message = failure(&session, json!({"url": url})).await;
+    assert_eq!(
+        message,
+        format!("the response body of GET {url} is larger than the 10 MiB limit")
+    );
+}
+
+#[tokio::test]
+async fn api_keys_are_masked_in_the_request_excerpt() {
+    let (server, session) = setup().await;
+    let in_header = run(
+        &session,
+        json!({"url": server.url("/echo"), "auth": {"type": "api_key", "key": "k-123", "name": "X-Key"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(in_header.request.unwrap()["headers"]["X-Key"], "***");
+    let in_query = run(
+        &session,
+        json!({"url": server.url("/echo"), "auth": {"type": "api_key", "key": "k-123", "location": "query", "name": "key"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        in_query.request.unwrap()["url"],
+        server.url("/echo?key=***")
+    );
+}

@@ -1,5 +1,5 @@
 //! A local HTTP server for tests of HTTP steps: fixed routes for status codes, echoes, slow and
-//! flaky answers, redirects, cookies and awkward headers. It binds 127.0.0.1:0 and stops when
+//! flaky answers, redirects, cookies, awkward headers and large bodies. It binds 127.0.0.1:0 and stops when
 //! the [`TestServer`] is dropped.
 
 use std::collections::HashMap;
@@ -46,6 +46,7 @@ pub async fn start() -> TestServer {
         .route("/cookies/set", get(set_cookies))
         .route("/cookies", get(cookies))
         .route("/headers", get(odd_headers))
+        .route("/big", get(big))
         .with_state(Arc::new(Counters::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
@@ -203,4 +204,11 @@ async fn odd_headers() -> Response {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     (headers, "plain text").into_response()
+}
+
+async fn big(RawQuery(query): RawQuery) -> Vec<u8> {
+    let bytes = query_value(&query, "bytes")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    vec![b'a'; bytes]
 }

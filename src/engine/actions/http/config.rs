@@ -34,6 +34,9 @@ pub struct RequestSpec {
     pub body: Option<BodySpec>,
     /// `name=value` pairs from `cookies`, sent with the jar's cookies.
     pub cookies: Vec<(String, String)>,
+    /// Headers and query parameters carrying an API key, masked in reports.
+    pub secret_headers: Vec<HeaderName>,
+    pub secret_query: Vec<String>,
     pub timeout: Duration,
     /// The timeout as the user wrote it, for messages.
     pub timeout_text: String,
@@ -81,8 +84,9 @@ impl RequestSpec {
         {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
+        let mut secrets = Secrets::default();
         if let Some(auth) = config.get("auth") {
-            apply_auth(auth, &mut headers, &mut url)?;
+            apply_auth(auth, &mut headers, &mut url, &mut secrets)?;
         }
         let cookies = match config.get("cookies") {
             None | Some(Value::Null) => Vec::new(),
@@ -103,6 +107,8 @@ impl RequestSpec {
             headers,
             body,
             cookies,
+            secret_headers: secrets.headers,
+            secret_query: secrets.query,
             timeout,
             timeout_text,
             follow_redirects: parse_bool(config, "follow_redirects", true)?,
@@ -275,7 +281,19 @@ fn parse_body(config: &Map<String, Value>) -> Result<Option<BodySpec>, ActionErr
     Ok(Some(spec))
 }
 
-fn apply_auth(auth: &Value, headers: &mut HeaderMap, url: &mut Url) -> Result<(), ActionError> {
+/// Where an API key went, so reports can mask it.
+#[derive(Default)]
+struct Secrets {
+    headers: Vec<HeaderName>,
+    query: Vec<String>,
+}
+
+fn apply_auth(
+    auth: &Value,
+    headers: &mut HeaderMap,
+    url: &mut Url,
+    secrets: &mut Secrets,
+) -> Result<(), ActionError> {
     let map = expect_map("auth", auth)?;
     let text = |key: &str| -> Result<String, ActionError> {
         let field = format!("auth.{key}");
@@ -320,10 +338,12 @@ fn apply_auth(auth: &Value, headers: &mut HeaderMap, url: &mut Url) -> Result<()
             match location.as_str() {
                 "header" => {
                     let (name, value) = header_pair("auth.name", &name, &key)?;
+                    secrets.headers.push(name.clone());
                     headers.insert(name, value);
                 }
                 "query" => {
                     url.query_pairs_mut().append_pair(&name, &key);
+                    secrets.query.push(name);
                 }
                 other => {
                     return Err(ActionError::invalid(

@@ -23,11 +23,10 @@ use self::config::{BodySpec, RequestSpec};
 use self::errors::{describe, request_label};
 use self::redirect::{Hop, Next, next_hop};
 use self::response::{
-    BodyError, MAX_BODY_BYTES, cookies_map, decode_body, headers_map, read_capped,
+    BodyError, MAX_BODY_BYTES, canonical_header_name, cookies_map, decode_body, headers_map,
+    read_capped,
 };
 use super::{ActionError, ActionOutput};
-
-pub use self::response::canonical_header_name;
 
 /// The most request-body bytes shown in a report.
 const REQUEST_EXCERPT_BYTES: usize = 4 * 1024;
@@ -257,7 +256,8 @@ fn result_map(exchange: Exchange, elapsed_ms: u64) -> Map<String, Value> {
 fn request_excerpt(spec: &RequestSpec) -> Value {
     let mut headers = Map::new();
     for name in spec.headers.keys() {
-        let masked = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE].contains(name);
+        let masked = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE].contains(name)
+            || spec.secret_headers.contains(name);
         let value = if masked {
             "***".to_string()
         } else {
@@ -279,10 +279,31 @@ fn request_excerpt(spec: &RequestSpec) -> Value {
         .map_or(Value::Null, |body| body_excerpt(&body.bytes));
     json!({
         "method": spec.method.as_str(),
-        "url": spec.url.as_str(),
+        "url": masked_url(&spec.url, &spec.secret_query),
         "headers": headers,
         "body": body,
     })
+}
+
+/// `url` with the values of the `secret` query parameters replaced by `***`.
+fn masked_url(url: &Url, secret: &[String]) -> String {
+    if secret.is_empty() {
+        return url.to_string();
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(name, value)| {
+            let value = if secret.iter().any(|s| *s == name) {
+                "***".into()
+            } else {
+                value.into_owned()
+            };
+            (name.into_owned(), value)
+        })
+        .collect();
+    let mut masked = url.clone();
+    masked.query_pairs_mut().clear().extend_pairs(pairs);
+    masked.to_string()
 }
 
 fn body_excerpt(bytes: &[u8]) -> Value {
@@ -295,4 +316,33 @@ fn body_excerpt(bytes: &[u8]) -> Value {
     let text = String::from_utf8_lossy(&bytes[..REQUEST_EXCERPT_BYTES]);
     let text = text.trim_end_matches(char::REPLACEMENT_CHARACTER);
     Value::String(format!("{text}… ({} bytes in all)", bytes.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_bodies_are_cut_in_the_excerpt() {
+        let body = "é".repeat(3000);
+        let Value::String(excerpt) = body_excerpt(body.as_bytes()) else {
+            panic!("expected text")
+        };
+        assert!(
+            excerpt.ends_with("… (6000 bytes in all)"),
+            "{}",
+            &excerpt[excerpt.len() - 40..]
+        );
+        assert!(excerpt.len() < REQUEST_EXCERPT_BYTES + 40);
+        assert_eq!(body_excerpt(br#"{"a":1}"#), json!({"a": 1}));
+    }
+
+    #[test]
+    fn api_keys_in_the_query_are_masked() {
+        let url = Url::parse("http://h/x?a=1&key=secret").unwrap();
+        assert_eq!(
+            masked_url(&url, &["key".to_string()]),
+            "http://h/x?a=1&key=***"
+        );
+    }
 }

@@ -65,8 +65,7 @@ pub fn decode_body(bytes: &[u8]) -> Value {
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
-/// Reads the body of `response`, failing (with `describe` of the error) once it passes
-/// [`MAX_BODY_BYTES`].
+/// Reads the body of `response`, refusing to go past [`MAX_BODY_BYTES`].
 pub async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, BodyError> {
     if response
         .content_length()
