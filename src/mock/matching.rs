@@ -246,13 +246,7 @@ impl CompiledEndpoint {
                 .filter_map(|v| v.to_str().ok())
                 .collect();
             if !found.contains(&expected.as_str()) {
-                return Err(match found.is_empty() {
-                    true => format!("header {name} is missing (expected {expected:?})"),
-                    false => format!(
-                        "header {name} is {:?}, expected {expected:?}",
-                        found.join(", ")
-                    ),
-                });
+                return Err(missing_or_wrong("header", name.as_str(), &found, expected));
             }
         }
         for (name, expected) in &self.query {
@@ -263,13 +257,12 @@ impl CompiledEndpoint {
                 .map(|(_, value)| value.as_str())
                 .collect();
             if !found.contains(&expected.as_str()) {
-                return Err(match found.is_empty() {
-                    true => format!("query parameter {name} is missing (expected {expected:?})"),
-                    false => format!(
-                        "query parameter {name} is {:?}, expected {expected:?}",
-                        found.join(", ")
-                    ),
-                });
+                return Err(missing_or_wrong(
+                    "query parameter",
+                    name.as_str(),
+                    &found,
+                    expected,
+                ));
             }
         }
         if let Some(expected) = &self.body_json {
@@ -280,6 +273,18 @@ impl CompiledEndpoint {
             }
         }
         Ok(params)
+    }
+}
+
+/// Why a header or query parameter did not fit: absent, or present with other values.
+fn missing_or_wrong(kind: &str, name: &str, found: &[&str], expected: &str) -> String {
+    if found.is_empty() {
+        format!("{kind} {name} is missing (expected {expected:?})")
+    } else {
+        format!(
+            "{kind} {name} is {:?}, expected {expected:?}",
+            found.join(", ")
+        )
     }
 }
 

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 use url::Url;
 
+use super::auth::{Secrets, apply_auth};
 use crate::engine::actions::ActionError;
 use crate::flow::duration::parse_duration;
 use crate::flow::source::kind_of;
@@ -53,13 +53,17 @@ impl RequestSpec {
     ) -> Result<Self, ActionError> {
         let method = parse_method(config.get("method"))?;
         let mut url = parse_url(config.get("url"))?;
-        let query_key = if config.contains_key("params") {
-            "params"
-        } else {
-            "query"
-        };
-        if let Some(params) = config.get(query_key) {
-            append_query(&mut url, query_key, params)?;
+        let given = |key: &str| config.get(key).is_some_and(|value| !value.is_null());
+        if given("params") && given("query") {
+            return Err(ActionError::invalid(
+                "query",
+                "set only one of params and query (query is another name for params)",
+            ));
+        }
+        for key in ["params", "query"] {
+            if let Some(params) = config.get(key) {
+                append_query(&mut url, key, params)?;
+            }
         }
         let mut headers = HeaderMap::new();
         for (name, value) in default_headers {
@@ -167,7 +171,7 @@ fn parse_url(value: Option<&Value>) -> Result<Url, ActionError> {
 }
 
 /// The text of a scalar config value: strings as they are, numbers and booleans printed.
-fn scalar_text(field: &str, value: &Value) -> Result<String, ActionError> {
+pub(super) fn scalar_text(field: &str, value: &Value) -> Result<String, ActionError> {
     match value {
         Value::String(text) => Ok(text.clone()),
         Value::Number(number) => Ok(number.to_string()),
@@ -182,7 +186,10 @@ fn scalar_text(field: &str, value: &Value) -> Result<String, ActionError> {
     }
 }
 
-fn expect_map<'a>(field: &str, value: &'a Value) -> Result<&'a Map<String, Value>, ActionError> {
+pub(super) fn expect_map<'a>(
+    field: &str,
+    value: &'a Value,
+) -> Result<&'a Map<String, Value>, ActionError> {
     match value {
         Value::Object(map) => Ok(map),
         other => Err(ActionError::invalid(
@@ -192,7 +199,7 @@ fn expect_map<'a>(field: &str, value: &'a Value) -> Result<&'a Map<String, Value
     }
 }
 
-fn header_pair(
+pub(super) fn header_pair(
     field: &str,
     name: &str,
     value: &str,
@@ -279,86 +286,6 @@ fn parse_body(config: &Map<String, Value>) -> Result<Option<BodySpec>, ActionErr
         (key, value) => json_body(key, value)?,
     };
     Ok(Some(spec))
-}
-
-/// Where an API key went, so reports can mask it.
-#[derive(Default)]
-struct Secrets {
-    headers: Vec<HeaderName>,
-    query: Vec<String>,
-}
-
-fn apply_auth(
-    auth: &Value,
-    headers: &mut HeaderMap,
-    url: &mut Url,
-    secrets: &mut Secrets,
-) -> Result<(), ActionError> {
-    let map = expect_map("auth", auth)?;
-    let text = |key: &str| -> Result<String, ActionError> {
-        let field = format!("auth.{key}");
-        match map.get(key) {
-            None | Some(Value::Null) => Err(ActionError::invalid(field, "is required")),
-            Some(value) => scalar_text(&field, value),
-        }
-    };
-    let auth_type = text("type")?.to_ascii_lowercase();
-    let set_authorization = |headers: &mut HeaderMap, value: String| -> Result<(), ActionError> {
-        let value = HeaderValue::from_str(&value).map_err(|_| {
-            ActionError::invalid(
-                "auth",
-                "the credentials contain characters a header cannot carry",
-            )
-        })?;
-        headers.insert(AUTHORIZATION, value);
-        Ok(())
-    };
-    match auth_type.as_str() {
-        "basic" => {
-            let username = text("username")?;
-            let password = match map.get("password") {
-                None | Some(Value::Null) => String::new(),
-                Some(value) => scalar_text("auth.password", value)?,
-            };
-            let encoded =
-                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-            set_authorization(headers, format!("Basic {encoded}"))
-        }
-        "bearer" => set_authorization(headers, format!("Bearer {}", text("token")?)),
-        "api_key" | "apikey" => {
-            let key = text("key")?;
-            let name = match map.get("name") {
-                None | Some(Value::Null) => "X-API-Key".to_string(),
-                Some(value) => scalar_text("auth.name", value)?,
-            };
-            let location = match map.get("location") {
-                None | Some(Value::Null) => "header".to_string(),
-                Some(value) => scalar_text("auth.location", value)?.to_ascii_lowercase(),
-            };
-            match location.as_str() {
-                "header" => {
-                    let (name, value) = header_pair("auth.name", &name, &key)?;
-                    secrets.headers.push(name.clone());
-                    headers.insert(name, value);
-                }
-                "query" => {
-                    url.query_pairs_mut().append_pair(&name, &key);
-                    secrets.query.push(name);
-                }
-                other => {
-                    return Err(ActionError::invalid(
-                        "auth.location",
-                        format!("unknown location {other:?}: expected header or query"),
-                    ));
-                }
-            }
-            Ok(())
-        }
-        other => Err(ActionError::invalid(
-            "auth.type",
-            format!("unknown auth type {other:?}: expected basic, bearer or api_key"),
-        )),
-    }
 }
 
 fn parse_timeout(value: Option<&Value>) -> Result<(Duration, String), ActionError> {

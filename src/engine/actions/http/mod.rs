@@ -2,6 +2,7 @@
 //! redirects followed by our own code so each step chooses, and a result keyed as flow files
 //! read it (`status`, `headers` by canonical name, `body` as JSON or text, `response`...).
 
+mod auth;
 mod config;
 mod errors;
 mod redirect;
