@@ -2,6 +2,7 @@
 //! nothing but files; the cluster roles come with their own subcommands.
 
 mod convert;
+mod mock;
 mod exit;
 mod inputs;
 
@@ -65,7 +66,7 @@ pub fn main() -> ExitCode {
             Command::Run(args) => run::run(args).await,
             Command::Validate(args) => validate::validate(args),
             Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
-            Command::Mock { .. } => Exit::InvalidInput,
+            Command::Mock { file, port } => mock::mock(&file, port).await,
         }
     });
     exit.into()

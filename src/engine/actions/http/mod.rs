@@ -1,0 +1,349 @@
+//! `http_request`: one HTTP exchange per step, with the run's connection pool and cookie jar,
+//! redirects followed by our own code so each step chooses, and a result keyed as flow files
+//! read it (`status`, `headers` by canonical name, `body` as JSON or text, `response`...).
+
+mod auth;
+mod config;
+mod errors;
+mod redirect;
+mod response;
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderMap, HeaderValue, PROXY_AUTHORIZATION,
+};
+use reqwest::{Client, StatusCode};
+use serde_json::{Map, Value, json};
+use url::Url;
+
+use self::config::{BodySpec, RequestSpec};
+use self::errors::{describe, request_label};
+use self::redirect::{Hop, Next, next_hop};
+use self::response::{
+    BodyError, MAX_BODY_BYTES, canonical_header_name, cookies_map, decode_body, headers_map,
+    read_capped,
+};
+use super::{ActionError, ActionOutput};
+
+/// The most request-body bytes shown in a report.
+const REQUEST_EXCERPT_BYTES: usize = 4 * 1024;
+
+/// One run's HTTP state: a connection pool and a cookie jar shared by every step of the run.
+pub struct HttpSession {
+    default_headers: IndexMap<String, String>,
+    jar: Arc<Jar>,
+    client: Result<Client, String>,
+    /// Built on first use by a step with `verify_ssl: false`; shares the cookie jar.
+    insecure_client: OnceLock<Result<Client, String>>,
+}
+
+impl HttpSession {
+    /// A session whose steps send `default_headers` unless they set the same header.
+    pub fn new(default_headers: IndexMap<String, String>) -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = build_client(&jar, true);
+        Self {
+            default_headers,
+            jar,
+            client,
+            insecure_client: OnceLock::new(),
+        }
+    }
+
+    fn client(&self, verify_ssl: bool) -> Result<&Client, ActionError> {
+        let client = if verify_ssl {
+            &self.client
+        } else {
+            self.insecure_client
+                .get_or_init(|| build_client(&self.jar, false))
+        };
+        client
+            .as_ref()
+            .map_err(|err| ActionError::Failed(err.clone()))
+    }
+}
+
+fn build_client(jar: &Arc<Jar>, verify_ssl: bool) -> Result<Client, String> {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_provider(Arc::clone(jar))
+        .user_agent(concat!("testmesh/", env!("CARGO_PKG_VERSION")))
+        .tls_danger_accept_invalid_certs(!verify_ssl)
+        .build()
+        .map_err(|err| format!("cannot set up the HTTP client: {err}"))
+}
+
+/// Runs one `http_request` step.
+pub async fn execute(
+    config: &Map<String, Value>,
+    session: &HttpSession,
+) -> Result<ActionOutput, ActionError> {
+    let spec = RequestSpec::parse(config, &session.default_headers)?;
+    let client = session.client(spec.verify_ssl)?;
+    let label = request_label(&spec.method, &spec.url);
+    let started = Instant::now();
+    let exchange = tokio::time::timeout(spec.timeout, send(client, &session.jar, &spec))
+        .await
+        .map_err(|_| {
+            ActionError::Failed(format!(
+                "no response within {} ({label})",
+                spec.timeout_text
+            ))
+        })??;
+    let elapsed = millis(started.elapsed());
+    Ok(ActionOutput {
+        result: result_map(exchange, elapsed),
+        request: Some(request_excerpt(&spec)),
+    })
+}
+
+/// The final response of a step, after any redirects.
+struct Exchange {
+    status: StatusCode,
+    headers: HeaderMap,
+    url: Url,
+    redirects: usize,
+    body: Vec<u8>,
+}
+
+async fn send(client: &Client, jar: &Jar, spec: &RequestSpec) -> Result<Exchange, ActionError> {
+    let mut hop = Hop {
+        method: spec.method.clone(),
+        url: spec.url.clone(),
+        headers: spec.headers.clone(),
+        body: spec.body.clone(),
+        send_step_cookies: true,
+    };
+    let mut redirects = 0;
+    loop {
+        let mut headers = hop.headers.clone();
+        if hop.send_step_cookies && !spec.cookies.is_empty() {
+            headers.insert(
+                COOKIE,
+                cookie_header(jar, &hop.url, &headers, &spec.cookies)?,
+            );
+        }
+        let mut request = client
+            .request(hop.method.clone(), hop.url.clone())
+            .headers(headers);
+        if let Some(BodySpec { bytes, .. }) = &hop.body {
+            request = request.body(bytes.clone());
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|err| ActionError::Failed(describe(&err, &hop.method, &hop.url)))?;
+        let status = response.status();
+        if spec.follow_redirects {
+            match next_hop(&hop, status, response.headers()) {
+                Next::Final => {}
+                Next::BadLocation(location) => {
+                    return Err(ActionError::Failed(format!(
+                        "redirect {status} from {} points to {location:?}, which is not an http or https URL",
+                        request_label(&hop.method, &hop.url)
+                    )));
+                }
+                Next::Follow(next) => {
+                    if redirects == spec.max_redirects {
+                        return Err(ActionError::Failed(format!(
+                            "stopped after {redirects} redirects (max_redirects is {}): {} redirects again to {}",
+                            spec.max_redirects,
+                            request_label(&hop.method, &hop.url),
+                            next.url
+                        )));
+                    }
+                    redirects += 1;
+                    hop = *next;
+                    continue;
+                }
+            }
+        }
+        let body = read_capped(&mut response).await.map_err(|err| match err {
+            BodyError::TooLarge => ActionError::Failed(format!(
+                "the response body of {} is larger than the {} MiB limit",
+                request_label(&hop.method, &hop.url),
+                MAX_BODY_BYTES / (1024 * 1024)
+            )),
+            BodyError::Read(err) => ActionError::Failed(describe(&err, &hop.method, &hop.url)),
+        })?;
+        return Ok(Exchange {
+            status,
+            headers: response.headers().clone(),
+            url: hop.url,
+            redirects,
+            body,
+        });
+    }
+}
+
+/// The `Cookie` header of a request: the jar's cookies (or a `Cookie` header the step set)
+/// followed by the step's `cookies`, which win on a repeated name.
+fn cookie_header(
+    jar: &Jar,
+    url: &Url,
+    headers: &HeaderMap,
+    step_cookies: &[(String, String)],
+) -> Result<HeaderValue, ActionError> {
+    let existing = headers.get(COOKIE).cloned().or_else(|| jar.cookies(url));
+    let mut pairs: Vec<String> = existing
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .into_iter()
+        .flat_map(|text| {
+            text.split(';')
+                .map(|pair| pair.trim().to_string())
+                .filter(|pair| !pair.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            !step_cookies.iter().any(|(step_name, _)| step_name == name)
+        })
+        .collect();
+    pairs.extend(
+        step_cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}")),
+    );
+    HeaderValue::from_str(&pairs.join("; ")).map_err(|_| {
+        ActionError::invalid(
+            "cookies",
+            "a cookie name or value contains characters a header cannot carry",
+        )
+    })
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn result_map(exchange: Exchange, elapsed_ms: u64) -> Map<String, Value> {
+    let headers = Value::Object(headers_map(&exchange.headers));
+    let cookies = Value::Object(cookies_map(&exchange.headers));
+    let body = decode_body(&exchange.body);
+    let content_type = exchange
+        .headers
+        .get(CONTENT_TYPE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let status = exchange.status.as_u16();
+    let mut result = Map::new();
+    result.insert("status".into(), json!(status));
+    result.insert("headers".into(), headers.clone());
+    result.insert("cookies".into(), cookies.clone());
+    result.insert("body".into(), body.clone());
+    result.insert("duration_ms".into(), json!(elapsed_ms));
+    result.insert("content_type".into(), Value::String(content_type));
+    result.insert("url".into(), Value::String(exchange.url.to_string()));
+    result.insert("redirects".into(), json!(exchange.redirects));
+    result.insert(
+        "response".into(),
+        json!({
+            "status": status,
+            "body": body,
+            "headers": headers,
+            "cookies": cookies,
+            "time": elapsed_ms,
+            "duration_ms": elapsed_ms,
+        }),
+    );
+    result
+}
+
+/// What was sent, for reports: credentials masked, the body cut to a few KiB.
+fn request_excerpt(spec: &RequestSpec) -> Value {
+    let mut headers = Map::new();
+    for name in spec.headers.keys() {
+        let masked = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE].contains(name)
+            || spec.secret_headers.contains(name);
+        let value = if masked {
+            "***".to_string()
+        } else {
+            spec.headers
+                .get_all(name)
+                .iter()
+                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        headers.insert(canonical_header_name(name.as_str()), Value::String(value));
+    }
+    if !spec.cookies.is_empty() {
+        headers.insert("Cookie".into(), Value::String("***".into()));
+    }
+    let body = spec
+        .body
+        .as_ref()
+        .map_or(Value::Null, |body| body_excerpt(&body.bytes));
+    json!({
+        "method": spec.method.as_str(),
+        "url": masked_url(&spec.url, &spec.secret_query),
+        "headers": headers,
+        "body": body,
+    })
+}
+
+/// `url` with the values of the `secret` query parameters replaced by `***`.
+fn masked_url(url: &Url, secret: &[String]) -> String {
+    if secret.is_empty() {
+        return url.to_string();
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(name, value)| {
+            let value = if secret.iter().any(|s| *s == name) {
+                "***".into()
+            } else {
+                value.into_owned()
+            };
+            (name.into_owned(), value)
+        })
+        .collect();
+    let mut masked = url.clone();
+    masked.query_pairs_mut().clear().extend_pairs(pairs);
+    masked.to_string()
+}
+
+fn body_excerpt(bytes: &[u8]) -> Value {
+    if bytes.len() <= REQUEST_EXCERPT_BYTES {
+        if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+            return value;
+        }
+        return Value::String(String::from_utf8_lossy(bytes).into_owned());
+    }
+    let text = String::from_utf8_lossy(&bytes[..REQUEST_EXCERPT_BYTES]);
+    let text = text.trim_end_matches(char::REPLACEMENT_CHARACTER);
+    Value::String(format!("{text}… ({} bytes in all)", bytes.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_bodies_are_cut_in_the_excerpt() {
+        let body = "é".repeat(3000);
+        let Value::String(excerpt) = body_excerpt(body.as_bytes()) else {
+            panic!("expected text")
+        };
+        assert!(
+            excerpt.ends_with("… (6000 bytes in all)"),
+            "{}",
+            &excerpt[excerpt.len() - 40..]
+        );
+        assert!(excerpt.len() < REQUEST_EXCERPT_BYTES + 40);
+        assert_eq!(body_excerpt(br#"{"a":1}"#), json!({"a": 1}));
+    }
+
+    #[test]
+    fn api_keys_in_the_query_are_masked() {
+        let url = Url::parse("http://h/x?a=1&key=secret").unwrap();
+        assert_eq!(
+            masked_url(&url, &["key".to_string()]),
+            "http://h/x?a=1&key=***"
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Turning a response into what assertions read: canonical header names, this response's
+//! cookies, a body read up to a size limit and decoded as JSON when it parses.
+
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use serde_json::{Map, Value};
+
+/// The most body bytes read from one response.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// A header name as Go's `CanonicalMIMEHeaderKey` writes it: `x-request-id` → `X-Request-Id`.
+pub fn canonical_header_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        out.push(if upper {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
+        upper = c == '-';
+    }
+    out
+}
+
+/// Headers by canonical name; repeated headers are joined with `, `.
+pub fn headers_map(headers: &HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let joined = headers
+            .get_all(name)
+            .iter()
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.insert(canonical_header_name(name.as_str()), Value::String(joined));
+    }
+    out
+}
+
+/// `name → value` of the cookies this response sets.
+pub fn cookies_map(headers: &HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for value in headers.get_all(SET_COOKIE) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let pair = text.split(';').next().unwrap_or_default();
+        if let Some((name, value)) = pair.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() {
+                out.insert(
+                    name.to_string(),
+                    Value::String(value.trim().trim_matches('"').to_string()),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The body as JSON when it parses, else as text; an empty body is `""`.
+pub fn decode_body(bytes: &[u8]) -> Value {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Value::String(String::new());
+    }
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+/// Reads the body of `response`, refusing to go past [`MAX_BODY_BYTES`].
+pub async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_BODY_BYTES as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Why a body could not be read.
+pub enum BodyError {
+    TooLarge,
+    Read(reqwest::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn canonical_names_match_go() {
+        assert_eq!(canonical_header_name("content-type"), "Content-Type");
+        assert_eq!(canonical_header_name("x-REQUEST-id"), "X-Request-Id");
+        assert_eq!(canonical_header_name("etag"), "Etag");
+    }
+
+    #[test]
+    fn repeated_headers_are_joined_and_cookies_read() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-tag", HeaderValue::from_static("a"));
+        headers.append("x-tag", HeaderValue::from_static("b"));
+        headers.append(
+            SET_COOKIE,
+            HeaderValue::from_static("sid=abc; Path=/; HttpOnly"),
+        );
+        headers.append(SET_COOKIE, HeaderValue::from_static("theme=\"dark\""));
+        let map = headers_map(&headers);
+        assert_eq!(map["X-Tag"], "a, b");
+        let cookies = cookies_map(&headers);
+        assert_eq!(cookies["sid"], "abc");
+        assert_eq!(cookies["theme"], "dark");
+    }
+
+    #[test]
+    fn bodies_decode_as_json_or_text() {
+        assert_eq!(decode_body(b""), Value::String(String::new()));
+        assert_eq!(decode_body(br#"{"a":1}"#)["a"], 1);
+        assert_eq!(decode_body(b"plain"), "plain");
+    }
+}
