@@ -2,7 +2,8 @@
 //! - a flow file: the flow's fields under a `flow:` root, or at the top level;
 //! - a `testmesh.io` TestFlow manifest (its `spec` is the flow, camelCase);
 //! - a `testmesh.io` TestEnvironment manifest (its variables and headers feed runs);
-//! - any other Kubernetes object (a TestSchedule, an Argo CD Application), which is skipped.
+//! - any other Kubernetes object (a TestSchedule, an Argo CD Application), or a mock definition
+//!   for `testmesh mock` (top-level `endpoints`), which is skipped.
 //!
 //! Every problem becomes a [`Diagnostic`] with its file, line and column.
 
@@ -202,6 +203,12 @@ pub fn load_text(text: &str, file: &Path, loaded: &mut Loaded) {
                 file: file.to_path_buf(),
                 kind: kind.to_string(),
             }),
+            _ if map.contains_key("endpoints") && !map.contains_key("steps") => {
+                loaded.documents.push(LoadedDocument::Skipped {
+                    file: file.to_path_buf(),
+                    kind: "mock endpoints (for testmesh mock)".into(),
+                });
+            }
             _ => match map.get("flow") {
                 Some(inner @ Value::Object(_)) => {
                     for key in map.keys().filter(|k| k.as_str() != "flow") {

@@ -31,6 +31,8 @@ pub struct CompiledEndpoint {
     headers: Vec<(HeaderName, String)>,
     query: Vec<(String, String)>,
     body_json: Option<Value>,
+    /// How many requests it answers at most.
+    times: Option<usize>,
     pub response: PreparedResponse,
 }
 
@@ -130,6 +132,7 @@ fn compile_one(endpoint: &Endpoint, field: &str) -> Result<CompiledEndpoint, Moc
         headers,
         query,
         body_json: endpoint.matcher.body_json.clone(),
+        times: endpoint.times,
         response: prepare_response(endpoint, &format!("{field}.response"))?,
     })
 }
@@ -289,12 +292,24 @@ fn missing_or_wrong(kind: &str, name: &str, found: &[&str], expected: &str) -> S
 }
 
 /// The first endpoint that takes `request`, or every endpoint's reason for refusing it.
+/// `answered(i)` tells how many requests endpoint `i` has answered so far, for `times`.
 pub fn find(
     endpoints: &[CompiledEndpoint],
     request: &IncomingRequest<'_>,
+    answered: &dyn Fn(usize) -> usize,
 ) -> Result<Hit, Vec<Miss>> {
     let mut misses = Vec::with_capacity(endpoints.len());
     for (index, endpoint) in endpoints.iter().enumerate() {
+        if let Some(times) = endpoint.times
+            && answered(index) >= times
+        {
+            misses.push(Miss {
+                endpoint: index,
+                summary: endpoint.summary.clone(),
+                reason: format!("it already answered its {times} times"),
+            });
+            continue;
+        }
         match endpoint.check(request) {
             Ok(params) => {
                 return Ok(Hit {
@@ -361,19 +376,41 @@ mod tests {
     }
 
     #[test]
+    fn an_endpoint_with_times_hands_over_when_used_up() {
+        let list = endpoints(json!([
+            {"path": "/job", "times": 2, "response": {"status_code": 202}},
+            {"path": "/job"}
+        ]));
+        let headers = HeaderMap::new();
+        let incoming = request("GET", "/job", &headers, &[], b"");
+        assert_eq!(find(&list, &incoming, &|_| 1).unwrap().endpoint, 0);
+        let used_up = |i: usize| if i == 0 { 2 } else { 0 };
+        assert_eq!(find(&list, &incoming, &used_up).unwrap().endpoint, 1);
+    }
+
+    #[test]
     fn first_matching_endpoint_wins_with_its_params() {
         let list = endpoints(json!([
             {"path": "/users/{id}", "method": "get"},
             {"path": "/users/:id"},
         ]));
         let headers = HeaderMap::new();
-        let hit = find(&list, &request("GET", "/users/9", &headers, &[], b"")).unwrap();
+        let hit = find(
+            &list,
+            &request("GET", "/users/9", &headers, &[], b""),
+            &|_| 0,
+        )
+        .unwrap();
         assert_eq!(hit.endpoint, 0);
         assert_eq!(hit.params["id"], "9");
         assert_eq!(
-            find(&list, &request("DELETE", "/users/9", &headers, &[], b""))
-                .unwrap()
-                .endpoint,
+            find(
+                &list,
+                &request("DELETE", "/users/9", &headers, &[], b""),
+                &|_| 0
+            )
+            .unwrap()
+            .endpoint,
             1
         );
     }
@@ -386,15 +423,19 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-api-version", HeaderValue::from_static("2"));
         let query = vec![("page".to_string(), "1".to_string())];
-        assert!(find(&list, &request("GET", "/x", &headers, &query, b"")).is_ok());
-        let misses =
-            find(&list, &request("GET", "/x", &HeaderMap::new(), &query, b"")).unwrap_err();
+        assert!(find(&list, &request("GET", "/x", &headers, &query, b""), &|_| 0).is_ok());
+        let misses = find(
+            &list,
+            &request("GET", "/x", &HeaderMap::new(), &query, b""),
+            &|_| 0,
+        )
+        .unwrap_err();
         assert_eq!(
             misses[0].reason,
             "header x-api-version is missing (expected \"2\")"
         );
         let other = vec![("page".to_string(), "2".to_string())];
-        let misses = find(&list, &request("GET", "/x", &headers, &other, b"")).unwrap_err();
+        let misses = find(&list, &request("GET", "/x", &headers, &other, b""), &|_| 0).unwrap_err();
         assert_eq!(
             misses[0].reason,
             "query parameter page is \"2\", expected \"1\""
@@ -408,8 +449,20 @@ mod tests {
         ]));
         let headers = HeaderMap::new();
         let body = br#"{"customer": {"id": 1.0, "name": "Ada"}, "items": [{"sku": "a", "qty": 2}], "note": "x"}"#;
-        assert!(find(&list, &request("POST", "/orders/12", &headers, &[], body)).is_ok());
-        let misses = find(&list, &request("POST", "/orders/12x", &headers, &[], body)).unwrap_err();
+        assert!(
+            find(
+                &list,
+                &request("POST", "/orders/12", &headers, &[], body),
+                &|_| 0
+            )
+            .is_ok()
+        );
+        let misses = find(
+            &list,
+            &request("POST", "/orders/12x", &headers, &[], body),
+            &|_| 0,
+        )
+        .unwrap_err();
         assert!(
             misses[0].reason.contains("does not match path_pattern"),
             "{misses:?}"
@@ -423,6 +476,7 @@ mod tests {
                 &[],
                 br#"{"customer": {"id": 2}}"#,
             ),
+            &|_| 0,
         )
         .unwrap_err();
         assert!(
@@ -434,6 +488,7 @@ mod tests {
         let misses = find(
             &list,
             &request("POST", "/orders/12", &headers, &[], b"nope"),
+            &|_| 0,
         )
         .unwrap_err();
         assert_eq!(

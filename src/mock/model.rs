@@ -44,6 +44,10 @@ pub struct Endpoint {
     pub method: Option<String>,
     #[serde(default, rename = "match")]
     pub matcher: EndpointMatch,
+    /// Answer at most this many requests, then let later endpoints take them: a way to mock a
+    /// service that fails a few times, or a job that is pending before it is done.
+    #[serde(default)]
+    pub times: Option<usize>,
     #[serde(default)]
     pub response: MockResponse,
 }

@@ -45,13 +45,6 @@ struct ServerState {
 }
 
 impl ServerState {
-    fn record(&self, request: RecordedRequest) {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(request);
-    }
-
     fn recorded(&self) -> Vec<RecordedRequest> {
         self.requests
             .lock()
@@ -192,18 +185,31 @@ async fn answer(
         headers: &headers,
         body: &body,
     };
-    let outcome = find(&state.endpoints, &incoming);
-    let (endpoint, params) = match &outcome {
-        Ok(hit) => (Some(hit.endpoint), hit.params.clone()),
-        Err(_) => (None, IndexMap::new()),
+    let outcome = {
+        let mut requests = state
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let answered = |index: usize| {
+            requests
+                .iter()
+                .filter(|r| r.endpoint == Some(index))
+                .count()
+        };
+        let outcome = find(&state.endpoints, &incoming, &answered);
+        let (endpoint, params) = match &outcome {
+            Ok(hit) => (Some(hit.endpoint), hit.params.clone()),
+            Err(_) => (None, IndexMap::new()),
+        };
+        requests.push(RecordedRequest {
+            method: method.to_string(),
+            path: path.clone(),
+            query: raw_query,
+            endpoint,
+            params,
+        });
+        outcome
     };
-    state.record(RecordedRequest {
-        method: method.to_string(),
-        path: path.clone(),
-        query: raw_query,
-        endpoint,
-        params,
-    });
     match outcome {
         Ok(hit) => {
             let Some(endpoint) = state.endpoints.get(hit.endpoint) else {
