@@ -216,7 +216,6 @@ impl Run<'_> {
         for value in captured.values_mut() {
             self.masker.value(value);
         }
-        let mut error = error;
         self.masker.option(&mut error);
         FlowResult {
             execution_id: self.execution_id.clone(),
