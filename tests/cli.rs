@@ -252,6 +252,8 @@ steps:
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(!run.stdout.contains("s3cr3t-value"), "{run:?}");
     assert!(!run.stderr.contains("s3cr3t-value"), "{run:?}");
+    // The failed assertion shows the echoed header, masked.
+    assert!(run.stdout.contains("Bearer ***"), "{run:?}");
     let report = std::fs::read_to_string(&json).unwrap();
     assert!(!report.contains("s3cr3t-value"), "{report}");
     assert!(report.contains("***"), "{report}");
