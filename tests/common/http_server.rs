@@ -3,6 +3,7 @@
 //! the [`TestServer`] is dropped.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 /// A running test server; dropping it shuts it down.
 pub struct TestServer {
     pub base_url: String,
+    counters: Arc<Counters>,
     _stop: DropGuard,
 }
 
@@ -27,15 +29,22 @@ impl TestServer {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
+
+    /// How many requests `/slow` has received so far (counted when they arrive).
+    pub fn slow_requests(&self) -> u32 {
+        self.counters.slow.load(Ordering::SeqCst)
+    }
 }
 
 #[derive(Default)]
 struct Counters {
     flaky: Mutex<HashMap<String, u32>>,
+    slow: AtomicU32,
 }
 
 /// Starts the server on 127.0.0.1 with a port the system picks.
 pub async fn start() -> TestServer {
+    let counters = Arc::new(Counters::default());
     let router = Router::new()
         .route("/status/{code}", any(status))
         .route("/echo", any(echo))
@@ -47,7 +56,7 @@ pub async fn start() -> TestServer {
         .route("/cookies", get(cookies))
         .route("/headers", get(odd_headers))
         .route("/big", get(big))
-        .with_state(Arc::new(Counters::default()));
+        .with_state(counters.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let token = CancellationToken::new();
@@ -60,6 +69,7 @@ pub async fn start() -> TestServer {
     });
     TestServer {
         base_url,
+        counters,
         _stop: token.drop_guard(),
     }
 }
@@ -118,7 +128,8 @@ async fn echo(
     .into_response()
 }
 
-async fn slow(RawQuery(query): RawQuery) -> &'static str {
+async fn slow(State(counters): State<Arc<Counters>>, RawQuery(query): RawQuery) -> &'static str {
+    counters.slow.fetch_add(1, Ordering::SeqCst);
     let ms = query_value(&query, "ms")
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(1000);

@@ -1,3 +1,5 @@
 //! Helpers shared by the integration tests.
 
+// Each test binary uses a different part of these helpers.
+#[allow(dead_code)]
 pub mod http_server;
