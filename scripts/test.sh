@@ -14,8 +14,10 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
 fi
 
 cargo build --bins
-cargo nextest run --no-fail-fast
 
 echo "== examples: every file validates, every flow runs"
 ./target/debug/testmesh validate examples/
 ./target/debug/testmesh run examples/ --report junit="$workdir/examples.xml" --report json="$workdir/examples.json"
+
+echo "== test suite"
+cargo nextest run --no-fail-fast
