@@ -4,9 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
 workdir=$(mktemp -d)
-cleanup() { rm -rf "$workdir"; }
+cleanup() { stop_services; rm -rf "$workdir"; }
 trap cleanup EXIT
+start_services
 
 if ! command -v cargo-nextest >/dev/null 2>&1; then
   echo "cargo-nextest not found: installing it"

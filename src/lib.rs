@@ -8,4 +8,5 @@ pub mod cli;
 pub mod engine;
 pub mod flow;
 pub mod mock;
+pub mod queue;
 pub mod report;
