@@ -10,3 +10,4 @@ pub mod flow;
 pub mod mock;
 pub mod queue;
 pub mod report;
+pub mod telemetry;

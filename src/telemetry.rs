@@ -1,0 +1,170 @@
+//! Logs, metrics and health for the long-running roles: JSON logs in production and readable
+//! ones on a terminal, a Prometheus registry, and the `/metrics`, `/healthz` and `/readyz`
+//! endpoints every role serves.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use prometheus::{Encoder, Registry, TextEncoder};
+use serde_json::{Value, json};
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// JSON when stderr is not a terminal, text when it is.
+    Auto,
+    Json,
+    Text,
+}
+
+/// Starts logging at the level of `RUST_LOG` (default `info`). Safe to call more than once.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = match format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Liveness and readiness of a role, with details shown by `/readyz`.
+#[derive(Debug, Clone, Default)]
+pub struct Health {
+    ready: Arc<AtomicBool>,
+    details: Arc<RwLock<serde_json::Map<String, Value>>>,
+}
+
+impl Health {
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::SeqCst);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    /// Sets one detail shown by `/readyz` (a dependency's state, the storage path in use).
+    pub fn set_detail(&self, key: &str, value: Value) {
+        if let Ok(mut details) = self.details.write() {
+            details.insert(key.to_string(), value);
+        }
+    }
+
+    fn details(&self) -> Value {
+        self.details
+            .read()
+            .map(|d| Value::Object(d.clone()))
+            .unwrap_or(Value::Null)
+    }
+}
+
+#[derive(Clone)]
+struct OpsState {
+    registry: Registry,
+    health: Health,
+}
+
+/// `/metrics`, `/healthz` and `/readyz`; merge it into a role's router or serve it alone.
+pub fn ops_router(registry: Registry, health: Health) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
+        .route("/readyz", get(readyz))
+        .with_state(OpsState { registry, health })
+}
+
+/// Serves `router` on `addr` until `shutdown` resolves.
+pub async fn serve(
+    addr: SocketAddr,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
+    let mut buffer = Vec::new();
+    let encoder = TextEncoder::new();
+    match encoder.encode(&state.registry.gather(), &mut buffer) {
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, encoder.format_type().to_string())],
+            buffer,
+        )
+            .into_response(),
+        Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
+    }
+}
+
+async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
+    let ready = state.health.is_ready();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(json!({"ready": ready, "details": state.health.details()})),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn serves_metrics_and_readiness() {
+        let registry = Registry::new();
+        let counter = prometheus::IntCounter::new("testmesh_test_total", "a test counter").unwrap();
+        registry.register(Box::new(counter.clone())).unwrap();
+        counter.inc();
+        let health = Health::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = ops_router(registry, health.clone());
+        let server = tokio::spawn(async move { axum::serve(listener, router).await });
+        let client = reqwest::Client::new();
+        let base = format!("http://{addr}");
+        let metrics = client.get(format!("{base}/metrics")).send().await.unwrap();
+        assert!(
+            metrics
+                .text()
+                .await
+                .unwrap()
+                .contains("testmesh_test_total 1")
+        );
+        let not_ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+        assert_eq!(not_ready.status(), 503);
+        health.set_ready(true);
+        health.set_detail("storage", json!("plain"));
+        let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+        assert_eq!(ready.status(), 200);
+        let body: Value = ready.json().await.unwrap();
+        assert_eq!(body["details"]["storage"], "plain");
+        server.abort();
+    }
+}
