@@ -2,9 +2,9 @@
 //! nothing but files; the cluster roles come with their own subcommands.
 
 mod convert;
-mod mock;
 mod exit;
 mod inputs;
+mod mock;
 
 mod run;
 mod validate;

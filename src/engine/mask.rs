@@ -41,14 +41,13 @@ impl Masker {
             return;
         }
         match value {
-            Value::String(s) => {
+            Value::String(s)
                 if self
                     .secrets
                     .iter()
-                    .any(|secret| s.contains(secret.as_str()))
-                {
-                    *s = self.text(s);
-                }
+                    .any(|secret| s.contains(secret.as_str())) =>
+            {
+                *s = self.text(s);
             }
             Value::Array(items) => items.iter_mut().for_each(|item| self.value(item)),
             Value::Object(map) => {
