@@ -2,18 +2,17 @@
 //! key. For compatibility with the original platform, a path that finds nothing in the result
 //! is tried again against `body`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::variables::walk;
 use crate::flow::path::{CapturePath, Segment};
 
-/// Reads `path` from a step result; the error says what the path found instead.
-pub fn capture(result: &Map<String, Value>, path: &CapturePath) -> Result<Value, String> {
-    let whole = Value::Object(result.clone());
-    let body = result.get("body");
+/// Reads `path` from a step result (a map); the error says what the path found instead.
+pub fn capture(whole: &Value, path: &CapturePath) -> Result<Value, String> {
+    let body = whole.get("body");
     match path {
         CapturePath::Json { text, path } => {
-            if let Some(found) = query(path, &whole) {
+            if let Some(found) = query(path, whole) {
                 return Ok(found);
             }
             if let Some(found) = body.and_then(|body| query(path, body)) {
@@ -23,7 +22,7 @@ pub fn capture(result: &Map<String, Value>, path: &CapturePath) -> Result<Value,
                 "JSONPath {text} matched nothing in the result or its body"
             ))
         }
-        CapturePath::Dotted { text, segments } => match walk(&whole, segments) {
+        CapturePath::Dotted { text, segments } => match walk(whole, segments) {
             Ok(found) => Ok(found),
             Err(problem) => {
                 let in_body = matches!(segments.first(), Some(Segment::Key(k)) if k != "body");
@@ -50,7 +49,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn result() -> Map<String, Value> {
+    fn result() -> Value {
         json!({
             "status": 201,
             "headers": {"Content-Type": "application/json", "X-Id": "h-1"},
@@ -59,9 +58,6 @@ mod tests {
             "count": 2,
             "response": {"status": 201, "body": {"id": "u-1"}}
         })
-        .as_object()
-        .cloned()
-        .unwrap()
     }
 
     fn get(path: &str) -> Result<Value, String> {

@@ -19,46 +19,47 @@ pub struct Evaluator {
     programs: HashMap<String, Result<expr::Program, String>>,
 }
 
-/// The names an expression can read, resolved lazily.
+/// The names an expression can read, resolved lazily: the step's own result keys (which win),
+/// then earlier steps by id, then the variables. Building one costs the step's own keys only.
 pub struct Scope<'a> {
-    entries: IndexMap<&'a str, (&'a Value, OnceLock<expr::Value>)>,
+    vars: &'a Variables,
+    result: IndexMap<&'a str, (&'a Value, OnceLock<expr::Value>)>,
 }
 
 impl<'a> Scope<'a> {
-    /// Variables first, then earlier steps by id, then the step's own result keys (which win).
     pub fn new(vars: &'a Variables, result: Option<&'a Map<String, Value>>) -> Self {
-        let mut entries = IndexMap::new();
-        for (name, value) in vars.values() {
-            entries.insert(name.as_str(), (value, OnceLock::new()));
-        }
-        for (id, value) in vars.steps() {
-            entries.insert(id.as_str(), (value, OnceLock::new()));
-        }
-        if let Some(result) = result {
-            for (key, value) in result {
-                entries.insert(key.as_str(), (value, OnceLock::new()));
-            }
-        }
-        Self { entries }
+        let result = result
+            .into_iter()
+            .flatten()
+            .map(|(key, value)| (key.as_str(), (value, OnceLock::new())))
+            .collect();
+        Self { vars, result }
     }
 }
 
 impl expr::ContextProvider for Scope<'_> {
     fn get(&self, key: &str) -> Option<&expr::Value> {
-        let (json, converted) = self.entries.get(key)?;
-        Some(converted.get_or_init(|| to_expr(json)))
+        if let Some((json, converted)) = self.result.get(key) {
+            return Some(converted.get_or_init(|| to_expr(json)));
+        }
+        self.vars.get(key).map(|entry| entry.expr())
     }
 
     fn to_context(&self) -> expr::Context {
         let mut context = expr::Context::default();
-        for (key, (json, _)) in &self.entries {
+        let vars = self.vars.values().iter().chain(self.vars.steps());
+        for (key, entry) in vars {
+            context.insert(key.to_string(), entry.expr().clone());
+        }
+        for (key, (json, _)) in &self.result {
             context.insert(key.to_string(), to_expr(json));
         }
         context
     }
 }
 
-fn to_expr(value: &Value) -> expr::Value {
+/// A JSON value as expressions see it; what cannot convert is `nil`.
+pub fn to_expr(value: &Value) -> expr::Value {
     expr::to_value(value).unwrap_or(expr::Value::Nil)
 }
 

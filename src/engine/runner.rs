@@ -439,6 +439,8 @@ impl Run<'_> {
         } else {
             StepStatus::Failed
         };
+        // The result is kept by the attempt record; moved there, not cloned.
+        let result = Value::Object(result);
         let mut captures = IndexMap::new();
         if outcome.status == StepStatus::Passed {
             for (name, path_text) in &step.output {
@@ -455,7 +457,7 @@ impl Run<'_> {
                 }
             }
         }
-        outcome.response = Some(Value::Object(result.clone()));
+        outcome.response = Some(result);
         if outcome.status == StepStatus::Passed {
             (outcome, AttemptEnd::Passed(captures))
         } else {

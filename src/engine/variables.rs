@@ -1,12 +1,15 @@
 //! The names a running flow can reference: variables (environment, `env_file`, `env`, captures,
 //! in rising precedence), the results of earlier steps by id, and the built-ins.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::builtins;
+use super::evaluate::to_expr;
 use crate::flow::path::{Segment, display_path, parse_dotted};
 
 /// Why a reference did not resolve.
@@ -20,11 +23,37 @@ pub enum LookupError {
     Malformed { name: String, problem: String },
 }
 
+/// A variable or step result, with its expr form made on the first expression that reads it, so
+/// that each step's expressions cost the names they read rather than every name of the run.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    json: Value,
+    expr: OnceLock<expr::Value>,
+}
+
+impl Entry {
+    fn new(json: Value) -> Self {
+        Self {
+            json,
+            expr: OnceLock::new(),
+        }
+    }
+
+    pub fn json(&self) -> &Value {
+        &self.json
+    }
+
+    /// The value as expressions see it.
+    pub fn expr(&self) -> &expr::Value {
+        self.expr.get_or_init(|| to_expr(&self.json))
+    }
+}
+
 /// Variables and step results of one run.
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
-    values: IndexMap<String, Value>,
-    steps: HashMap<String, Value>,
+    values: IndexMap<String, Entry>,
+    steps: HashMap<String, Entry>,
     flow_name: String,
     execution_id: String,
 }
@@ -40,22 +69,27 @@ impl Variables {
 
     /// Sets a variable; a later set of the same name wins.
     pub fn set(&mut self, name: impl Into<String>, value: Value) {
-        self.values.insert(name.into(), value);
+        self.values.insert(name.into(), Entry::new(value));
     }
 
     /// Records a finished step's result (with its captures merged in) under its id.
     pub fn set_step(&mut self, id: &str, value: Value) {
-        self.steps.insert(id.to_string(), value);
+        self.steps.insert(id.to_string(), Entry::new(value));
     }
 
     /// Every variable, in the order it was first set.
-    pub fn values(&self) -> &IndexMap<String, Value> {
+    pub fn values(&self) -> &IndexMap<String, Entry> {
         &self.values
     }
 
     /// The recorded step results by id.
-    pub fn steps(&self) -> &HashMap<String, Value> {
+    pub fn steps(&self) -> &HashMap<String, Entry> {
         &self.steps
+    }
+
+    /// What an expression reads under `name`: an earlier step's result, else a variable.
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.steps.get(name).or_else(|| self.values.get(name))
     }
 
     /// Resolves `name`, which may be a path such as `login.body.token` or `items[0]`.
@@ -70,12 +104,10 @@ impl Variables {
                 problem: "it must start with a name".into(),
             });
         };
-        let base = if let Some(step) = self.steps.get(root.as_str()) {
-            step.clone()
-        } else if let Some(value) = self.values.get(root.as_str()) {
-            value.clone()
+        let base = if let Some(entry) = self.get(root) {
+            Cow::Borrowed(entry.json())
         } else if let Some(value) = builtins::value(root, &self.flow_name, &self.execution_id) {
-            value
+            Cow::Owned(value)
         } else {
             return Err(LookupError::Undefined {
                 name: root.to_string(),
@@ -89,31 +121,19 @@ impl Variables {
 }
 
 /// Follows `segments` into `value`. A string that holds JSON is looked into as JSON, since
-/// bodies and captured values often arrive as text.
+/// bodies and captured values often arrive as text. Only the value found is cloned.
 pub fn walk(value: &Value, segments: &[Segment]) -> Result<Value, String> {
-    let mut current = value.clone();
+    let mut current = Cow::Borrowed(value);
     for (depth, segment) in segments.iter().enumerate() {
-        if let Value::String(text) = &current
+        if let Value::String(text) = current.as_ref()
             && let Ok(parsed) = serde_json::from_str::<Value>(text)
             && (parsed.is_object() || parsed.is_array())
         {
-            current = parsed;
+            current = Cow::Owned(parsed);
         }
-        let next = match (&current, segment) {
-            (Value::Object(map), Segment::Key(key)) => map
-                .get(key)
-                .or_else(|| {
-                    map.iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                        .map(|(_, v)| v)
-                        .filter(|_| looks_like_header(key))
-                })
-                .cloned(),
-            (Value::Array(items), Segment::Index(index)) => items.get(*index).cloned(),
-            (Value::Array(items), Segment::Key(key)) if key == "length" => {
-                Some(Value::from(items.len()))
-            }
-            _ => None,
+        let next = match &current {
+            Cow::Borrowed(value) => child(value, segment),
+            Cow::Owned(value) => child(value, segment).map(|found| Cow::Owned(found.into_owned())),
         };
         match next {
             Some(value) => current = value,
@@ -124,7 +144,7 @@ pub fn walk(value: &Value, segments: &[Segment]) -> Result<Value, String> {
                 } else {
                     format!("`{at}`")
                 };
-                return Err(match &current {
+                return Err(match current.as_ref() {
                     Value::Object(map) => format!(
                         "{place} has no key `{segment}` (it has: {})",
                         preview_keys(map)
@@ -141,7 +161,27 @@ pub fn walk(value: &Value, segments: &[Segment]) -> Result<Value, String> {
             }
         }
     }
-    Ok(current)
+    Ok(current.into_owned())
+}
+
+/// The value under one segment, borrowed from `value` where it can be.
+fn child<'a>(value: &'a Value, segment: &Segment) -> Option<Cow<'a, Value>> {
+    match (value, segment) {
+        (Value::Object(map), Segment::Key(key)) => map
+            .get(key)
+            .or_else(|| {
+                map.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v)
+                    .filter(|_| looks_like_header(key))
+            })
+            .map(Cow::Borrowed),
+        (Value::Array(items), Segment::Index(index)) => items.get(*index).map(Cow::Borrowed),
+        (Value::Array(items), Segment::Key(key)) if key == "length" => {
+            Some(Cow::Owned(Value::from(items.len())))
+        }
+        _ => None,
+    }
 }
 
 fn looks_like_header(key: &str) -> bool {

@@ -18,9 +18,9 @@ pub fn execute(config: &Map<String, Value>) -> Result<ActionOutput, ActionError>
             format!("expected a map of name to path, found {transforms}"),
         ));
     };
-    let source = match &input {
-        Value::Object(map) => map.clone(),
-        other => Map::from_iter([("input".to_string(), other.clone())]),
+    let source = match input {
+        Value::Object(_) => input,
+        other => Value::Object(Map::from_iter([("input".to_string(), other)])),
     };
     let mut result = Map::new();
     for (name, spec) in transforms {

@@ -230,26 +230,24 @@ fn result_map(exchange: Exchange, elapsed_ms: u64) -> Map<String, Value> {
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
         .unwrap_or_default();
     let status = exchange.status.as_u16();
+    // Built with inserts, not `json!`, which would copy each value through serde.
+    let mut response = Map::new();
+    response.insert("status".into(), json!(status));
+    response.insert("body".into(), body.clone());
+    response.insert("headers".into(), headers.clone());
+    response.insert("cookies".into(), cookies.clone());
+    response.insert("time".into(), json!(elapsed_ms));
+    response.insert("duration_ms".into(), json!(elapsed_ms));
     let mut result = Map::new();
     result.insert("status".into(), json!(status));
-    result.insert("headers".into(), headers.clone());
-    result.insert("cookies".into(), cookies.clone());
-    result.insert("body".into(), body.clone());
+    result.insert("headers".into(), headers);
+    result.insert("cookies".into(), cookies);
+    result.insert("body".into(), body);
     result.insert("duration_ms".into(), json!(elapsed_ms));
     result.insert("content_type".into(), Value::String(content_type));
     result.insert("url".into(), Value::String(exchange.url.to_string()));
     result.insert("redirects".into(), json!(exchange.redirects));
-    result.insert(
-        "response".into(),
-        json!({
-            "status": status,
-            "body": body,
-            "headers": headers,
-            "cookies": cookies,
-            "time": elapsed_ms,
-            "duration_ms": elapsed_ms,
-        }),
-    );
+    result.insert("response".into(), Value::Object(response));
     result
 }
 
