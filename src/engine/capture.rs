@@ -18,6 +18,12 @@ pub fn capture(whole: &Value, path: &CapturePath) -> Result<Value, String> {
             if let Some(found) = body.and_then(|body| query(path, body)) {
                 return Ok(found);
             }
+            if text.starts_with("$.response") || text.starts_with("$['response']") {
+                let view = serde_json::json!({ "response": whole });
+                if let Some(found) = query(path, &view) {
+                    return Ok(found);
+                }
+            }
             Err(format!(
                 "JSONPath {text} matched nothing in the result or its body"
             ))
@@ -56,7 +62,7 @@ mod tests {
             "body": {"id": "u-1", "items": [{"sku": "A", "price": 5}, {"sku": "B", "price": 0}]},
             "first_row": {"cnt": 4},
             "count": 2,
-            "response": {"status": 201, "body": {"id": "u-1"}}
+            "duration_ms": 12
         })
     }
 
@@ -74,6 +80,8 @@ mod tests {
             ("$.id", json!("u-1")),
             ("body.id", json!("u-1")),
             ("response.body.id", json!("u-1")),
+            ("$.response.body.id", json!("u-1")),
+            ("response.time", json!(12)),
             ("first_row.cnt", json!(4)),
             ("body.items[1].sku", json!("B")),
             ("count", json!(2)),
@@ -88,7 +96,7 @@ mod tests {
 
     #[test]
     fn says_what_was_not_found() {
-        assert!(get("response.headers").is_err());
+        assert!(get("response.nope").is_err());
         assert_eq!(
             get("$.body.nope").unwrap_err(),
             "JSONPath $.body.nope matched nothing in the result or its body"

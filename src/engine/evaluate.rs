@@ -12,11 +12,16 @@ use super::result::AssertionOutcome;
 use super::variables::Variables;
 use crate::flow::Assertion;
 use crate::flow::expression::{prepare, read_paths};
+use crate::flow::path::CapturePath;
+use crate::flow::reference::has_reference;
 
-/// Compiles each distinct expression once per run.
+/// Compiles each distinct expression and capture path once per run.
 #[derive(Default)]
 pub struct Evaluator {
     programs: HashMap<String, Result<expr::Program, String>>,
+    /// Prepared text of expressions that hold no reference (so it never changes).
+    prepared: HashMap<String, String>,
+    capture_paths: HashMap<String, Result<CapturePath, String>>,
 }
 
 /// The names an expression can read, resolved lazily: the step's own result keys (which win),
@@ -24,16 +29,36 @@ pub struct Evaluator {
 pub struct Scope<'a> {
     vars: &'a Variables,
     result: IndexMap<&'a str, (&'a Value, OnceLock<expr::Value>)>,
+    whole: Option<&'a Map<String, Value>>,
+    /// `response`: the result itself plus `time`, built when an expression reads it.
+    response: OnceLock<expr::Value>,
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(vars: &'a Variables, result: Option<&'a Map<String, Value>>) -> Self {
-        let result = result
+    pub fn new(vars: &'a Variables, result_map: Option<&'a Map<String, Value>>) -> Self {
+        let result = result_map
             .into_iter()
             .flatten()
             .map(|(key, value)| (key.as_str(), (value, OnceLock::new())))
             .collect();
-        Self { vars, result }
+        Self {
+            vars,
+            result,
+            whole: result_map,
+            response: OnceLock::new(),
+        }
+    }
+
+    /// The `response` view of a result that has a `status` but no `response` key.
+    fn response_view(&self) -> Option<&expr::Value> {
+        let whole = self.whole.filter(|w| w.contains_key("status"))?;
+        Some(self.response.get_or_init(|| {
+            let mut view = whole.clone();
+            if let Some(duration) = whole.get("duration_ms") {
+                view.entry("time").or_insert_with(|| duration.clone());
+            }
+            to_expr(&Value::Object(view))
+        }))
     }
 }
 
@@ -41,6 +66,11 @@ impl expr::ContextProvider for Scope<'_> {
     fn get(&self, key: &str) -> Option<&expr::Value> {
         if let Some((json, converted)) = self.result.get(key) {
             return Some(converted.get_or_init(|| to_expr(json)));
+        }
+        if key == "response"
+            && let Some(view) = self.response_view()
+        {
+            return Some(view);
         }
         self.vars.get(key).map(|entry| entry.expr())
     }
@@ -82,9 +112,7 @@ impl Evaluator {
             actual: IndexMap::new(),
             error: None,
         };
-        let prepared = match prepare(&assertion.expression, &mut |name| {
-            vars.lookup(name).map_err(|err| err.to_string())
-        }) {
+        let prepared = match self.prepare(&assertion.expression, vars) {
             Ok(prepared) => prepared,
             Err(err) => {
                 outcome.error = Some(err);
@@ -112,9 +140,7 @@ impl Evaluator {
         vars: &Variables,
         scope: &Scope<'_>,
     ) -> Result<bool, String> {
-        let prepared = prepare(expression, &mut |name| {
-            vars.lookup(name).map_err(|err| err.to_string())
-        })?;
+        let prepared = self.prepare(expression, vars)?;
         match self.evaluate(&prepared, scope)? {
             expr::Value::Bool(b) => Ok(b),
             expr::Value::Nil => Ok(false),
@@ -122,13 +148,37 @@ impl Evaluator {
         }
     }
 
-    fn evaluate(&mut self, prepared: &str, scope: &Scope<'_>) -> Result<expr::Value, String> {
-        let program = self
-            .programs
-            .entry(prepared.to_string())
-            .or_insert_with(|| {
-                expr::compile(prepared).map_err(|err| compile_message(prepared, &err))
+    /// A capture path, parsed once per run.
+    pub fn capture_path(&mut self, text: &str) -> &Result<CapturePath, String> {
+        self.capture_paths
+            .entry(text.to_string())
+            .or_insert_with(|| CapturePath::parse(text))
+    }
+
+    /// Substitutes references and rewrites compatibility forms; cached when nothing can vary.
+    fn prepare(&mut self, expression: &str, vars: &Variables) -> Result<String, String> {
+        if has_reference(expression) {
+            return prepare(expression, &mut |name| {
+                vars.lookup(name).map_err(|err| err.to_string())
             });
+        }
+        if let Some(prepared) = self.prepared.get(expression) {
+            return Ok(prepared.clone());
+        }
+        let prepared = prepare(expression, &mut |_| Ok(Value::Null))?;
+        self.prepared
+            .insert(expression.to_string(), prepared.clone());
+        Ok(prepared)
+    }
+
+    fn evaluate(&mut self, prepared: &str, scope: &Scope<'_>) -> Result<expr::Value, String> {
+        if !self.programs.contains_key(prepared) {
+            let compiled = expr::compile(prepared).map_err(|err| compile_message(prepared, &err));
+            self.programs.insert(prepared.to_string(), compiled);
+        }
+        let Some(program) = self.programs.get(prepared) else {
+            return Err(format!("`{prepared}` could not be compiled"));
+        };
         match program {
             Ok(program) => expr::run(program, scope).map_err(|err| err.to_string()),
             Err(err) => Err(err.clone()),
@@ -178,8 +228,7 @@ mod tests {
             "rows": [{"status": "pending"}],
             "value": 1,
             "count": 2,
-            "duration_ms": 12,
-            "response": {"status": 201, "time": 12}
+            "duration_ms": 12
         });
         let map = result.as_object().unwrap();
         let scope = Scope::new(&vars, Some(map));

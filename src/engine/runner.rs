@@ -24,7 +24,6 @@ use super::retry::delay_after;
 use super::session::Session;
 use super::variables::Variables;
 use crate::flow::actions::ActionKind;
-use crate::flow::path::CapturePath;
 use crate::flow::{Assertion, FlowSpec, OnError, Step};
 
 /// What a caller gives a run besides the flow.
@@ -444,7 +443,10 @@ impl Run<'_> {
         let mut captures = IndexMap::new();
         if outcome.status == StepStatus::Passed {
             for (name, path_text) in &step.output {
-                let found = CapturePath::parse(path_text).and_then(|path| capture(&result, &path));
+                let found = match self.evaluator.capture_path(path_text) {
+                    Ok(path) => capture(&result, path),
+                    Err(err) => Err(err.clone()),
+                };
                 match found {
                     Ok(value) => {
                         captures.insert(name.clone(), value);

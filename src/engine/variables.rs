@@ -164,8 +164,21 @@ pub fn walk(value: &Value, segments: &[Segment]) -> Result<Value, String> {
     Ok(current.into_owned())
 }
 
-/// The value under one segment, borrowed from `value` where it can be.
+/// The value under one segment, borrowed from `value` where it can be. A step result that has
+/// a `status` but no `response` key answers `response` with itself, and `time` with its
+/// `duration_ms`: the `response.*` names flow files use, without storing the result twice.
 fn child<'a>(value: &'a Value, segment: &Segment) -> Option<Cow<'a, Value>> {
+    if let (Value::Object(map), Segment::Key(key)) = (value, segment)
+        && !map.contains_key(key.as_str())
+    {
+        match key.as_str() {
+            "response" if map.contains_key("status") => return Some(Cow::Borrowed(value)),
+            "time" if map.contains_key("status") => {
+                return map.get("duration_ms").map(Cow::Borrowed);
+            }
+            _ => {}
+        }
+    }
     match (value, segment) {
         (Value::Object(map), Segment::Key(key)) => map
             .get(key)

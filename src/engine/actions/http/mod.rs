@@ -230,14 +230,8 @@ fn result_map(exchange: Exchange, elapsed_ms: u64) -> Map<String, Value> {
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
         .unwrap_or_default();
     let status = exchange.status.as_u16();
-    // Built with inserts, not `json!`, which would copy each value through serde.
-    let mut response = Map::new();
-    response.insert("status".into(), json!(status));
-    response.insert("body".into(), body.clone());
-    response.insert("headers".into(), headers.clone());
-    response.insert("cookies".into(), cookies.clone());
-    response.insert("time".into(), json!(elapsed_ms));
-    response.insert("duration_ms".into(), json!(elapsed_ms));
+    // `response` (status, body, headers, cookies, time) is not stored twice: the engine reads
+    // it as another name for this map (see `variables::child`).
     let mut result = Map::new();
     result.insert("status".into(), json!(status));
     result.insert("headers".into(), headers);
@@ -247,7 +241,6 @@ fn result_map(exchange: Exchange, elapsed_ms: u64) -> Map<String, Value> {
     result.insert("content_type".into(), Value::String(content_type));
     result.insert("url".into(), Value::String(exchange.url.to_string()));
     result.insert("redirects".into(), json!(exchange.redirects));
-    result.insert("response".into(), Value::Object(response));
     result
 }
 
