@@ -35,7 +35,7 @@ export function errorText(error: unknown): { message: string; code: string | nul
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const { message, code } = errorText(error);
   return (
-    <div role="alert" className="flex flex-col gap-2 rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-900 dark:border-red-900 dark:bg-red-950/50 dark:text-red-200">
+    <div role="alert" data-testid="error-state" className="flex flex-col gap-2 rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-900 dark:border-red-900 dark:bg-red-950/50 dark:text-red-200">
       <div className="flex items-center gap-2 font-medium">
         <AlertCircle className="size-4" aria-hidden />
         Something went wrong
