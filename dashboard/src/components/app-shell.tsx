@@ -43,7 +43,8 @@ export function AppShell({ children }: { children: ReactNode }) {
   const pathname = usePathname() ?? "/";
   return (
     <div className="min-h-screen md:grid md:grid-cols-[13rem_1fr]">
-      <aside className="sticky top-0 z-20 border-b border-border bg-card md:h-screen md:border-r md:border-b-0">
+      <aside className="sticky top-0 z-20 border-b border-border bg-card md:static md:border-r md:border-b-0">
+        <div className="md:sticky md:top-0">
         <div className="flex items-center justify-between px-4 py-3">
           <Link href="/" className="flex items-center gap-2 font-semibold">
             <span className="grid size-7 place-items-center rounded-md bg-primary text-xs text-primary-foreground">TM</span>
@@ -67,6 +68,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             </Link>
           ))}
         </nav>
+        </div>
       </aside>
       <main className="min-w-0 p-4 md:p-6">{children}</main>
     </div>

@@ -25,15 +25,22 @@ export function statusLook(status: string | null | undefined): Look {
   return LOOKS[status] ?? { label: status, className: "bg-muted text-muted-foreground", Icon: CircleDashed };
 }
 
-export function StatusBadge({ status, className }: { status: string | null | undefined; className?: string }) {
+/** `compact` shows the icon alone (the label stays for screen readers and as a tooltip). */
+export function StatusBadge({ status, className, compact = false }: { status: string | null | undefined; className?: string; compact?: boolean }) {
   const look = statusLook(status);
   return (
     <span
       data-status={status ?? "none"}
-      className={cn("inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium whitespace-nowrap", look.className, className)}
+      title={compact ? look.label : undefined}
+      className={cn(
+        "inline-flex items-center gap-1 rounded-full text-xs font-medium whitespace-nowrap",
+        compact ? "p-0.5" : "px-2 py-0.5",
+        look.className,
+        className,
+      )}
     >
       <look.Icon className={cn("size-3.5", status === "running" && "animate-spin")} aria-hidden />
-      {look.label}
+      <span className={cn(compact && "sr-only")}>{look.label}</span>
     </span>
   );
 }

@@ -25,15 +25,15 @@ export function TrendChart({ buckets }: { buckets: TrendBucket[] }) {
           <CartesianGrid strokeDasharray="3 3" stroke="var(--color-border)" />
           <XAxis dataKey="start" tick={{ fontSize: 10, fill: "var(--color-muted-foreground)" }} minTickGap={24} />
           <YAxis yAxisId="rate" domain={[0, 100]} unit="%" tick={{ fontSize: 10, fill: "var(--color-muted-foreground)" }} width={44} />
-          <YAxis yAxisId="ms" orientation="right" tickFormatter={(v: number) => formatDuration(v)} tick={{ fontSize: 10, fill: "var(--color-muted-foreground)" }} width={56} />
+          <YAxis yAxisId="ms" orientation="right" tickFormatter={(v: number) => formatDuration(v)} tick={{ fontSize: 10, fill: "var(--color-muted-foreground)" }} width={64} />
           <Tooltip
             contentStyle={{ background: "var(--color-card)", borderColor: "var(--color-border)", fontSize: 12 }}
             formatter={(value, name) => (name === "Pass rate" ? `${value}%` : formatDuration(Number(value)))}
           />
           <Legend wrapperStyle={{ fontSize: 11 }} />
-          <Line yAxisId="rate" type="monotone" dataKey="passRate" name="Pass rate" stroke="#10b981" strokeWidth={2} dot={false} connectNulls />
-          <Line yAxisId="ms" type="monotone" dataKey="p50" name="p50" stroke="#0ea5e9" strokeWidth={1.5} dot={false} connectNulls />
-          <Line yAxisId="ms" type="monotone" dataKey="p95" name="p95" stroke="#f59e0b" strokeWidth={1.5} dot={false} connectNulls />
+          <Line yAxisId="rate" type="monotone" dataKey="passRate" name="Pass rate" stroke="#10b981" strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
+          <Line yAxisId="ms" type="monotone" dataKey="p50" name="p50" stroke="#0ea5e9" strokeWidth={1.5} dot={false} connectNulls isAnimationActive={false} />
+          <Line yAxisId="ms" type="monotone" dataKey="p95" name="p95" stroke="#f59e0b" strokeWidth={1.5} dot={false} connectNulls isAnimationActive={false} />
         </LineChart>
       </ResponsiveContainer>
     </div>

@@ -1,5 +1,6 @@
 // Turns a flow definition (and, when there is one, its last run) into React Flow nodes and edges:
-// one lane per phase (setup, steps, teardown), steps left to right in the order they run.
+// one lane (row) per phase — setup, steps, teardown — and every step one column further right
+// than the one before it, so the edges always run forward, from lane to lane.
 
 import type { Edge, Node } from "@xyflow/react";
 import type { ExecutionStep, FlowSpec, Phase, SpecStep } from "./types";
@@ -47,6 +48,7 @@ export function flowGraph(spec: FlowSpec, lastRun: ExecutionStep[] = []): { node
   const edges: Edge[] = [];
   let previous: string | null = null;
   let row = 0;
+  let column = 0;
   for (const lane of LANES) {
     const steps = spec[lane.key] ?? [];
     if (steps.length === 0) continue;
@@ -65,7 +67,7 @@ export function flowGraph(spec: FlowSpec, lastRun: ExecutionStep[] = []): { node
       nodes.push({
         id,
         type: "step",
-        position: { x: index * COLUMN, y: row * ROW },
+        position: { x: column * COLUMN, y: row * ROW },
         data: {
           label: step.name ?? stepId,
           action: step.action,
@@ -79,6 +81,7 @@ export function flowGraph(spec: FlowSpec, lastRun: ExecutionStep[] = []): { node
         edges.push({ id: `${previous}->${id}`, source: previous, target: id, animated: result?.status === "running" });
       }
       previous = id;
+      column++;
     });
     row++;
   }
