@@ -176,6 +176,20 @@ describe("dashboard", () => {
     await context.close();
   });
 
+  it("a running run updates live from its event stream", async (t) => {
+    const running = (await apiJson("/executions?status=running&limit=1")).items[0];
+    if (!running) return t.skip("no running run to follow");
+    const { page, context, problems } = await newPage();
+    await page.goto(`${base}/executions/view/?id=${encodeURIComponent(running.runId)}`);
+    await page.locator("main h1 [data-status]").first().waitFor();
+    // The stream delivers the steps and then `finished`; the header follows without a reload.
+    await page.waitForFunction(() => document.querySelector("main h1 [data-status]")?.getAttribute("data-status") !== "running", null, { timeout: 60_000 });
+    const status = await page.locator("main h1 [data-status]").first().getAttribute("data-status");
+    assert.ok(["passed", "failed", "error", "cancelled", "timed_out"].includes(status), `the run finished as ${status}`);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   it("an unknown run shows the API's error message", async () => {
     const response = await fetch(`${base}/api/v1/executions/no-such-run`);
     assert.equal(response.status, 404);

@@ -25,7 +25,8 @@ export function ExecutionsTable({ runs, showFlow = true }: { runs: Execution[]; 
           <TableRow key={run.runId} data-testid="execution-row">
             <TableCell>
               <Link href={executionHref(run.runId)} className="hover:underline" aria-label={`Run ${run.runId}`}>
-                <StatusBadge status={run.status} />
+                <StatusBadge status={run.status} compact className="sm:hidden" />
+                <StatusBadge status={run.status} className="hidden sm:inline-flex" />
               </Link>
             </TableCell>
             {showFlow && (

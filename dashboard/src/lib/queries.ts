@@ -121,7 +121,6 @@ export function useExecutionEvents(runId: string, status: string | undefined): L
       client.setQueryData<ExecutionDetail>(keys.execution(runId), (run) => (run ? { ...run, ...finished } : run));
       source.close();
       setState("closed");
-      void client.invalidateQueries({ queryKey: keys.execution(runId) });
     });
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) setState("closed");

@@ -89,7 +89,7 @@ function ExecutionView() {
         </EmptyState>
       ) : (
         <div className="grid gap-4 xl:grid-cols-[minmax(0,5fr)_minmax(0,6fr)]">
-          <Card>
+          <Card className="self-start">
             <CardHeader>
               <CardTitle>Timeline</CardTitle>
               <CardDescription>Each step attempt where it ran; pick one to see its details</CardDescription>
