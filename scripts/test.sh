@@ -22,5 +22,23 @@ echo "== examples: every file validates, every flow runs"
 ./target/debug/testmesh validate examples/
 ./target/debug/testmesh run examples/ --report junit="$workdir/examples.xml" --report json="$workdir/examples.json"
 
+echo "== dashboard: build, component tests, end-to-end test in headless Chromium"
+(
+  cd dashboard
+  # npm ci only when node_modules is missing or package-lock.json changed since the last install.
+  lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ ! -d node_modules ] || [ "$(cat node_modules/.lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
+    npm ci --no-audit --no-fund
+    echo "$lock_sum" > node_modules/.lock-sha256
+  fi
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "chromium not found: installing it"
+    apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }
+  fi
+  npm run build
+  npm test
+  npm run e2e
+)
+
 echo "== test suite"
 cargo nextest run --no-fail-fast

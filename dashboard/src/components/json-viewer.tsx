@@ -1,0 +1,100 @@
+// A JSON tree whose objects and arrays fold and unfold; deep levels start folded.
+"use client";
+
+import { ChevronDown, ChevronRight } from "lucide-react";
+import { useState } from "react";
+import { cn } from "@/lib/utils";
+
+interface NodeProps {
+  name?: string;
+  value: unknown;
+  depth: number;
+  openDepth: number;
+  last: boolean;
+}
+
+function Scalar({ value }: { value: unknown }) {
+  if (value === null) return <span className="text-zinc-500">null</span>;
+  if (typeof value === "string") return <span className="text-emerald-700 dark:text-emerald-400 break-all">{JSON.stringify(value)}</span>;
+  if (typeof value === "number") return <span className="text-sky-700 dark:text-sky-400">{String(value)}</span>;
+  if (typeof value === "boolean") return <span className="text-violet-700 dark:text-violet-400">{String(value)}</span>;
+  return <span>{String(value)}</span>;
+}
+
+function Key({ name }: { name?: string }) {
+  if (name === undefined) return null;
+  return <span className="text-rose-700 dark:text-rose-300">{JSON.stringify(name)}: </span>;
+}
+
+function JsonNode({ name, value, depth, openDepth, last }: NodeProps) {
+  const isArray = Array.isArray(value);
+  const isObject = value !== null && typeof value === "object";
+  const [open, setOpen] = useState(depth < openDepth);
+  const comma = last ? "" : ",";
+  if (!isObject) {
+    return (
+      <div className="pl-4">
+        <Key name={name} />
+        <Scalar value={value} />
+        {comma}
+      </div>
+    );
+  }
+  const entries: [string | undefined, unknown][] = isArray ? (value as unknown[]).map((v) => [undefined, v]) : Object.entries(value as Record<string, unknown>);
+  const [openBracket, closeBracket] = isArray ? ["[", "]"] : ["{", "}"];
+  const summary = isArray ? `${entries.length} item${entries.length === 1 ? "" : "s"}` : `${entries.length} key${entries.length === 1 ? "" : "s"}`;
+  if (entries.length === 0) {
+    return (
+      <div className="pl-4">
+        <Key name={name} />
+        {openBracket}
+        {closeBracket}
+        {comma}
+      </div>
+    );
+  }
+  return (
+    <div className={cn(depth > 0 && "pl-4")}>
+      <button
+        type="button"
+        aria-expanded={open}
+        aria-label={`${open ? "Fold" : "Unfold"} ${name ?? "value"}`}
+        onClick={() => setOpen(!open)}
+        className="-ml-4 inline-flex items-center text-left hover:bg-muted rounded"
+      >
+        {open ? <ChevronDown className="size-3.5" aria-hidden /> : <ChevronRight className="size-3.5" aria-hidden />}
+        <span>
+          <Key name={name} />
+          {openBracket}
+          {!open && (
+            <>
+              <span className="mx-1 rounded bg-muted px-1 text-muted-foreground">{summary}</span>
+              {closeBracket}
+              {comma}
+            </>
+          )}
+        </span>
+      </button>
+      {open && (
+        <>
+          {entries.map(([key, child], index) => (
+            <JsonNode key={key ?? index} name={key} value={child} depth={depth + 1} openDepth={openDepth} last={index === entries.length - 1} />
+          ))}
+          <div>
+            {closeBracket}
+            {comma}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** `openDepth`: how many levels start unfolded (2 shows a response's top keys and their children). */
+export function JsonViewer({ value, openDepth = 2, className }: { value: unknown; openDepth?: number; className?: string }) {
+  return (
+    <div data-testid="json-viewer" className={cn("overflow-x-auto rounded-md bg-muted/50 p-3 pl-7 font-mono text-xs leading-5", className)}>
+      <JsonNode value={value} depth={0} openDepth={openDepth} last />
+    </div>
+  );
+}

@@ -1,0 +1,13 @@
+// Where each object lives in the static export: keys travel in the query string.
+
+export function executionHref(runId: string): string {
+  return `/executions/view/?id=${encodeURIComponent(runId)}`;
+}
+
+export function flowHref(namespace: string, name: string): string {
+  return `/flows/view/?ns=${encodeURIComponent(namespace)}&name=${encodeURIComponent(name)}`;
+}
+
+export function flowExecutionsHref(namespace: string, name: string): string {
+  return `/executions/?namespace=${encodeURIComponent(namespace)}&flow=${encodeURIComponent(name)}`;
+}
