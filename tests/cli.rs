@@ -471,3 +471,19 @@ teardown:
         .unwrap_or_else(|| panic!("no teardown line: {run:?}"));
     assert!(teardown.contains('✓'), "{run:?}");
 }
+
+#[test]
+fn a_closed_stdout_does_not_crash_the_run() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart.yaml");
+    let mut child = Command::new(BIN)
+        .args(["run", s(&examples)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}

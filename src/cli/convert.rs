@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::exit::Exit;
 use super::inputs::print_diagnostics;
+use super::output;
 use crate::flow::load::API_GROUP;
 use crate::flow::{FlowSpec, load_paths};
 
@@ -24,7 +25,7 @@ pub fn convert(file: &Path, namespace: Option<&str>) -> Exit {
         return Exit::InvalidInput;
     }
     let documents: Vec<String> = manifests.iter().map(crate::flow::source::to_yaml).collect();
-    print!("{}", documents.join("---\n"));
+    output::text(&documents.join("---\n"));
     Exit::Passed
 }
 

@@ -5,6 +5,7 @@ mod convert;
 mod exit;
 mod inputs;
 mod mock;
+mod output;
 
 mod run;
 mod validate;

@@ -1,5 +1,5 @@
-//! `testmesh run`: loads, validates and runs flows (in parallel up to `--jobs`), prints a block
-//! per flow and a summary, writes the requested reports, and exits with a code that tells
+//! `testmesh run`: loads, validates and runs flows — one at a time with each step printed as it
+//! ends, or in parallel up to `--jobs` with a block per flow — prints a summary, writes the requested reports, and exits with a code that tells
 //! passed, failed, invalid input and runtime errors apart. Ctrl-C stops the steps and runs
 //! teardown; a second Ctrl-C stops teardown too.
 
@@ -13,11 +13,14 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::exit::Exit;
-use super::inputs::{VariableArgs, environment, print_diagnostics};
-use crate::engine::{FlowResult, FlowStatus, RunOptions, builtins, run_flow};
+use super::inputs::{Environment, VariableArgs, environment, print_diagnostics};
+use super::output;
+use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, builtins, run_flow};
 use crate::flow::validate::validate as validate_flow;
 use crate::flow::{LoadedFlow, load_paths};
-use crate::report::terminal::{Progress, Style, flow_block, summary};
+use crate::report::terminal::{
+    Progress, Style, flow_block, flow_footer, flow_header, step_block, summary,
+};
 use crate::report::{ReportTarget, parse_report_arg, write_report};
 
 #[derive(Debug, Args)]
@@ -81,29 +84,102 @@ pub async fn run(args: RunArgs) -> Exit {
     let style = Style {
         color: std::io::stdout().is_terminal(),
     };
-    let progress = Arc::new(Progress::new(
-        flows.len() as u64,
-        std::io::stderr().is_terminal(),
-    ));
     let jobs = args
         .jobs
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let permits = Arc::new(Semaphore::new(jobs));
     let clock = Instant::now();
+    let results = if jobs == 1 || flows.len() == 1 {
+        run_streaming(&flows, &env, &cancel, &abort, style).await
+    } else {
+        run_parallel(&flows, &env, &cancel, &abort, style, jobs).await
+    };
+    output::line(&summary(&results, clock.elapsed(), &style));
+
+    let mut exit = exit_for(&results, cancel.is_cancelled());
+    for target in &args.reports {
+        if let Err(err) = write_report(target.kind, &target.path, &results) {
+            eprintln!("error: {err}");
+            if exit == Exit::Passed {
+                exit = Exit::RuntimeError;
+            }
+        }
+    }
+    exit
+}
+
+/// The options of one flow's run.
+fn options_for(
+    flow: &LoadedFlow,
+    env: &Environment,
+    cancel: &CancellationToken,
+    abort: &CancellationToken,
+) -> RunOptions {
+    RunOptions {
+        variables: env.variables.clone(),
+        secrets: env.secrets.clone(),
+        default_headers: env.headers.clone(),
+        base_dir: flow.file.parent().map(PathBuf::from),
+        source: Some(flow.file_label()),
+        cancel: cancel.clone(),
+        abort: abort.clone(),
+        ..RunOptions::default()
+    }
+}
+
+/// One flow at a time, each step printed as it finishes.
+async fn run_streaming(
+    flows: &[&LoadedFlow],
+    env: &Environment,
+    cancel: &CancellationToken,
+    abort: &CancellationToken,
+    style: Style,
+) -> Vec<FlowResult> {
+    let mut results = Vec::with_capacity(flows.len());
+    for flow in flows {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let printer = tokio::spawn(async move {
+            while let Some(event) = received.recv().await {
+                if let RunEvent::StepFinished { step, .. } = event {
+                    output::line(&step_block(&step, &style));
+                }
+            }
+        });
+        let source = flow.file_label();
+        output::line(&flow_header(&flow.spec.name, Some(&source), &style));
+        let options = RunOptions {
+            events: Some(events),
+            ..options_for(flow, env, cancel, abort)
+        };
+        let result = run_flow(&flow.spec, options).await;
+        let _ = printer.await;
+        output::line(&format!("{}\n", flow_footer(&result, &style)));
+        results.push(result);
+    }
+    results
+}
+
+/// Up to `jobs` flows at once, each printed as a block when it ends, under a progress line.
+async fn run_parallel(
+    flows: &[&LoadedFlow],
+    env: &Environment,
+    cancel: &CancellationToken,
+    abort: &CancellationToken,
+    style: Style,
+    jobs: usize,
+) -> Vec<FlowResult> {
+    let progress = Arc::new(Progress::new(
+        flows.len() as u64,
+        std::io::stderr().is_terminal(),
+    ));
+    let permits = Arc::new(Semaphore::new(jobs));
     let mut tasks = tokio::task::JoinSet::new();
     for (order, flow) in flows.iter().enumerate() {
         let spec = flow.spec.clone();
-        let options = RunOptions {
-            variables: env.variables.clone(),
-            secrets: env.secrets.clone(),
-            default_headers: env.headers.clone(),
-            base_dir: flow.file.parent().map(PathBuf::from),
-            source: Some(flow.file_label()),
-            cancel: cancel.clone(),
-            abort: abort.clone(),
-            ..RunOptions::default()
-        };
+        let options = options_for(flow, env, cancel, abort);
         let permits = permits.clone();
         let progress = progress.clone();
         tasks.spawn(async move {
@@ -125,19 +201,7 @@ pub async fn run(args: RunArgs) -> Exit {
         }
     }
     progress.finish();
-    let results: Vec<FlowResult> = results.into_iter().flatten().collect();
-    println!("{}", summary(&results, clock.elapsed(), &style));
-
-    let mut exit = exit_for(&results, cancel.is_cancelled());
-    for target in &args.reports {
-        if let Err(err) = write_report(target.kind, &target.path, &results) {
-            eprintln!("error: {err}");
-            if exit == Exit::Passed {
-                exit = Exit::RuntimeError;
-            }
-        }
-    }
-    exit
+    results.into_iter().flatten().collect()
 }
 
 /// The exit code for a set of results: interruption, then runtime errors, then failures.

@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 
 use super::exit::Exit;
 use super::inputs::{VariableArgs, environment, print_diagnostics};
+use super::output;
 use crate::engine::builtins;
 use crate::flow::validate::validate as validate_flow;
 use crate::flow::{Diagnostic, load_paths};
@@ -42,16 +43,15 @@ pub fn validate(args: ValidateArgs) -> Exit {
                 "warnings": warnings,
                 "diagnostics": diagnostics,
             });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            );
+            output::line(&serde_json::to_string_pretty(&report).unwrap_or_default());
         }
         Format::Human => {
             print_diagnostics(&diagnostics);
             let plural = if flow_count == 1 { "flow" } else { "flows" };
             if errors == 0 {
-                println!("{flow_count} {plural} valid ({warnings} warnings)");
+                output::line(&format!(
+                    "{flow_count} {plural} valid ({warnings} warnings)"
+                ));
             } else {
                 eprintln!("{errors} errors, {warnings} warnings in {flow_count} {plural}");
             }

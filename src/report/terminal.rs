@@ -317,22 +317,41 @@ fn push_block(lines: &mut Vec<String>, indent: &str, label: &str, text: &str) {
 /// A block for one flow: a header with its name and file, a line per step with the details of
 /// failures under it, the flow's own error, and a footer with its status, counts and duration.
 pub fn flow_block(result: &FlowResult, style: &Style) -> String {
-    let mut lines = Vec::new();
-    let mut header = style.paint(BOLD, &one_line(&result.flow_name));
-    if let Some(source) = &result.source {
+    let mut lines = vec![flow_header(
+        &result.flow_name,
+        result.source.as_deref(),
+        style,
+    )];
+    lines.extend(result.steps.iter().map(|step| step_block(step, style)));
+    lines.push(flow_footer(result, style));
+    lines.join("\n")
+}
+
+/// The first line of a flow's block: its name and, when it came from a file, the file.
+pub fn flow_header(flow_name: &str, source: Option<&str>, style: &Style) -> String {
+    let mut header = style.paint(BOLD, &one_line(flow_name));
+    if let Some(source) = source {
         header.push_str(&format!(
             "  {}",
             style.paint(DIM, &format!("({})", one_line(source)))
         ));
     }
-    lines.push(header);
-    for step in &result.steps {
-        lines.push(step_line(step, style));
-        let details = failure_details(step, style);
-        if !details.is_empty() {
-            lines.push(details);
-        }
+    header
+}
+
+/// One step's line, with the details of a failure under it.
+pub fn step_block(step: &StepResult, style: &Style) -> String {
+    let details = failure_details(step, style);
+    if details.is_empty() {
+        step_line(step, style)
+    } else {
+        format!("{}\n{details}", step_line(step, style))
     }
+}
+
+/// The end of a flow's block: its own error, then its status, counts and duration.
+pub fn flow_footer(result: &FlowResult, style: &Style) -> String {
+    let mut lines = Vec::new();
     if let Some(error) = &result.error {
         push_block(&mut lines, "  ", &style.paint(RED, "flow error: "), error);
     }
