@@ -75,12 +75,24 @@ def excluded(relative: str, rules: list[tuple[bool, str]]) -> bool:
     return verdict
 
 
+def left_out_whole(relative_dir: str, rules: list[tuple[bool, str]]) -> bool:
+    """A folder excluded with nothing under it let back in: not walked at all (node_modules)."""
+    if relative_dir in (".git", "target"):
+        return True
+    let_back = any(
+        not is_exclusion and pattern.startswith(relative_dir + "/") for is_exclusion, pattern in rules
+    )
+    return excluded(relative_dir, rules) and not let_back
+
+
 def build_context(destination: Path) -> None:
     """Copies the files Docker would send as the build context."""
     rules = ignore_rules(ROOT / ".dockerignore")
     for directory, subdirs, files in os.walk(ROOT):
         relative_dir = Path(directory).relative_to(ROOT)
-        subdirs[:] = [d for d in subdirs if d not in (".git", "target")]
+        subdirs[:] = [
+            d for d in subdirs if not left_out_whole((relative_dir / d).as_posix(), rules)
+        ]
         for name in files:
             relative = (relative_dir / name).as_posix()
             if not excluded(relative, rules):
