@@ -166,6 +166,9 @@ def chart_crds_are_the_top_level_crds() -> None:
     )
     differing = [n for n in top_files if top_files[n] != chart_files[n]]
     assert not differing, f"these CRDs differ from crds/: {differing}: run scripts/sync-chart.sh"
+    with helm.Chart.load(CHART) as loaded:
+        installed = sorted(Path(crd["filename"]).name for crd in loaded.crds)
+    assert installed == sorted(chart_files), f"Helm installs {installed} from the chart's crds/"
 
 
 @test
@@ -367,6 +370,7 @@ def executors_scale_on_cpu_or_on_stream_lag() -> None:
     trigger = named(full, "ScaledObject", f"{RELEASE}-testmesh-executor")["spec"]["triggers"][0]
     assert trigger["type"] == "redis-streams"
     assert trigger["metadata"]["stream"] == "testmesh:runs" and trigger["metadata"]["consumerGroup"] == "executors"
+    assert trigger["metadata"]["lagCount"] == "10"
     assert trigger["metadata"]["address"] == f"{RELEASE}-testmesh-redis.{NAMESPACE}.svc:6379"
     auth = named(full, "TriggerAuthentication", f"{RELEASE}-testmesh-executor-redis")
     assert auth["spec"]["secretTargetRef"][0]["name"] == f"{RELEASE}-testmesh-datastores"
@@ -387,6 +391,7 @@ def optional_objects_follow_their_values() -> None:
     assert api["imagePullSecrets"] == [{"name": "regcred"}]
     env = env_of(api["containers"][0])
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability:4317" and env["RUST_LOG"] == "info"
+    assert env_of(pod_spec(named(full, "Job", f"{RELEASE}-testmesh-migrations"))["containers"][0])["RUST_LOG"] == "info"
     executor = pod_spec(named(full, "Deployment", f"{RELEASE}-testmesh-executor"))
     assert executor["tolerations"][0]["key"] == "dedicated"
     assert env_of(executor["containers"][0])["TESTMESH_EXECUTOR_CONCURRENCY"] == "16"
