@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import re
 import os
 import shlex
 import shutil
@@ -115,6 +116,23 @@ def copy_into(sources: list[Path], destination: Path, line: int) -> None:
             shutil.copy2(source, target)
 
 
+# What gcr.io/distroless/cc-debian12 provides: glibc, libgcc and libstdc++. Nothing else may be
+# linked (in particular no OpenSSL: TLS is rustls with aws-lc-rs, built in).
+RUNTIME_LIBRARIES = re.compile(
+    r"(linux-vdso|ld-linux-[\w-]+|libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+)\.so[.\d]*"
+)
+
+
+def check_shared_libraries(binary: Path) -> None:
+    """The image's binary must need only the libraries the runtime base image has."""
+    linked = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True)
+    names = [line.split()[0].rsplit("/", 1)[-1] for line in linked.stdout.splitlines() if line.strip()]
+    foreign = [name for name in names if not RUNTIME_LIBRARIES.fullmatch(name)]
+    if foreign:
+        raise DockerfileError(f"the binary links libraries the runtime image lacks: {foreign}")
+    print(f"   links only {', '.join(names)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("workdir", type=Path)
@@ -190,6 +208,7 @@ def main() -> int:
     if version.returncode != 0:
         raise DockerfileError(f"the image's entrypoint {entrypoint[0]} does not run: {version.stderr}")
     print(f"== image: {entrypoint[0]} answers '{version.stdout.strip()}'")
+    check_shared_libraries(binary)
     for path in sorted(p for p in final.rglob("*") if p.is_file())[:20]:
         print(f"   {path.relative_to(final)}")
     return 0
