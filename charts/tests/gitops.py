@@ -21,6 +21,7 @@ from typing import Any, Callable
 import helm_python as helm
 import yaml
 from lupa import lua51
+from render import schema_violations
 
 ROOT = Path(__file__).resolve().parents[2]
 GITOPS = ROOT / "examples" / "gitops"
@@ -158,6 +159,13 @@ def every_manifest_parses_and_names_itself() -> None:
         for field in ("apiVersion", "kind", "metadata"):
             assert field in document, f"{path}: a document without {field}"
         assert document["metadata"].get("name"), f"{path}: a {document['kind']} without a name"
+
+
+@test
+def kubernetes_objects_are_valid_for_the_kubernetes_api() -> None:
+    addons = {"Application", "HelmRelease", "GitRepository", "Kustomization", "TestFlow", "TestSchedule"}
+    problems = schema_violations([d for _, d in documents()], addons)
+    assert not problems, "\n  ".join(problems)
 
 
 @test

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import helm_python as helm
+import kubernetes_validate
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +27,10 @@ RELEASE = "tm"
 NAMESPACE = "testmesh"
 ROLES = ("operator", "executor", "api")
 POD_KINDS = {"Deployment", "StatefulSet", "Job", "DaemonSet"}
+# The Kubernetes version whose OpenAPI schemas the rendered objects must satisfy.
+KUBERNETES_VERSION = "1.33"
+# Kinds of add-ons (Prometheus Operator, KEDA) whose schemas kubernetes-validate does not ship.
+ADDON_KINDS = {"ServiceMonitor", "PrometheusRule", "ScaledObject", "TriggerAuthentication"}
 
 TESTS: list[Callable[[], None]] = []
 
@@ -127,6 +132,30 @@ def every_rendered_object_parses_and_is_unique() -> None:
             keys.append((o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]))
         duplicates = [k for k, n in Counter(keys).items() if n > 1]
         assert not duplicates, f"values/{name}.yaml: rendered twice: {duplicates}"
+
+
+def schema_violations(objects: list[dict[str, Any]], addon_kinds: set[str]) -> list[str]:
+    """Objects that the Kubernetes API's own schemas refuse (strict: no unknown fields)."""
+    problems = []
+    for o in objects:
+        document = {k: v for k, v in o.items() if k != "__template"}
+        where = f"{o['kind']} {o['metadata'].get('name')}"
+        try:
+            kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            if o["kind"] not in addon_kinds:
+                problems.append(f"{where}: no Kubernetes {KUBERNETES_VERSION} schema for {o['apiVersion']}")
+        except kubernetes_validate.ValidationError as err:
+            path = ".".join(str(p) for p in err.path)
+            problems.append(f"{where}: {path}: {err.message}")
+    return problems
+
+
+@test
+def every_rendered_object_is_valid_for_the_kubernetes_api() -> None:
+    for name in value_sets():
+        problems = schema_violations(rendered(name), ADDON_KINDS)
+        assert not problems, f"values/{name}.yaml:\n  " + "\n  ".join(problems)
 
 
 @test
