@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as the README documents it: builds, runs every test, then checks that
-# every example validates and runs. It installs what the tests need and cleans up after itself.
+# The whole test suite, as the README documents it: runs the image's build steps, builds, checks
+# that every example validates and runs, tests the Helm chart and the GitOps examples, then runs
+# every Rust test. It installs what the tests need and cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,9 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
   echo "cargo-nextest not found: installing it"
   cargo install cargo-nextest --locked
 fi
+
+echo "== image: the Dockerfile's build steps, run outside a container (dev profile)"
+bash scripts/check-docker-build.sh --quick
 
 cargo build --bins
 
@@ -39,6 +43,12 @@ echo "== dashboard: build, component tests, end-to-end test in headless Chromium
   npm test
   npm run e2e
 )
+
+echo "== Helm chart and GitOps examples (Helm's Go library from helm-python-sdk, Lua 5.1 from lupa)"
+python3 -m venv "$workdir/venv"
+"$workdir/venv/bin/pip" install --quiet --disable-pip-version-check -r charts/tests/requirements.txt
+"$workdir/venv/bin/python" charts/tests/render.py
+"$workdir/venv/bin/python" charts/tests/gitops.py
 
 echo "== test suite"
 cargo nextest run --no-fail-fast
