@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod executor;
 pub mod flow;
 pub mod mock;
 pub mod queue;

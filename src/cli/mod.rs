@@ -2,6 +2,7 @@
 //! nothing but files; the cluster roles come with their own subcommands.
 
 mod convert;
+mod executor;
 mod exit;
 mod inputs;
 mod migrate;
@@ -48,6 +49,8 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Take runs off the queue, execute them and record their results.
+    Executor(Box<executor::ExecutorArgs>),
     /// Apply the database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
             Command::Validate(args) => validate::validate(args),
             Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
             Command::Mock { file, port } => mock::mock(&file, port).await,
+            Command::Executor(args) => executor::executor(*args).await,
             Command::Migrate { store, log_format } => migrate::migrate(store, log_format).await,
         }
     });
