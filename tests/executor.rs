@@ -380,3 +380,90 @@ async fn poison_messages_go_to_the_dead_letter_stream_and_are_recorded_when_they
         "poison is acknowledged, not retried"
     );
 }
+
+/// Enqueues `count` slow runs named `{prefix}-{n}`; answers their ids.
+async fn enqueue_slow(world: &World, prefix: &str, url: &str, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let run = http_run(&format!("{prefix}-{n}"), url);
+        eventually("the run to be enqueued", WAIT, || async {
+            world.queue.enqueue_run(&run).await.ok()
+        })
+        .await;
+        ids.push(run.run_id);
+    }
+    ids
+}
+
+/// Every run passed, once, with one result message each.
+async fn assert_recorded_once(world: &World, ids: &[String], executor: &ExecutorProcess) {
+    for id in ids {
+        world.wait_status(id, &["passed"], executor).await;
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM executions.runs")
+        .fetch_one(world.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows as usize, ids.len());
+    let results = eventually("a result for every run", WAIT, || async {
+        let results = world.results().await;
+        (results.len() >= ids.len()).then_some(results)
+    })
+    .await;
+    let mut distinct: Vec<String> = results.iter().map(|r| r.run_id.clone()).collect();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), ids.len(), "{results:?}");
+}
+
+#[tokio::test]
+async fn runs_in_flight_survive_a_redis_restart_and_new_runs_flow_after_it() {
+    let Some(database_url) = fresh_database("redis_restart").await else {
+        return;
+    };
+    let Some(mut redis) = common::own_services::OwnRedis::start() else {
+        return;
+    };
+    let world = world_on("redisrestart", database_url, redis.url())
+        .await
+        .unwrap();
+    let server = common::http_server::start().await;
+    let slow = server.url("/slow?ms=300");
+    let mut ids = enqueue_slow(&world, "before", &slow, 12).await;
+    let executor = world.executor("exec-redis", &["--concurrency", "4"]);
+    eventually("the first slow request", WAIT, || async {
+        (server.slow_requests() >= 1).then_some(())
+    })
+    .await;
+    redis.restart(Duration::from_millis(1500)).await;
+    ids.extend(enqueue_slow(&world, "after", &slow, 3).await);
+    assert_recorded_once(&world, &ids, &executor).await;
+}
+
+#[tokio::test]
+async fn runs_in_flight_survive_a_postgres_restart_and_new_runs_flow_after_it() {
+    let Some(redis_url) = redis_url() else {
+        return;
+    };
+    if std::env::var("TESTMESH_TEST_DATABASE_URL").is_err() {
+        println!("skipped: TESTMESH_TEST_DATABASE_URL is not set (run scripts/test.sh)");
+        return;
+    }
+    let Some(postgres) = common::own_services::OwnPostgres::start() else {
+        return;
+    };
+    let world = world_on("pgrestart", postgres.url(), redis_url)
+        .await
+        .unwrap();
+    let server = common::http_server::start().await;
+    let slow = server.url("/slow?ms=300");
+    let mut ids = enqueue_slow(&world, "before", &slow, 12).await;
+    let executor = world.executor("exec-pg", &["--concurrency", "4"]);
+    eventually("the first slow request", WAIT, || async {
+        (server.slow_requests() >= 1).then_some(())
+    })
+    .await;
+    postgres.restart(Duration::from_millis(1500)).await;
+    ids.extend(enqueue_slow(&world, "after", &slow, 3).await);
+    assert_recorded_once(&world, &ids, &executor).await;
+}

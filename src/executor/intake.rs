@@ -156,6 +156,15 @@ impl Intake {
         finished_tx: &mpsc::Sender<Finished>,
         stop: &CancellationToken,
     ) {
+        // Entries this executor is already working on come back when it claims idle entries
+        // (its own, after PostgreSQL was slow to answer): they are in hand, so skip them.
+        let deliveries: Vec<Delivery> = match self.shared.in_flight.lock() {
+            Ok(mut in_flight) => deliveries
+                .into_iter()
+                .filter(|d| in_flight.insert(d.id.clone()))
+                .collect(),
+            Err(_) => return,
+        };
         if deliveries.is_empty() {
             return;
         }
@@ -164,11 +173,15 @@ impl Intake {
         let mut duplicates = Vec::new();
         for delivery in deliveries {
             match delivery.run {
-                Err(poison) => self.poison(&delivery.id, &poison.raw, &poison.reason).await,
+                Err(poison) => {
+                    self.poison(&delivery.id, &poison.raw, &poison.reason).await;
+                    self.release(&[delivery.id]);
+                }
                 Ok(run) => {
                     if let Err(reason) = check(&run) {
                         let raw = serde_json::to_string(&run).unwrap_or_default();
                         self.poison(&delivery.id, &raw, &reason).await;
+                        self.release(&[delivery.id]);
                     } else if seen.insert(run.run_id.clone()) {
                         runnable.push((delivery.id, run));
                     } else {
@@ -193,6 +206,9 @@ impl Intake {
         )
         .await
         else {
+            let ids: Vec<String> = runnable.into_iter().map(|(id, _)| id).collect();
+            self.release(&ids);
+            self.release(&duplicates);
             return;
         };
         for (id, run) in runnable {
@@ -201,9 +217,6 @@ impl Intake {
                     let Ok(permit) = self.slots.clone().acquire_owned().await else {
                         return;
                     };
-                    if let Ok(mut in_flight) = self.shared.in_flight.lock() {
-                        in_flight.insert(id.clone());
-                    }
                     self.tasks.spawn(run::execute(
                         self.shared.clone(),
                         id,
@@ -230,6 +243,16 @@ impl Intake {
                 || queue.settle(&duplicates, &[], &[]),
             )
             .await;
+            self.release(&duplicates);
+        }
+    }
+
+    /// Forgets entries this executor no longer holds.
+    fn release(&self, ids: &[String]) {
+        if let Ok(mut in_flight) = self.shared.in_flight.lock() {
+            for id in ids {
+                in_flight.remove(id);
+            }
         }
     }
 

@@ -252,6 +252,9 @@ impl RedisQueue {
         results: &[ResultMessage],
         events: &[LiveEvent],
     ) -> Result<(), QueueError> {
+        if acks.is_empty() && results.is_empty() && events.is_empty() {
+            return Ok(());
+        }
         let mut pipe = ::redis::pipe();
         if !acks.is_empty() {
             pipe.cmd("XACK")

@@ -6,4 +6,6 @@ pub mod executor_process;
 #[allow(dead_code)]
 pub mod http_server;
 #[allow(dead_code)]
+pub mod own_services;
+#[allow(dead_code)]
 pub mod services;
