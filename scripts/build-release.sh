@@ -32,20 +32,24 @@ deps() {
   mkdir src
   echo 'fn main() {}' >src/main.rs
   : >src/lib.rs
-  # Cargo reads every target the manifest declares, so each [[bench]] needs a file too.
-  local benches
-  benches=$(awk '/^\[\[bench\]\]/{b=1; next} b && /^name *=/{gsub(/[" ]/, "", $0); sub(/^name=/, "", $0); print; b=0}' Cargo.toml)
-  local created=()
-  for name in $benches; do
-    if [ ! -e "benches/$name.rs" ]; then
-      mkdir -p benches
-      echo 'fn main() {}' >"benches/$name.rs"
-      created+=("benches/$name.rs")
+  # Cargo reads every target the manifest declares, so each [[bench]] and each explicit
+  # `path = ...` target needs a file too.
+  local files created=()
+  files=$(awk '/^\[\[bench\]\]/{b=1; next} b && /^name *=/{gsub(/[" ]/, "", $0); sub(/^name=/, "", $0); print "benches/" $0 ".rs"; b=0}
+               /^path *=/{gsub(/[" ]/, "", $0); sub(/^path=/, "", $0); print}' Cargo.toml)
+  for file in $files; do
+    if [ ! -e "$file" ]; then
+      mkdir -p "$(dirname "$file")"
+      echo 'fn main() {}' >"$file"
+      created+=("$file")
     fi
   done
   cargo build --locked --profile "$profile" --bin testmesh
-  rm -rf src "${created[@]}"
-  rmdir benches 2>/dev/null || true
+  rm -rf src
+  for file in "${created[@]}"; do
+    rm -f "$file"
+    rmdir "$(dirname "$file")" 2>/dev/null || true
+  done
   touch "$placeholder_marker"
 }
 

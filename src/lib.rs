@@ -6,8 +6,10 @@
 
 pub mod cli;
 pub mod engine;
+pub mod executor;
 pub mod flow;
 pub mod mock;
 pub mod queue;
 pub mod report;
+pub mod store;
 pub mod telemetry;

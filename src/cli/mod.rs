@@ -2,12 +2,15 @@
 //! nothing but files; the cluster roles come with their own subcommands.
 
 mod convert;
+mod executor;
 mod exit;
 mod inputs;
+mod migrate;
 mod mock;
 mod output;
 
 mod run;
+mod store_args;
 mod validate;
 
 use std::path::PathBuf;
@@ -47,6 +50,16 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Take runs off the queue, execute them and record their results.
+    Executor(Box<executor::ExecutorArgs>),
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        store: store_args::StoreArgs,
+        /// Log format.
+        #[arg(long, env = "TESTMESH_LOG_FORMAT", value_enum, default_value = "auto")]
+        log_format: crate::telemetry::LogFormat,
+    },
 }
 
 /// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
@@ -68,6 +81,8 @@ pub fn main() -> ExitCode {
             Command::Validate(args) => validate::validate(args),
             Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
             Command::Mock { file, port } => mock::mock(&file, port).await,
+            Command::Executor(args) => executor::executor(*args).await,
+            Command::Migrate { store, log_format } => migrate::migrate(store, log_format).await,
         }
     });
     exit.into()

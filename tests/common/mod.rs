@@ -2,4 +2,10 @@
 
 // Each test binary uses a different part of these helpers.
 #[allow(dead_code)]
+pub mod executor_process;
+#[allow(dead_code)]
 pub mod http_server;
+#[allow(dead_code)]
+pub mod own_services;
+#[allow(dead_code)]
+pub mod services;
