@@ -46,6 +46,8 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Print the CustomResourceDefinitions as multi-document YAML (for `kubectl apply -f -`).
+    Crds,
 }
 
 /// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
@@ -67,6 +69,10 @@ pub fn main() -> ExitCode {
             Command::Validate(args) => validate::validate(args),
             Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
             Command::Mock { file, port } => mock::mock(&file, port).await,
+            Command::Crds => {
+                print!("{}", crate::resources::crd::all_yaml());
+                Exit::Passed
+            }
         }
     });
     exit.into()

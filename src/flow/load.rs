@@ -242,6 +242,16 @@ pub fn load_text(text: &str, file: &Path, loaded: &mut Loaded) {
     }
 }
 
+/// TestFlow spec fields that say how the cluster runs the flow; the CRD schema checks them and a
+/// local run has no use for them.
+const CLUSTER_FIELDS: &[&str] = &[
+    "environmentRef",
+    "suspend",
+    "runOnChange",
+    "timeout",
+    "concurrencyPolicy",
+];
+
 fn load_manifest_flow(
     map: &serde_json::Map<String, Value>,
     positions: &Positions,
@@ -270,11 +280,13 @@ fn load_manifest_flow(
             return;
         }
     };
-    if let Value::Object(spec_map) = &mut spec
-        && !spec_map.contains_key("name")
-        && !name.is_empty()
-    {
-        spec_map.insert("name".into(), Value::String(name.clone()));
+    if let Value::Object(spec_map) = &mut spec {
+        for key in CLUSTER_FIELDS {
+            spec_map.remove(*key);
+        }
+        if !spec_map.contains_key("name") && !name.is_empty() {
+            spec_map.insert("name".into(), Value::String(name.clone()));
+        }
     }
     let meta = ManifestMeta { name, namespace };
     load_flow(
