@@ -8,6 +8,7 @@ pub mod cli;
 pub mod engine;
 pub mod flow;
 pub mod mock;
+pub mod operator;
 pub mod queue;
 pub mod report;
 pub mod resources;
