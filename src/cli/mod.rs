@@ -5,6 +5,7 @@ mod convert;
 mod exit;
 mod inputs;
 mod mock;
+mod operator;
 
 mod run;
 mod validate;
@@ -46,6 +47,8 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Run the operator: reconcile TestFlows, TestSchedules and TestEnvironments; enqueue runs.
+    Operator(operator::OperatorArgs),
     /// Print the CustomResourceDefinitions as multi-document YAML (for `kubectl apply -f -`).
     Crds,
 }
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
             Command::Validate(args) => validate::validate(args),
             Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
             Command::Mock { file, port } => mock::mock(&file, port).await,
+            Command::Operator(args) => operator::operator(args).await,
             Command::Crds => {
                 print!("{}", crate::resources::crd::all_yaml());
                 Exit::Passed

@@ -132,6 +132,11 @@ pub fn set_condition(
     }
 }
 
+/// Removes the condition `type_` (a `Stalled` that no longer applies).
+pub fn remove_condition(conditions: &mut Vec<Condition>, type_: &str) {
+    conditions.retain(|c| c.type_ != type_);
+}
+
 /// Whether the condition `type_` is present and True.
 pub fn is_true(conditions: &[Condition], type_: &str) -> bool {
     conditions
