@@ -16,6 +16,8 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 
+use crate::resources::TestScheduleSpec;
+
 /// Why a schedule cannot be used; names the field and the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
@@ -132,6 +134,50 @@ impl CronSchedule {
             _ => Due::Nothing,
         }
     }
+}
+
+/// Checks a TestSchedule spec as written in a file: its shape (the CRD's rules: exactly one of
+/// schedule and schedules, exactly one of flowRef and flowSelector), its cron expressions and
+/// its time zone. Each problem comes with the JSON pointer below `spec` it is about.
+pub fn check_manifest_spec(spec: &serde_json::Value) -> Vec<(String, String)> {
+    let parsed: TestScheduleSpec = match serde_json::from_value(spec.clone()) {
+        Ok(parsed) => parsed,
+        Err(err) => return vec![(String::new(), format!("spec: {err}"))],
+    };
+    let mut problems = Vec::new();
+    if parsed.schedule.is_some() == parsed.schedules.is_some() {
+        problems.push((
+            String::new(),
+            "spec: set exactly one of schedule and schedules".to_string(),
+        ));
+    }
+    if parsed.flow_ref.is_some() == parsed.flow_selector.is_some() {
+        problems.push((
+            String::new(),
+            "spec: set exactly one of flowRef and flowSelector".to_string(),
+        ));
+    }
+    if let Err(err) = CronSchedule::parse(
+        &parsed.expressions(),
+        parsed.schedule.is_some(),
+        parsed.zone(),
+    ) {
+        let pointer = match &err {
+            ScheduleError::Cron { field, .. } => field
+                .trim_start_matches("spec.")
+                .replace('[', "/")
+                .replace(']', ""),
+            ScheduleError::UnknownZone { .. } => "timeZone".into(),
+            ScheduleError::Empty => String::new(),
+        };
+        let pointer = if pointer.is_empty() {
+            pointer
+        } else {
+            format!("/{pointer}")
+        };
+        problems.push((pointer, err.to_string()));
+    }
+    problems
 }
 
 /// The run id of a scheduled run: the same schedule and time always give the same id, so a
@@ -361,6 +407,30 @@ mod tests {
             hourly.due(None, since, utc("2026-01-01T04:30:00Z"), None),
             Due::Nothing
         );
+    }
+
+    #[test]
+    fn a_manifest_spec_is_checked_for_shape_cron_and_zone_with_pointers() {
+        let good = serde_json::json!({"schedule": "@hourly", "timeZone": "Europe/Berlin",
+                                      "flowRef": {"name": "orders"}});
+        assert!(check_manifest_spec(&good).is_empty());
+        let bad = serde_json::json!({"schedules": ["@hourly", "0 25 * * *"],
+                                     "flowRef": {"name": "a"}, "flowSelector": {}});
+        let problems = check_manifest_spec(&bad);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(
+            problems[0].1,
+            "spec: set exactly one of flowRef and flowSelector"
+        );
+        assert_eq!(problems[1].0, "/schedules/1");
+        assert!(
+            problems[1]
+                .1
+                .starts_with("spec.schedules[1]: cron expression \"0 25 * * *\"")
+        );
+        let zone = serde_json::json!({"schedule": "@daily", "timeZone": "Nowhere/City",
+                                      "flowRef": {"name": "a"}});
+        assert_eq!(check_manifest_spec(&zone)[0].0, "/timeZone");
     }
 
     #[test]
