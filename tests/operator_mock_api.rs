@@ -354,9 +354,11 @@ async fn a_schedule_whose_flow_was_deleted_runs_nothing() {
         json!({"schedule": "0 * * * *", "flowRef": {"name": "orders"}}),
         json!({"activeSince": "2026-03-01T08:30:00Z", "observedSchedule": "0 * * * *@UTC"}),
     );
+    // Not in the cache: the API is asked, and says the flow is gone.
     let server = api_server(
         h.handle,
         vec![
+            not_found("/apis/testmesh.io/v1alpha1/namespaces/ns/testflows/orders"),
             expect(Method::POST, EVENTS, json!({})),
             expect(
                 Method::PATCH,
@@ -370,8 +372,8 @@ async fn a_schedule_whose_flow_was_deleted_runs_nothing() {
         .unwrap();
     drop(h.ctx);
     let bodies = server.await.unwrap();
-    assert_eq!(bodies[0]["reason"], "FlowNotFound");
-    let ready = condition(&bodies[1], "Ready");
+    assert_eq!(bodies[1]["reason"], "FlowNotFound");
+    let ready = condition(&bodies[2], "Ready");
     assert_eq!(ready["status"], "False");
     assert_eq!(
         ready["message"],

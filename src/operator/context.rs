@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
-use kube::runtime::reflector::Store;
-use kube::{Client, Resource};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, Client, Resource};
 
 use super::metrics::Metrics;
 use super::queue::{QueueError, RunQueue};
@@ -69,6 +69,28 @@ impl Context {
             clock,
             failures: Arc::default(),
         }
+    }
+
+    /// A TestFlow from the cache, or from the API when the cache does not have it (not loaded
+    /// yet, or just created), so "not found" is never a cache artefact. Never waits on the
+    /// cache's readiness: its readiness future wakes a single waiter, the controller's own.
+    pub async fn flow(&self, namespace: &str, name: &str) -> Result<Option<Arc<TestFlow>>, Error> {
+        let key = ObjectRef::<TestFlow>::new(name).within(namespace);
+        if let Some(flow) = self.flows.get(&key) {
+            return Ok(Some(flow));
+        }
+        let api: Api<TestFlow> = Api::namespaced(self.client.clone(), namespace);
+        Ok(api.get_opt(name).await?.map(Arc::new))
+    }
+
+    /// Whether a TestEnvironment exists, from the cache or else the API.
+    pub async fn environment_exists(&self, namespace: &str, name: &str) -> Result<bool, Error> {
+        let key = ObjectRef::<TestEnvironment>::new(name).within(namespace);
+        if self.environments.get(&key).is_some() {
+            return Ok(true);
+        }
+        let api: Api<TestEnvironment> = Api::namespaced(self.client.clone(), namespace);
+        Ok(api.get_opt(name).await?.is_some())
     }
 
     pub fn now(&self) -> DateTime<Utc> {

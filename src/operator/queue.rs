@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamReadOptions, StreamReadReply};
 
 use crate::queue::{
@@ -88,6 +88,8 @@ impl RunQueue {
 #[derive(Clone)]
 pub struct RedisQueue {
     connection: ConnectionManager,
+    /// For blocking reads of results: no response timeout, and never holding up enqueues.
+    reader: ConnectionManager,
     prefix: String,
     script: Arc<redis::Script>,
 }
@@ -95,9 +97,15 @@ pub struct RedisQueue {
 impl RedisQueue {
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, QueueError> {
         let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new(client).await?;
+        let connection = ConnectionManager::new(client.clone()).await?;
+        let reader = ConnectionManager::new_with_config(
+            client,
+            ConnectionManagerConfig::new().set_response_timeout(None),
+        )
+        .await?;
         Ok(Self {
             connection,
+            reader,
             prefix: prefix.to_string(),
             script: Arc::new(redis::Script::new(ENQUEUE_ONCE)),
         })
@@ -178,7 +186,7 @@ impl RedisQueue {
         count: usize,
         block_ms: usize,
     ) -> Result<Vec<(String, Result<ResultMessage, String>)>, QueueError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.reader.clone();
         let mut options = StreamReadOptions::default()
             .group(OPERATOR_GROUP, consumer)
             .count(count);

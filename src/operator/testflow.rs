@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
 
 use super::context::{Context, Error};
 use super::runs::{RunRequest, Started, short_uid, stable_hash, start_run};
@@ -18,11 +17,11 @@ use crate::flow::load::ManifestMeta;
 use crate::flow::validate::{KnownNames, validate};
 use crate::flow::{Diagnostic, LoadedFlow};
 use crate::queue::{Trigger, TriggerKind};
+use crate::resources::TestFlow;
 use crate::resources::common::{
     ConditionUpdate, READY, RUN_REQUESTED_ANNOTATION, STALLED, VALIDATED, remove_condition,
     set_condition,
 };
-use crate::resources::{TestEnvironment, TestFlow};
 
 /// How often a flow whose environment is missing is looked at again.
 const MISSING_REFERENCE_RETRY: Duration = Duration::from_secs(60);
@@ -41,15 +40,13 @@ pub async fn reconcile(flow: Arc<TestFlow>, ctx: Arc<Context>) -> Result<Action,
     status.observed_generation = generation;
 
     let errors = validation_errors(&flow, &namespace);
-    let missing_environment = flow.spec.environment_ref.as_ref().and_then(|env| {
-        let key = ObjectRef::<TestEnvironment>::new(&env.name).within(&namespace);
-        ctx.environments.get(&key).is_none().then(|| {
-            format!(
-                "spec.environmentRef: TestEnvironment {:?} not found in namespace {namespace}",
-                env.name
-            )
-        })
-    });
+    let missing_environment = match &flow.spec.environment_ref {
+        Some(env) if !ctx.environment_exists(&namespace, &env.name).await? => Some(format!(
+            "spec.environmentRef: TestEnvironment {:?} not found in namespace {namespace}",
+            env.name
+        )),
+        _ => None,
+    };
 
     let validated = if errors.is_empty() {
         ConditionUpdate {

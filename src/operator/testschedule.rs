@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube::ResourceExt;
+use kube::api::ListParams;
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
+use kube::{Api, ResourceExt};
 
 use super::context::{Context, Error};
 use super::runs::{RunRequest, Started, short_uid, stable_hash, start_run};
@@ -97,7 +97,7 @@ pub async fn reconcile(schedule: Arc<TestSchedule>, ctx: Arc<Context>) -> Result
     }
     status.observed_schedule = Some(fingerprint);
 
-    let (flows, missing) = target_flows(&ctx, &schedule, &namespace);
+    let (flows, missing) = target_flows(&ctx, &schedule, &namespace).await?;
     let ready = match &missing {
         Some(missing) => ConditionUpdate {
             type_: READY,
@@ -327,16 +327,15 @@ async fn run_flow(
     Ok(())
 }
 
-/// The flows the schedule runs, from the cache; a message when a flowRef names no flow or a
-/// selector matches none.
-fn target_flows(
+/// The flows the schedule runs (from the cache, or the API when the cache has none), and a
+/// message when a flowRef names no flow or a selector matches none.
+async fn target_flows(
     ctx: &Context,
     schedule: &TestSchedule,
     namespace: &str,
-) -> (Vec<Arc<TestFlow>>, Option<String>) {
+) -> Result<(Vec<Arc<TestFlow>>, Option<String>), Error> {
     if let Some(flow_ref) = &schedule.spec.flow_ref {
-        let key = ObjectRef::<TestFlow>::new(&flow_ref.name).within(namespace);
-        return match ctx.flows.get(&key) {
+        return Ok(match ctx.flow(namespace, &flow_ref.name).await? {
             Some(flow) => (vec![flow], None),
             None => (
                 Vec::new(),
@@ -345,41 +344,53 @@ fn target_flows(
                     flow_ref.name
                 )),
             ),
-        };
+        });
     }
     let Some(selector) = &schedule.spec.flow_selector else {
-        return (
+        return Ok((
             Vec::new(),
             Some("spec: set flowRef or flowSelector".to_string()),
-        );
+        ));
     };
     let labels = selector.match_labels.clone().unwrap_or_default();
-    let mut flows: Vec<_> = ctx
+    let selects = |flow: &TestFlow| {
+        let own = flow.labels();
+        labels.iter().all(|(k, v)| own.get(k) == Some(v))
+            && selector
+                .match_expressions
+                .iter()
+                .flatten()
+                .all(|expression| matches_expression(own, expression))
+    };
+    let mut flows: Vec<Arc<TestFlow>> = ctx
         .flows
         .state()
         .into_iter()
         .filter(|flow| flow.namespace().as_deref() == Some(namespace))
-        .filter(|flow| {
-            let own = flow.labels();
-            labels.iter().all(|(k, v)| own.get(k) == Some(v))
-                && selector
-                    .match_expressions
-                    .iter()
-                    .flatten()
-                    .all(|expression| matches_expression(own, expression))
-        })
+        .filter(|flow| selects(flow))
         .collect();
+    if flows.is_empty() {
+        let api: Api<TestFlow> = Api::namespaced(ctx.client.clone(), namespace);
+        flows = api
+            .list(&ListParams::default())
+            .await?
+            .items
+            .into_iter()
+            .filter(|flow| selects(flow))
+            .map(Arc::new)
+            .collect();
+    }
     flows.sort_by_key(|flow| flow.name_any());
     if flows.is_empty() {
         let shown = serde_json::to_string(selector).unwrap_or_default();
-        return (
+        return Ok((
             flows,
             Some(format!(
                 "spec.flowSelector: {shown} matches no TestFlow in namespace {namespace}"
             )),
-        );
+        ));
     }
-    (flows, None)
+    Ok((flows, None))
 }
 
 fn matches_expression(
