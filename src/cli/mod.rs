@@ -7,6 +7,7 @@ mod exit;
 mod inputs;
 mod migrate;
 mod mock;
+mod operator;
 mod output;
 
 mod run;
@@ -60,6 +61,10 @@ pub enum Command {
         #[arg(long, env = "TESTMESH_LOG_FORMAT", value_enum, default_value = "auto")]
         log_format: crate::telemetry::LogFormat,
     },
+    /// Run the operator: reconcile TestFlows, TestSchedules and TestEnvironments; enqueue runs.
+    Operator(operator::OperatorArgs),
+    /// Print the CustomResourceDefinitions as multi-document YAML (for `kubectl apply -f -`).
+    Crds,
 }
 
 /// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
@@ -83,6 +88,11 @@ pub fn main() -> ExitCode {
             Command::Mock { file, port } => mock::mock(&file, port).await,
             Command::Executor(args) => executor::executor(*args).await,
             Command::Migrate { store, log_format } => migrate::migrate(store, log_format).await,
+            Command::Operator(args) => operator::operator(args).await,
+            Command::Crds => {
+                output::text(&crate::resources::crd::all_yaml());
+                Exit::Passed
+            }
         }
     });
     exit.into()

@@ -10,6 +10,7 @@ use super::output;
 use crate::engine::builtins;
 use crate::flow::validate::validate as validate_flow;
 use crate::flow::{Diagnostic, load_paths};
+use crate::operator::schedule::check_manifest_spec;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -79,6 +80,15 @@ pub fn check(paths: &[PathBuf], variables: &VariableArgs) -> (Vec<Diagnostic>, u
     for flow in loaded.flows() {
         count += 1;
         diagnostics.extend(validate_flow(flow, &known, builtins::NAMES));
+    }
+    for schedule in loaded.schedules() {
+        for (pointer, message) in check_manifest_spec(&schedule.spec) {
+            diagnostics.push(
+                Diagnostic::error(message)
+                    .in_file(schedule.file.display().to_string())
+                    .at(schedule.positions.find(&pointer)),
+            );
+        }
     }
     (diagnostics, count)
 }

@@ -2,8 +2,10 @@
 //! - a flow file: the flow's fields under a `flow:` root, or at the top level;
 //! - a `testmesh.io` TestFlow manifest (its `spec` is the flow, camelCase);
 //! - a `testmesh.io` TestEnvironment manifest (its variables and headers feed runs);
-//! - any other Kubernetes object (a TestSchedule, an Argo CD Application), or a mock definition
-//!   for `testmesh mock` (top-level `endpoints`), which is skipped.
+//! - a `testmesh.io` TestSchedule manifest, kept with its positions so that `validate` can check
+//!   its cron expressions and time zone;
+//! - any other Kubernetes object (an Argo CD Application), or a mock definition for
+//!   `testmesh mock` (top-level `endpoints`), which is skipped.
 //!
 //! Every problem becomes a [`Diagnostic`] with its file, line and column.
 
@@ -55,11 +57,21 @@ pub struct LoadedEnvironment {
     pub headers: IndexMap<String, String>,
 }
 
+/// A TestSchedule manifest: its `spec` as written, with positions below `/spec`.
+#[derive(Debug, Clone)]
+pub struct LoadedSchedule {
+    pub file: PathBuf,
+    pub name: String,
+    pub spec: Value,
+    pub positions: Positions,
+}
+
 /// One document of a file.
 #[derive(Debug, Clone)]
 pub enum LoadedDocument {
     Flow(Box<LoadedFlow>),
     Environment(LoadedEnvironment),
+    Schedule(LoadedSchedule),
     /// A Kubernetes object that is not a flow, kept only to say it was skipped.
     Skipped {
         file: PathBuf,
@@ -85,6 +97,13 @@ impl Loaded {
     pub fn environments(&self) -> impl Iterator<Item = &LoadedEnvironment> {
         self.documents.iter().filter_map(|d| match d {
             LoadedDocument::Environment(env) => Some(env),
+            _ => None,
+        })
+    }
+
+    pub fn schedules(&self) -> impl Iterator<Item = &LoadedSchedule> {
+        self.documents.iter().filter_map(|d| match d {
+            LoadedDocument::Schedule(schedule) => Some(schedule),
             _ => None,
         })
     }
@@ -194,6 +213,19 @@ pub fn load_text(text: &str, file: &Path, loaded: &mut Loaded) {
             (Some(api), Some(kind)) if api.split('/').next() == Some(API_GROUP) => match kind {
                 "TestFlow" => load_manifest_flow(map, &document.positions, file, index, loaded),
                 "TestEnvironment" => load_environment(map, file, loaded),
+                "TestSchedule" => loaded
+                    .documents
+                    .push(LoadedDocument::Schedule(LoadedSchedule {
+                        file: file.to_path_buf(),
+                        name: map
+                            .get("metadata")
+                            .and_then(|m| m.get("name"))
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                        spec: map.get("spec").cloned().unwrap_or(Value::Null),
+                        positions: document.positions.below("/spec"),
+                    })),
                 _ => loaded.documents.push(LoadedDocument::Skipped {
                     file: file.to_path_buf(),
                     kind: kind.to_string(),
@@ -242,6 +274,16 @@ pub fn load_text(text: &str, file: &Path, loaded: &mut Loaded) {
     }
 }
 
+/// TestFlow spec fields that say how the cluster runs the flow; the CRD schema checks them and a
+/// local run has no use for them.
+const CLUSTER_FIELDS: &[&str] = &[
+    "environmentRef",
+    "suspend",
+    "runOnChange",
+    "timeout",
+    "concurrencyPolicy",
+];
+
 fn load_manifest_flow(
     map: &serde_json::Map<String, Value>,
     positions: &Positions,
@@ -270,11 +312,13 @@ fn load_manifest_flow(
             return;
         }
     };
-    if let Value::Object(spec_map) = &mut spec
-        && !spec_map.contains_key("name")
-        && !name.is_empty()
-    {
-        spec_map.insert("name".into(), Value::String(name.clone()));
+    if let Value::Object(spec_map) = &mut spec {
+        for key in CLUSTER_FIELDS {
+            spec_map.remove(*key);
+        }
+        if !spec_map.contains_key("name") && !name.is_empty() {
+            spec_map.insert("name".into(), Value::String(name.clone()));
+        }
     }
     let meta = ManifestMeta { name, namespace };
     load_flow(

@@ -279,8 +279,9 @@ fn jitter_fraction<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
     }
 }
 
-/// Reads a map whose values are text, accepting numbers and booleans written bare in YAML.
-fn text_map<'de, D: Deserializer<'de>>(
+/// Reads a map whose values are text, accepting numbers and booleans written bare in YAML (also
+/// used by the TestEnvironment resource for its variables).
+pub fn text_map<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<IndexMap<String, String>, D::Error> {
     let raw = Option::<IndexMap<String, Value>>::deserialize(deserializer)?.unwrap_or_default();

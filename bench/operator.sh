@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Operator bench: a full resync of 10,000 TestFlows and 2,000 TestSchedules served by a mock
+# Kubernetes API (bench/mock_kube_api.py), the operator's peak RSS, and runs/s enqueued into
+# Redis. Each number is printed beside its target and a baseline measured in the same
+# invocation. Numbers only: nothing here fails on a timing.
+#   bash bench/operator.sh                 from the repository root
+#   FLOWS=10000 SCHEDULES=2000 RUNS=20000  to change the sizes
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+flows=${FLOWS:-10000}
+schedules=${SCHEDULES:-2000}
+runs=${RUNS:-20000}
+
+echo "== building (release)"
+cargo build --release --quiet --bin testmesh
+cargo bench --quiet --bench operator --no-run
+
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    stop_services >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+start_services >/dev/null
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts the mock API with $1 flows and $2 schedules; sets api_port and KUBECONFIG.
+start_api() {
+    api_port=$(free_port)
+    python3 bench/mock_kube_api.py "$api_port" "$1" "$2" &
+    pids+=($!)
+    cat >"$work/kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters: [{name: mock, cluster: {server: "http://127.0.0.1:$api_port"}}]
+users: [{name: mock, user: {token: bench}}]
+contexts: [{name: mock, context: {cluster: mock, user: mock, namespace: default}}]
+current-context: mock
+YAML
+    export KUBECONFIG="$work/kubeconfig"
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$api_port/stats" >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "the mock API did not start" >&2
+    exit 1
+}
+
+stat_field() { curl -sf "http://127.0.0.1:$api_port/stats" | python3 -c "import json,sys; v=json.load(sys.stdin)['$1']; print('' if v is None else v)"; }
+
+# Runs the operator against the mock API until every object's status was written (at most
+# 120 s); prints "seconds peak_rss_mib".
+resync() {
+    local start end pid rss done_at
+    start=$(date +%s.%N)
+    TESTMESH_METRICS_ADDR="127.0.0.1:$(free_port)" TESTMESH_REDIS_URL="$TESTMESH_TEST_REDIS_URL" \
+        POD_NAME=bench RUST_LOG=warn target/release/testmesh operator >"$work/operator.log" 2>&1 &
+    pid=$!
+    pids+=($pid)
+    done_at=""
+    for _ in $(seq 1200); do
+        done_at=$(stat_field done)
+        [[ -n "$done_at" ]] && break
+        kill -0 "$pid" 2>/dev/null || { echo "the operator stopped:" >&2; cat "$work/operator.log" >&2; exit 1; }
+        sleep 0.1
+    done
+    rss=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    if [[ -z "$done_at" ]]; then
+        echo "timeout $rss"
+    else
+        python3 -c "print(f'{$done_at - $start:.2f} $rss')"
+    fi
+}
+
+echo "== baseline: the operator with nothing to reconcile"
+start_api 0 0
+read -r _ empty_rss < <(resync)
+echo "operator with 0 objects: peak RSS $empty_rss MiB"
+
+echo "== full resync: $flows TestFlows and $schedules TestSchedules"
+start_api "$flows" "$schedules"
+read -r seconds rss < <(resync)
+floor=$(cargo bench --quiet --bench operator -- api-floor --api "http://127.0.0.1:$api_port" --patches $((flows + schedules)))
+echo "full resync: $seconds s (target < 10 s) | bare client, same list and $((flows + schedules)) status patches: $floor s"
+echo "peak RSS: $rss MiB (target < 100 MiB) | with 0 objects: $empty_rss MiB"
+
+echo "== enqueue: $runs runs into Redis"
+cargo bench --quiet --bench operator -- enqueue --redis-url "$TESTMESH_TEST_REDIS_URL" --runs "$runs"

@@ -1,0 +1,70 @@
+//! `testmesh operator`: the flags and environment of the operator role.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+use super::Exit;
+use crate::operator::role::{OperatorConfig, run};
+use crate::telemetry::{LogFormat, init_logging};
+
+#[derive(Debug, Args)]
+pub struct OperatorArgs {
+    /// Where /metrics, /healthz and /readyz are served.
+    #[arg(long, env = "TESTMESH_METRICS_ADDR", default_value = "0.0.0.0:9090")]
+    pub metrics_addr: SocketAddr,
+    /// Redis holding the runs and results streams.
+    #[arg(
+        long,
+        env = "TESTMESH_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379/"
+    )]
+    pub redis_url: String,
+    /// PostgreSQL for queued execution rows (used once the store exists).
+    #[arg(long, env = "TESTMESH_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Comma-separated namespaces to watch; empty watches all.
+    #[arg(
+        long,
+        env = "TESTMESH_WATCH_NAMESPACES",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub watch_namespaces: Vec<String>,
+    #[arg(long, env = "TESTMESH_LOG_FORMAT", value_enum, default_value = "auto")]
+    pub log_format: LogFormat,
+    /// Namespace of the leader-election Lease.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+    /// This replica's identity in the Lease and in Events.
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+}
+
+pub async fn operator(args: OperatorArgs) -> Exit {
+    init_logging(args.log_format);
+    let identity = args.identity.unwrap_or_else(|| {
+        std::env::var("HOSTNAME")
+            .unwrap_or_else(|_| format!("testmesh-operator-{}", std::process::id()))
+    });
+    let config = OperatorConfig {
+        metrics_addr: args.metrics_addr,
+        redis_url: args.redis_url,
+        watch_namespaces: args
+            .watch_namespaces
+            .into_iter()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect(),
+        lease_namespace: args.lease_namespace,
+        identity,
+    };
+    match run(config).await {
+        Ok(()) => Exit::Passed,
+        Err(err) => {
+            tracing::error!(error = %err, "operator stopped");
+            eprintln!("error: {err}");
+            Exit::RuntimeError
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! What every reconciler shares: the API client, the event recorder, the run queue, metrics,
+//! caches of flows and environments, the clock, and per-object error backoff.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, Client, Resource};
+
+use super::metrics::Metrics;
+use super::queue::{QueueError, RunQueue};
+use crate::resources::{TestEnvironment, TestFlow};
+
+/// A reconcile that could not finish; retried with backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("run queue: {0}")]
+    Queue(#[from] QueueError),
+    #[error("{kind} {name} has no namespace")]
+    NoNamespace { kind: &'static str, name: String },
+}
+
+/// The current time; tests fix it.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Shared by the controllers.
+#[derive(Clone)]
+pub struct Context {
+    pub client: Client,
+    pub recorder: Recorder,
+    pub queue: RunQueue,
+    pub metrics: Metrics,
+    pub flows: Store<TestFlow>,
+    pub environments: Store<TestEnvironment>,
+    pub clock: Clock,
+    failures: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+/// The field manager of the operator's status writes.
+pub const FIELD_MANAGER: &str = "testmesh-operator";
+
+impl Context {
+    pub fn new(
+        client: Client,
+        queue: RunQueue,
+        metrics: Metrics,
+        flows: Store<TestFlow>,
+        environments: Store<TestEnvironment>,
+        clock: Clock,
+        instance: Option<String>,
+    ) -> Self {
+        let reporter = kube::runtime::events::Reporter {
+            controller: FIELD_MANAGER.to_string(),
+            instance,
+        };
+        Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            queue,
+            metrics,
+            flows,
+            environments,
+            clock,
+            failures: Arc::default(),
+        }
+    }
+
+    /// A TestFlow from the cache, or from the API when the cache does not have it (not loaded
+    /// yet, or just created), so "not found" is never a cache artefact. Never waits on the
+    /// cache's readiness: its readiness future wakes a single waiter, the controller's own.
+    pub async fn flow(&self, namespace: &str, name: &str) -> Result<Option<Arc<TestFlow>>, Error> {
+        let key = ObjectRef::<TestFlow>::new(name).within(namespace);
+        if let Some(flow) = self.flows.get(&key) {
+            return Ok(Some(flow));
+        }
+        let api: Api<TestFlow> = Api::namespaced(self.client.clone(), namespace);
+        Ok(api.get_opt(name).await?.map(Arc::new))
+    }
+
+    /// Whether a TestEnvironment exists, from the cache or else the API.
+    pub async fn environment_exists(&self, namespace: &str, name: &str) -> Result<bool, Error> {
+        let key = ObjectRef::<TestEnvironment>::new(name).within(namespace);
+        if self.environments.get(&key).is_some() {
+            return Ok(true);
+        }
+        let api: Api<TestEnvironment> = Api::namespaced(self.client.clone(), namespace);
+        Ok(api.get_opt(name).await?.is_some())
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Publishes an Event on `object`; a failure is logged, never fatal.
+    pub async fn event<K: Resource<DynamicType = ()>>(
+        &self,
+        object: &K,
+        warning: bool,
+        reason: &str,
+        note: String,
+    ) {
+        let event = Event {
+            type_: if warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: reason.to_string(),
+            note: Some(truncate(note, 1000)),
+            action: reason.to_string(),
+            secondary: None,
+        };
+        if let Err(err) = self.recorder.publish(&event, &object.object_ref(&())).await {
+            tracing::warn!(reason, error = %err, "cannot publish an event");
+        }
+    }
+
+    /// Forgets the failures of `key` after a successful reconcile.
+    pub fn succeeded(&self, key: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(key);
+        }
+    }
+
+    /// The wait before retrying `key`: 5 s, doubling per failure in a row, at most 5 minutes.
+    pub fn backoff(&self, key: &str) -> Action {
+        let count = self
+            .failures
+            .lock()
+            .map(|mut failures| {
+                let count = failures.entry(key.to_string()).or_insert(0);
+                *count = count.saturating_add(1);
+                *count
+            })
+            .unwrap_or(1);
+        let seconds = 5u64
+            .saturating_mul(1 << count.min(6).saturating_sub(1))
+            .min(300);
+        Action::requeue(Duration::from_secs(seconds))
+    }
+}
+
+/// Cuts `text` to at most `max` bytes on a character boundary.
+pub fn truncate(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max.saturating_sub(1);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}

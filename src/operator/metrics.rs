@@ -1,0 +1,68 @@
+//! The operator's Prometheus metrics, registered in the registry that `/metrics` serves.
+
+use prometheus::{Gauge, IntCounterVec, IntGauge, Opts, Registry};
+
+/// Counters and gauges the controllers update.
+#[derive(Clone)]
+pub struct Metrics {
+    /// When the scheduler last looked at a schedule (unix seconds).
+    pub last_tick: Gauge,
+    /// Runs enqueued, by trigger (schedule, annotation, change).
+    pub enqueued: IntCounterVec,
+    /// Runs not enqueued, by reason (forbid, missed_deadline, suspended, invalid_flow, duplicate).
+    pub skipped: IntCounterVec,
+    /// Reconcile errors, by kind.
+    pub reconcile_errors: IntCounterVec,
+    /// Finished runs reported by executors, by status.
+    pub results: IntCounterVec,
+    /// Runs waiting for an executor.
+    pub queue_depth: IntGauge,
+}
+
+impl Metrics {
+    /// Creates the metrics and registers them in `registry`.
+    pub fn register(registry: &Registry) -> prometheus::Result<Self> {
+        let metrics = Self {
+            last_tick: Gauge::new(
+                "testmesh_scheduler_last_tick_timestamp_seconds",
+                "When the scheduler last evaluated a schedule, in unix seconds",
+            )?,
+            enqueued: IntCounterVec::new(
+                Opts::new("testmesh_runs_enqueued_total", "Runs enqueued, by trigger"),
+                &["trigger"],
+            )?,
+            skipped: IntCounterVec::new(
+                Opts::new(
+                    "testmesh_runs_skipped_total",
+                    "Runs not enqueued, by reason",
+                ),
+                &["reason"],
+            )?,
+            reconcile_errors: IntCounterVec::new(
+                Opts::new(
+                    "testmesh_reconcile_errors_total",
+                    "Reconcile errors, by resource kind",
+                ),
+                &["kind"],
+            )?,
+            results: IntCounterVec::new(
+                Opts::new(
+                    "testmesh_run_results_total",
+                    "Finished runs reported by executors, by status",
+                ),
+                &["status"],
+            )?,
+            queue_depth: IntGauge::new(
+                "testmesh_queue_depth",
+                "Runs in the runs stream not yet delivered to an executor",
+            )?,
+        };
+        registry.register(Box::new(metrics.last_tick.clone()))?;
+        registry.register(Box::new(metrics.enqueued.clone()))?;
+        registry.register(Box::new(metrics.skipped.clone()))?;
+        registry.register(Box::new(metrics.reconcile_errors.clone()))?;
+        registry.register(Box::new(metrics.results.clone()))?;
+        registry.register(Box::new(metrics.queue_depth.clone()))?;
+        Ok(metrics)
+    }
+}

@@ -1,0 +1,15 @@
+//! The operator role: controllers for TestFlow, TestSchedule and TestEnvironment, schedule math,
+//! leader election, the run queue producer and the results consumer.
+
+pub mod context;
+pub mod leader;
+pub mod metrics;
+pub mod queue;
+pub mod results;
+pub mod role;
+pub mod runs;
+pub mod schedule;
+pub mod status;
+pub mod testenvironment;
+pub mod testflow;
+pub mod testschedule;

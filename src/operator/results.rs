@@ -1,0 +1,148 @@
+//! Finished runs coming back from the executors: each result updates the TestFlow's status
+//! (last run, last success, health, active runs) and the TestSchedule's (last run, active
+//! runs), with one status write per object, emits an Event when the run did not pass, and
+//! counts the result.
+
+use std::time::Duration;
+
+use kube::Api;
+
+use super::context::{Context, Error};
+use super::queue::RedisQueue;
+use super::status::apply_status;
+use crate::engine::FlowStatus;
+use crate::queue::ResultMessage;
+use crate::resources::{RunSummary, TestFlow, TestSchedule};
+
+/// Applies one result. A flow or schedule deleted since the run started is skipped.
+pub async fn apply_result(ctx: &Context, result: &ResultMessage) -> Result<(), Error> {
+    let passed = result.status == FlowStatus::Passed;
+    ctx.metrics
+        .results
+        .with_label_values(&[result.status.as_str()])
+        .inc();
+    let summary = RunSummary {
+        id: result.run_id.clone(),
+        result: result.status.as_str().to_string(),
+        started_at: result.started_at,
+        finished_at: result.finished_at,
+        duration_ms: result.duration_ms,
+        passed_steps: result.passed_steps,
+        failed_steps: result.failed_steps,
+    };
+    let flows: Api<TestFlow> = Api::namespaced(ctx.client.clone(), &result.flow.namespace);
+    if let Some(flow) = flows.get_opt(&result.flow.name).await? {
+        let same_flow = result.flow.uid.is_none() || flow.metadata.uid == result.flow.uid;
+        if same_flow {
+            let old = flow.status.clone().unwrap_or_default();
+            let mut status = old.clone();
+            status.active.retain(|id| id != &result.run_id);
+            let newer = old
+                .last_run
+                .as_ref()
+                .is_none_or(|last| last.finished_at <= result.finished_at);
+            if newer {
+                status.last_run = Some(summary.clone());
+            }
+            if passed
+                && old
+                    .last_successful_time
+                    .is_none_or(|t| t < result.finished_at)
+            {
+                status.last_successful_time = Some(result.finished_at);
+            }
+            status.health = Some(old.health.clone().unwrap_or_default().record(passed));
+            apply_status(ctx, &flow, &status).await?;
+            if !passed {
+                let mut note = format!(
+                    "run {} {}: {} step(s) passed, {} failed",
+                    result.run_id,
+                    result.status.as_str(),
+                    result.passed_steps,
+                    result.failed_steps
+                );
+                if let Some(error) = &result.error {
+                    note.push_str(&format!(": {error}"));
+                }
+                ctx.event(&flow, true, "RunFailed", note).await;
+            }
+        }
+    }
+    if let Some(schedule_ref) = &result.trigger.schedule {
+        let schedules: Api<TestSchedule> =
+            Api::namespaced(ctx.client.clone(), &schedule_ref.namespace);
+        if let Some(schedule) = schedules.get_opt(&schedule_ref.name).await?
+            && schedule.metadata.uid.as_deref() == Some(schedule_ref.uid.as_str())
+        {
+            let old = schedule.status.clone().unwrap_or_default();
+            let mut status = old.clone();
+            status.active.retain(|id| id != &result.run_id);
+            if old
+                .last_run
+                .as_ref()
+                .is_none_or(|last| last.finished_at <= result.finished_at)
+            {
+                status.last_run = Some(summary);
+            }
+            if status != old {
+                apply_status(ctx, &schedule, &status).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the results stream until the process stops: this consumer's unacknowledged entries
+/// first (left by a failure or a restart), then new ones. An entry is acknowledged once
+/// applied, or when it cannot be decoded; one that fails is read again after a pause.
+pub async fn consume(ctx: Context, queue: RedisQueue, consumer: String) {
+    let mut backoff = Duration::from_secs(1);
+    let mut pending = true;
+    loop {
+        if let Err(err) = queue.ensure_results_group().await {
+            tracing::warn!(error = %err, "cannot create the results consumer group");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(60));
+            continue;
+        }
+        match queue.read_results(&consumer, pending, 100, 5_000).await {
+            Ok(entries) => {
+                let mut failed = false;
+                if pending && entries.is_empty() {
+                    pending = false;
+                }
+                for (id, decoded) in entries {
+                    let done = match decoded {
+                        Ok(result) => match apply_result(&ctx, &result).await {
+                            Ok(()) => true,
+                            Err(err) => {
+                                tracing::warn!(run_id = %result.run_id, error = %err, "cannot apply a result; it will be read again");
+                                failed = true;
+                                false
+                            }
+                        },
+                        Err(err) => {
+                            tracing::warn!(entry = %id, error = %err, "dropping a result that does not decode");
+                            true
+                        }
+                    };
+                    if done && let Err(err) = queue.ack_result(&id).await {
+                        tracing::warn!(entry = %id, error = %err, "cannot acknowledge a result");
+                    }
+                }
+                if failed {
+                    pending = true;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                } else {
+                    backoff = Duration::from_secs(1);
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read results");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}

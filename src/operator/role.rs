@@ -1,0 +1,265 @@
+//! `testmesh operator`: serves metrics and health, waits for the leader Lease, then runs the
+//! three controllers, the results consumer and the queue-depth gauge until the lease is lost
+//! (which ends the process with an error, so Kubernetes restarts it as a follower).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::{Controller, watcher};
+use kube::{Api, Client, ResourceExt};
+use prometheus::Registry;
+
+use super::context::Context;
+use super::leader::{LeaderError, LeaseLock};
+use super::metrics::Metrics;
+use super::queue::{QueueError, RedisQueue, RunQueue};
+use super::{results, testenvironment, testflow, testschedule};
+use crate::resources::testenvironment::SourceKind;
+use crate::resources::{TestEnvironment, TestFlow, TestSchedule};
+use crate::telemetry::{Health, ops_router, serve};
+
+/// The name of the leader-election Lease.
+pub const LEASE_NAME: &str = "testmesh-operator";
+const LEASE_DURATION: Duration = Duration::from_secs(15);
+
+/// How the operator is started.
+#[derive(Debug, Clone)]
+pub struct OperatorConfig {
+    pub metrics_addr: SocketAddr,
+    pub redis_url: String,
+    /// Namespaces to watch; empty means all.
+    pub watch_namespaces: Vec<String>,
+    /// Where the Lease lives.
+    pub lease_namespace: String,
+    /// This replica's name in the Lease and in Events.
+    pub identity: String,
+}
+
+/// Why the operator stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    #[error("cannot reach the Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("cannot reach Redis at the --redis-url: {0}")]
+    Queue(#[from] QueueError),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error(transparent)]
+    Leader(#[from] LeaderError),
+}
+
+/// Runs the operator until the lease is lost or a fatal error.
+pub async fn run(config: OperatorConfig) -> Result<(), OperatorError> {
+    let registry = Registry::new();
+    let metrics = Metrics::register(&registry)?;
+    let health = Health::default();
+    let router = ops_router(registry, health.clone());
+    let addr = config.metrics_addr;
+    tokio::spawn(async move {
+        if let Err(err) = serve(addr, router, std::future::pending()).await {
+            tracing::error!(%addr, error = %err, "metrics server stopped");
+        }
+    });
+
+    let client = Client::try_default().await?;
+    let queue = RedisQueue::connect(&config.redis_url, "").await?;
+    health.set_detail("redis", serde_json::json!("connected"));
+    health.set_detail("leader", serde_json::json!(false));
+    health.set_ready(true);
+
+    let lock = LeaseLock::new(
+        Api::namespaced(client.clone(), &config.lease_namespace),
+        LEASE_NAME,
+        &config.identity,
+        LEASE_DURATION,
+    );
+    tracing::info!(identity = %config.identity, "waiting for the leader lease");
+    lock.acquire(Duration::from_secs(2)).await;
+    tracing::info!(identity = %config.identity, "leading: starting the controllers");
+    health.set_detail("leader", serde_json::json!(true));
+
+    let scopes: Vec<Option<String>> = if config.watch_namespaces.is_empty() {
+        vec![None]
+    } else {
+        config.watch_namespaces.iter().cloned().map(Some).collect()
+    };
+    let mut tasks = Vec::new();
+    let mut contexts: Vec<Context> = scopes
+        .iter()
+        .map(|scope| {
+            controllers(
+                &client,
+                scope.as_deref(),
+                &queue,
+                &metrics,
+                &config,
+                &mut tasks,
+            )
+        })
+        .collect();
+    if let Some(ctx) = contexts.pop() {
+        tasks.push(tokio::spawn(results::consume(
+            ctx,
+            queue.clone(),
+            config.identity.clone(),
+        )));
+    }
+    let depth_queue = queue.clone();
+    let depth_gauge = metrics.queue_depth.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            if let Ok(depth) = depth_queue.depth().await {
+                depth_gauge.set(i64::try_from(depth).unwrap_or(i64::MAX));
+            }
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+    }));
+    let lost = lock.hold().await;
+    for task in tasks {
+        task.abort();
+    }
+    Err(lost.into())
+}
+
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Starts the three controllers for one scope (a namespace, or all) and returns their context.
+fn controllers(
+    client: &Client,
+    namespace: Option<&str>,
+    queue: &RedisQueue,
+    metrics: &Metrics,
+    config: &OperatorConfig,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Context {
+    let wc = watcher::Config::default().any_semantic();
+    let flow_controller = Controller::new(scoped::<TestFlow>(client, namespace), wc.clone());
+    let env_controller = Controller::new(scoped::<TestEnvironment>(client, namespace), wc.clone());
+    let schedule_controller =
+        Controller::new(scoped::<TestSchedule>(client, namespace), wc.clone());
+    let flows = flow_controller.store();
+    let environments = env_controller.store();
+    let schedules = schedule_controller.store();
+    let ctx = Context::new(
+        client.clone(),
+        RunQueue::Redis(queue.clone()),
+        metrics.clone(),
+        flows.clone(),
+        environments.clone(),
+        Arc::new(Utc::now),
+        Some(config.identity.clone()),
+    );
+
+    let flows_for_envs = flows.clone();
+    let flow_controller = flow_controller.watches(
+        scoped::<TestEnvironment>(client, namespace),
+        wc.clone(),
+        move |env: TestEnvironment| {
+            let namespace = env.namespace();
+            let name = env.name_any();
+            flows_for_envs
+                .state()
+                .into_iter()
+                .filter(|flow| flow.namespace() == namespace)
+                .filter(|flow| {
+                    flow.spec
+                        .environment_ref
+                        .as_ref()
+                        .is_some_and(|r| r.name == name)
+                })
+                .map(|flow| ObjectRef::from(flow.as_ref()))
+                .collect::<Vec<_>>()
+        },
+    );
+    let (envs_for_secrets, envs_for_maps) = (environments.clone(), environments.clone());
+    let env_controller = env_controller
+        .watches(
+            scoped::<Secret>(client, namespace),
+            wc.clone(),
+            move |secret: Secret| {
+                testenvironment::referencing(
+                    &envs_for_secrets.state(),
+                    SourceKind::Secret,
+                    &secret.namespace().unwrap_or_default(),
+                    &secret.name_any(),
+                )
+            },
+        )
+        .watches(
+            scoped::<ConfigMap>(client, namespace),
+            wc.clone(),
+            move |map: ConfigMap| {
+                testenvironment::referencing(
+                    &envs_for_maps.state(),
+                    SourceKind::ConfigMap,
+                    &map.namespace().unwrap_or_default(),
+                    &map.name_any(),
+                )
+            },
+        )
+        .watches(
+            scoped::<TestFlow>(client, namespace),
+            wc.clone(),
+            |flow: TestFlow| {
+                let namespace = flow.namespace().unwrap_or_default();
+                flow.spec
+                    .environment_ref
+                    .map(|r| ObjectRef::<TestEnvironment>::new(&r.name).within(&namespace))
+            },
+        );
+    let schedule_controller = schedule_controller.watches(
+        scoped::<TestFlow>(client, namespace),
+        wc,
+        move |flow: TestFlow| {
+            let namespace = flow.namespace();
+            schedules
+                .state()
+                .into_iter()
+                .filter(|s| s.namespace() == namespace)
+                .filter(|s| {
+                    s.spec.flow_selector.is_some()
+                        || s.spec
+                            .flow_ref
+                            .as_ref()
+                            .is_some_and(|r| r.name == flow.name_any())
+                })
+                .map(|s| ObjectRef::from(s.as_ref()))
+                .collect::<Vec<_>>()
+        },
+    );
+
+    let shared = Arc::new(ctx.clone());
+    tasks.push(tokio::spawn(
+        flow_controller
+            .run(testflow::reconcile, testflow::error_policy, shared.clone())
+            .for_each(|_| async {}),
+    ));
+    tasks.push(tokio::spawn(
+        env_controller
+            .run(
+                testenvironment::reconcile,
+                testenvironment::error_policy,
+                shared.clone(),
+            )
+            .for_each(|_| async {}),
+    ));
+    tasks.push(tokio::spawn(
+        schedule_controller
+            .run(testschedule::reconcile, testschedule::error_policy, shared)
+            .for_each(|_| async {}),
+    ));
+    ctx
+}

@@ -1,0 +1,126 @@
+//! Starting a run: the concurrency policy against the runs still active, the run message (a
+//! snapshot of the flow, references only, never secret values) and the enqueue.
+
+use chrono::{DateTime, Utc};
+use kube::ResourceExt;
+
+use super::context::{Context, Error};
+use super::queue::Enqueued;
+use crate::queue::{EnvironmentRef, FlowRef, RunMessage, Trigger};
+use crate::resources::{ConcurrencyPolicy, LocalRef, TestFlow};
+
+/// One run to start.
+pub struct RunRequest<'a> {
+    pub flow: &'a TestFlow,
+    pub run_id: String,
+    pub trigger: Trigger,
+    /// Overrides the flow's own environmentRef (a schedule's).
+    pub environment: Option<&'a LocalRef>,
+    pub policy: ConcurrencyPolicy,
+    pub start_deadline: Option<DateTime<Utc>>,
+}
+
+/// What became of a run request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    Enqueued,
+    /// The run id was enqueued before (another replica, an earlier attempt).
+    Duplicate,
+    /// Forbid: another run is active; the message says which.
+    Skipped(String),
+}
+
+/// Applies the concurrency policy, then enqueues the run and records it in `active`.
+pub async fn start_run(
+    ctx: &Context,
+    request: RunRequest<'_>,
+    active: &mut Vec<String>,
+) -> Result<Started, Error> {
+    if !active.is_empty() {
+        match request.policy {
+            ConcurrencyPolicy::Forbid => {
+                ctx.metrics.skipped.with_label_values(&["forbid"]).inc();
+                return Ok(Started::Skipped(format!(
+                    "concurrencyPolicy Forbid: run {} is still active, so run {} is skipped",
+                    active.join(", "),
+                    request.run_id
+                )));
+            }
+            ConcurrencyPolicy::Replace => {
+                for run_id in active.drain(..) {
+                    ctx.queue.cancel(&run_id).await?;
+                }
+            }
+            ConcurrencyPolicy::Allow => {}
+        }
+    }
+    let message = run_message(&request, ctx.now());
+    let outcome = ctx.queue.enqueue(&message).await?;
+    if !active.contains(&request.run_id) {
+        active.push(request.run_id.clone());
+    }
+    Ok(match outcome {
+        Enqueued::Added(_) => {
+            ctx.metrics
+                .enqueued
+                .with_label_values(&[request.trigger.kind.as_str()])
+                .inc();
+            Started::Enqueued
+        }
+        Enqueued::Duplicate => {
+            ctx.metrics.skipped.with_label_values(&["duplicate"]).inc();
+            Started::Duplicate
+        }
+    })
+}
+
+/// The message for `request`, enqueued at `now`.
+pub fn run_message(request: &RunRequest<'_>, now: DateTime<Utc>) -> RunMessage {
+    let flow = request.flow;
+    let namespace = flow.namespace().unwrap_or_default();
+    let mut spec = flow.spec.flow.clone();
+    if spec.name.is_empty() {
+        spec.name = flow.name_any();
+    }
+    let environment = request
+        .environment
+        .or(flow.spec.environment_ref.as_ref())
+        .map(|env| EnvironmentRef {
+            namespace: namespace.clone(),
+            name: env.name.clone(),
+        });
+    RunMessage {
+        run_id: request.run_id.clone(),
+        flow: FlowRef {
+            namespace,
+            name: flow.name_any(),
+            generation: flow.metadata.generation.unwrap_or_default(),
+            uid: flow.uid(),
+        },
+        spec,
+        environment,
+        trigger: request.trigger.clone(),
+        enqueued_at: now,
+        start_deadline: request.start_deadline,
+        timeout_seconds: flow.spec.timeout.as_ref().map(|t| t.get().as_secs()),
+    }
+}
+
+/// The first 8 letters and digits of a uid, for run ids.
+pub fn short_uid(uid: Option<&str>) -> String {
+    uid.unwrap_or("nouid")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(8)
+        .collect()
+}
+
+/// A stable 64-bit FNV-1a hash, as 16 hex digits: run ids from annotation tokens.
+pub fn stable_hash(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
