@@ -3,6 +3,8 @@
 //! failure unless `on_error: continue`. The flow timeout and cancellation stop the current step
 //! and skip the rest; teardown still runs, and only `abort` stops it.
 
+mod poll;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -377,7 +379,7 @@ impl Run<'_> {
             request: None,
             response: None,
         };
-        let (config, extra_assertions) = split_config(step, kind);
+        let (config, raw, extra_assertions) = split_config(step, kind);
         let config = match interpolate_map(&config, &self.vars, "config") {
             Ok(config) => config,
             Err(err) => {
@@ -387,7 +389,7 @@ impl Run<'_> {
             }
         };
         let step_limit = step.timeout.as_ref().map(|t| t.get());
-        let action = actions::execute(kind, &config, &self.session);
+        let action = self.run_action(kind, &config, &raw);
         let output = match wait_or_stop(action, step_limit, deadline, cancel).await {
             Ok(Ok(output)) => output,
             Ok(Err(err)) => {
@@ -463,6 +465,20 @@ impl Run<'_> {
         }
     }
 
+    /// Runs the action: most go to their family's module; those whose config holds expressions
+    /// or nested steps (`raw`, not interpolated) are driven here.
+    async fn run_action(
+        &mut self,
+        kind: ActionKind,
+        config: &Map<String, Value>,
+        raw: &Map<String, Value>,
+    ) -> Result<ActionOutput, ActionError> {
+        match kind {
+            ActionKind::DbPoll => self.poll_database(config, raw).await,
+            _ => actions::execute(kind, config, &self.session).await,
+        }
+    }
+
     /// Makes a passed step's result and captures visible to the steps after it.
     fn keep_step(&mut self, id: &str, result: &StepResult) {
         let mut value = result
@@ -482,12 +498,23 @@ impl Run<'_> {
     }
 }
 
-/// The `assert` action's own `assertions` are checked like step assertions, not interpolated.
-fn split_config(step: &Step, kind: ActionKind) -> (Map<String, Value>, Vec<Assertion>) {
-    if kind != ActionKind::Assert {
-        return (step.config.clone(), Vec::new());
-    }
+/// Splits a step's config into what is interpolated now, what the runner reads as written
+/// (conditions and nested steps, interpolated when they run), and the `assert` action's own
+/// `assertions` (checked like step assertions).
+fn split_config(
+    step: &Step,
+    kind: ActionKind,
+) -> (Map<String, Value>, Map<String, Value>, Vec<Assertion>) {
     let mut config = step.config.clone();
+    let mut raw = Map::new();
+    for key in kind.raw_config_keys() {
+        if let Some(value) = config.remove(*key) {
+            raw.insert((*key).to_string(), value);
+        }
+    }
+    if kind != ActionKind::Assert {
+        return (config, raw, Vec::new());
+    }
     let extra = match config.remove("assertions") {
         Some(Value::Array(items)) => items
             .into_iter()
@@ -499,7 +526,7 @@ fn split_config(step: &Step, kind: ActionKind) -> (Map<String, Value>, Vec<Asser
         }],
         _ => Vec::new(),
     };
-    (config, extra)
+    (config, raw, extra)
 }
 
 /// Waits for `work`, unless the step timeout, the flow deadline or a cancellation comes first.

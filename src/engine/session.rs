@@ -1,8 +1,9 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
-//! the mock servers the run started. Built once when a run starts, dropped when it ends.
+//! the mock servers the run started, the database pools. Built once when a run starts, dropped when it ends.
 
 use indexmap::IndexMap;
 
+use super::actions::database::DatabasePools;
 use super::actions::http::HttpSession;
 use super::actions::mock_server::MockRegistry;
 
@@ -10,6 +11,8 @@ use super::actions::mock_server::MockRegistry;
 pub struct Session {
     pub http: HttpSession,
     pub mocks: MockRegistry,
+    /// SQL connection pools, one per connection string.
+    pub databases: DatabasePools,
     /// The flow's name, for log lines.
     pub flow_name: String,
 }
@@ -20,12 +23,14 @@ impl Session {
         Self {
             http: HttpSession::new(default_headers),
             mocks: MockRegistry::default(),
+            databases: DatabasePools::default(),
             flow_name: flow_name.to_string(),
         }
     }
 
-    /// Stops what the run left running (mock servers); called after teardown.
+    /// Stops what the run left running (mock servers, connection pools); called after teardown.
     pub async fn close(&self) {
         self.mocks.stop_all().await;
+        self.databases.close_all().await;
     }
 }

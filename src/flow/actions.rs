@@ -13,6 +13,43 @@ pub enum ActionKind {
     Transform,
     MockServerStart,
     MockServerStop,
+    DatabaseQuery,
+    DbPoll,
+}
+
+/// The type a config key's value must have, checked by the validator unless the value is a
+/// single `${reference}` (whose type is only known when the step runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// Anything.
+    Any,
+    /// Text, a number or a boolean (printed as text).
+    Text,
+    /// `500ms`, `2s`, or a number.
+    Duration,
+    /// A whole number.
+    Count,
+    /// true or false.
+    Flag,
+    /// A list.
+    List,
+    /// A map.
+    Map,
+}
+
+impl KeyType {
+    /// Describes the expected value, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeyType::Any => "any value",
+            KeyType::Text => "text",
+            KeyType::Duration => "a duration such as 500ms or 2s",
+            KeyType::Count => "a whole number",
+            KeyType::Flag => "true or false",
+            KeyType::List => "a list",
+            KeyType::Map => "a map",
+        }
+    }
 }
 
 /// What the validator knows of one action's config.
@@ -25,7 +62,7 @@ pub struct ConfigKeys {
 
 impl ActionKind {
     /// Every action, in the order the documentation lists them.
-    pub const ALL: [ActionKind; 7] = [
+    pub const ALL: &[ActionKind] = &[
         ActionKind::HttpRequest,
         ActionKind::Assert,
         ActionKind::Log,
@@ -33,12 +70,15 @@ impl ActionKind {
         ActionKind::Transform,
         ActionKind::MockServerStart,
         ActionKind::MockServerStop,
+        ActionKind::DatabaseQuery,
+        ActionKind::DbPoll,
     ];
 
     /// Looks an action up by its name or one of its aliases.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|kind| kind.name() == name || kind.aliases().contains(&name))
     }
 
@@ -52,6 +92,8 @@ impl ActionKind {
             ActionKind::Transform => "transform",
             ActionKind::MockServerStart => "mock_server_start",
             ActionKind::MockServerStop => "mock_server_stop",
+            ActionKind::DatabaseQuery => "database_query",
+            ActionKind::DbPoll => "db_poll",
         }
     }
 
@@ -60,6 +102,7 @@ impl ActionKind {
         match self {
             ActionKind::HttpRequest => &["http"],
             ActionKind::Delay => &["sleep", "wait"],
+            ActionKind::DatabaseQuery => &["db_query", "sql", "database"],
             _ => &[],
         }
     }
@@ -110,6 +153,63 @@ impl ActionKind {
                 required: &["name|server_id"],
                 known: &["name", "server_id"],
             },
+            ActionKind::DatabaseQuery => ConfigKeys {
+                required: &["connection|dsn|url|connection_string", "query"],
+                known: &[
+                    "connection",
+                    "dsn",
+                    "url",
+                    "connection_string",
+                    "query",
+                    "params",
+                    "timeout",
+                    "connect_timeout",
+                ],
+            },
+            ActionKind::DbPoll => ConfigKeys {
+                required: &["connection|dsn|url|connection_string", "query"],
+                known: &[
+                    "connection",
+                    "dsn",
+                    "url",
+                    "connection_string",
+                    "query",
+                    "params",
+                    "condition",
+                    "interval",
+                    "timeout",
+                    "query_timeout",
+                    "connect_timeout",
+                ],
+            },
+        }
+    }
+
+    /// Config keys the engine reads as written, not interpolated before the step runs:
+    /// expressions (checked against each result) and nested steps (interpolated as they run).
+    pub fn raw_config_keys(self) -> &'static [&'static str] {
+        match self {
+            ActionKind::DbPoll => &["condition"],
+            _ => &[],
+        }
+    }
+
+    /// The type the value of `key` must have.
+    pub fn key_type(self, key: &str) -> KeyType {
+        match key {
+            "timeout" | "connect_timeout" | "query_timeout" | "interval" | "duration" => {
+                KeyType::Duration
+            }
+            "connection" | "dsn" | "connection_string" | "query" | "condition" | "url"
+            | "method" | "name" | "server_id" | "message" | "level" => KeyType::Text,
+            "params" if matches!(self, ActionKind::DatabaseQuery | ActionKind::DbPoll) => {
+                KeyType::List
+            }
+            "max_redirects" | "port" => KeyType::Count,
+            "follow_redirects" | "verify_ssl" => KeyType::Flag,
+            "headers" | "transforms" | "auth" => KeyType::Map,
+            "endpoints" => KeyType::List,
+            _ => KeyType::Any,
         }
     }
 
@@ -127,8 +227,6 @@ impl fmt::Display for ActionKind {
 
 /// Actions of the flow language that this version does not run yet.
 pub const PLANNED_ACTIONS: &[&str] = &[
-    "database_query",
-    "db_poll",
     "redis.get",
     "redis.set",
     "redis.del",
@@ -165,7 +263,7 @@ mod tests {
             Some(ActionKind::MockServerStop)
         );
         assert_eq!(ActionKind::from_name("HTTP"), None);
-        for kind in ActionKind::ALL {
+        for &kind in ActionKind::ALL {
             assert_eq!(ActionKind::from_name(kind.name()), Some(kind));
             for required in kind.config_keys().required {
                 for key in required.split('|') {

@@ -7,13 +7,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::actions::{ActionKind, PLANNED_ACTIONS};
+use super::actions::{ActionKind, KeyType, PLANNED_ACTIONS};
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::expression::prepare_for_check;
 use super::load::{LoadedFlow, field_of_pointer};
 use super::model::Step;
 use super::path::CapturePath;
-use super::reference::{references, root_of};
+use super::reference::{exact_reference, references, root_of};
 use super::source::pointer_segment;
 
 /// Names defined outside the flow: `--var`, `--env-file`, a TestEnvironment, built-ins.
@@ -252,7 +252,12 @@ impl Checker<'_> {
                 );
             }
         }
-        for key in step.config.keys() {
+        for (key, value) in &step.config {
+            if let Some(problem) = type_problem(value, kind.key_type(key)) {
+                let message = format!("{kind} config `{key}`: {problem}");
+                let at = format!("{pointer}/config/{}", pointer_segment(key));
+                self.report(Diagnostic::error(message), &at, Some(id));
+            }
             if !keys.known.contains(&key.as_str()) {
                 let hint = did_you_mean(key, keys.known.iter().copied())
                     .map(|s| format!(" (did you mean `{s}`?)"))
@@ -320,6 +325,44 @@ impl Checker<'_> {
             self.report(diagnostic, pointer, step);
         }
     }
+}
+
+/// Why `value` is not of type `expected`, if it is not. Text holding references is only known
+/// when the step runs, so it passes wherever text may stand for another type.
+fn type_problem(value: &Value, expected: KeyType) -> Option<String> {
+    if let Value::String(text) = value
+        && (exact_reference(text).is_some() || text.contains("${") || text.contains("{{"))
+    {
+        return None;
+    }
+    let fits = match expected {
+        KeyType::Any => true,
+        KeyType::Text => matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)),
+        KeyType::Duration => match value {
+            Value::String(text) => {
+                return super::duration::parse_duration(text)
+                    .err()
+                    .map(|err| format!("expected {}: {err}", expected.describe()));
+            }
+            Value::Number(n) => n.as_f64().is_some_and(|f| f >= 0.0),
+            _ => false,
+        },
+        KeyType::Count => match value {
+            Value::Number(n) => n.as_u64().is_some(),
+            Value::String(text) => text.trim().parse::<u64>().is_ok(),
+            _ => false,
+        },
+        KeyType::Flag => matches!(value, Value::Bool(_)),
+        KeyType::List => matches!(value, Value::Array(_)),
+        KeyType::Map => matches!(value, Value::Object(_)),
+    };
+    (!fits).then(|| {
+        format!(
+            "expected {}, found {} {value}",
+            expected.describe(),
+            super::source::kind_of(value)
+        )
+    })
 }
 
 fn is_valid_id(id: &str) -> bool {

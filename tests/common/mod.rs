@@ -2,4 +2,8 @@
 
 // Each test binary uses a different part of these helpers.
 #[allow(dead_code)]
+pub mod flows;
+#[allow(dead_code)]
 pub mod http_server;
+#[allow(dead_code)]
+pub mod services;

@@ -3,6 +3,8 @@
 //! result: a map whose keys assertions and captures read.
 
 pub mod basic;
+pub mod database;
+pub mod fields;
 pub mod http;
 pub mod mock_server;
 pub mod transform;
@@ -65,5 +67,9 @@ pub async fn execute(
         ActionKind::Transform => transform::execute(config),
         ActionKind::MockServerStart => mock_server::start(config, &session.mocks).await,
         ActionKind::MockServerStop => mock_server::stop(config, &session.mocks).await,
+        ActionKind::DatabaseQuery => database::query(config, &session.databases).await,
+        ActionKind::DbPoll => Err(ActionError::Failed(format!(
+            "{kind} is run by the engine's runner, which evaluates its condition"
+        ))),
     }
 }
