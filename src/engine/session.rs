@@ -1,11 +1,13 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
-//! the mock servers the run started, the database pools. Built once when a run starts, dropped when it ends.
+//! the mock servers the run started, the database pools and Redis
+//! connections. Built once when a run starts, dropped when it ends.
 
 use indexmap::IndexMap;
 
 use super::actions::database::DatabasePools;
 use super::actions::http::HttpSession;
 use super::actions::mock_server::MockRegistry;
+use super::actions::redis::RedisClients;
 
 /// Everything the actions of one run share.
 pub struct Session {
@@ -13,6 +15,8 @@ pub struct Session {
     pub mocks: MockRegistry,
     /// SQL connection pools, one per connection string.
     pub databases: DatabasePools,
+    /// Redis connections, one per server.
+    pub redis: RedisClients,
     /// The flow's name, for log lines.
     pub flow_name: String,
 }
@@ -24,6 +28,7 @@ impl Session {
             http: HttpSession::new(default_headers),
             mocks: MockRegistry::default(),
             databases: DatabasePools::default(),
+            redis: RedisClients::default(),
             flow_name: flow_name.to_string(),
         }
     }
@@ -32,5 +37,6 @@ impl Session {
     pub async fn close(&self) {
         self.mocks.stop_all().await;
         self.databases.close_all().await;
+        self.redis.close_all().await;
     }
 }

@@ -15,6 +15,13 @@ pub enum ActionKind {
     MockServerStop,
     DatabaseQuery,
     DbPoll,
+    RedisGet,
+    RedisSet,
+    RedisDel,
+    RedisExists,
+    RedisCommand,
+    RedisXadd,
+    RedisXread,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -52,6 +59,16 @@ impl KeyType {
     }
 }
 
+/// The connection keys every Redis action reads, followed by its own.
+macro_rules! redis_keys {
+    ($($own:literal),*) => {
+        &[
+            "url", "host", "port", "username", "password", "db", "tls", "connect_timeout",
+            $($own),*
+        ]
+    };
+}
+
 /// What the validator knows of one action's config.
 pub struct ConfigKeys {
     /// Keys that must be present (any one of a `|`-separated group).
@@ -72,6 +89,13 @@ impl ActionKind {
         ActionKind::MockServerStop,
         ActionKind::DatabaseQuery,
         ActionKind::DbPoll,
+        ActionKind::RedisGet,
+        ActionKind::RedisSet,
+        ActionKind::RedisDel,
+        ActionKind::RedisExists,
+        ActionKind::RedisCommand,
+        ActionKind::RedisXadd,
+        ActionKind::RedisXread,
     ];
 
     /// Looks an action up by its name or one of its aliases.
@@ -94,6 +118,13 @@ impl ActionKind {
             ActionKind::MockServerStop => "mock_server_stop",
             ActionKind::DatabaseQuery => "database_query",
             ActionKind::DbPoll => "db_poll",
+            ActionKind::RedisGet => "redis.get",
+            ActionKind::RedisSet => "redis.set",
+            ActionKind::RedisDel => "redis.del",
+            ActionKind::RedisExists => "redis.exists",
+            ActionKind::RedisCommand => "redis.command",
+            ActionKind::RedisXadd => "redis.xadd",
+            ActionKind::RedisXread => "redis.xread",
         }
     }
 
@@ -103,6 +134,13 @@ impl ActionKind {
             ActionKind::HttpRequest => &["http"],
             ActionKind::Delay => &["sleep", "wait"],
             ActionKind::DatabaseQuery => &["db_query", "sql", "database"],
+            ActionKind::RedisGet => &["redis_get"],
+            ActionKind::RedisSet => &["redis_set"],
+            ActionKind::RedisDel => &["redis_del", "redis.delete", "redis_delete"],
+            ActionKind::RedisExists => &["redis_exists"],
+            ActionKind::RedisCommand => &["redis_command", "redis"],
+            ActionKind::RedisXadd => &["redis_xadd", "redis.stream_add"],
+            ActionKind::RedisXread => &["redis_xread", "redis.stream_read", "redis.stream_wait"],
             _ => &[],
         }
     }
@@ -182,6 +220,30 @@ impl ActionKind {
                     "connect_timeout",
                 ],
             },
+            ActionKind::RedisGet | ActionKind::RedisExists => ConfigKeys {
+                required: &["key|keys"],
+                known: redis_keys!("key", "keys"),
+            },
+            ActionKind::RedisSet => ConfigKeys {
+                required: &["key", "value"],
+                known: redis_keys!("key", "value", "ttl", "nx"),
+            },
+            ActionKind::RedisDel => ConfigKeys {
+                required: &["key|keys"],
+                known: redis_keys!("key", "keys"),
+            },
+            ActionKind::RedisCommand => ConfigKeys {
+                required: &["command"],
+                known: redis_keys!("command", "args"),
+            },
+            ActionKind::RedisXadd => ConfigKeys {
+                required: &["stream", "fields"],
+                known: redis_keys!("stream", "fields", "id", "maxlen"),
+            },
+            ActionKind::RedisXread => ConfigKeys {
+                required: &["stream"],
+                known: redis_keys!("stream", "match", "from", "timeout", "count"),
+            },
         }
     }
 
@@ -205,9 +267,11 @@ impl ActionKind {
             "params" if matches!(self, ActionKind::DatabaseQuery | ActionKind::DbPoll) => {
                 KeyType::List
             }
-            "max_redirects" | "port" => KeyType::Count,
-            "follow_redirects" | "verify_ssl" => KeyType::Flag,
-            "headers" | "transforms" | "auth" => KeyType::Map,
+            "max_redirects" | "port" | "db" | "maxlen" | "count" => KeyType::Count,
+            "follow_redirects" | "verify_ssl" | "tls" | "nx" => KeyType::Flag,
+            "key" | "stream" | "host" | "username" | "password" | "from" | "id" => KeyType::Text,
+            "ttl" => KeyType::Duration,
+            "headers" | "transforms" | "auth" | "fields" | "match" => KeyType::Map,
             "endpoints" => KeyType::List,
             _ => KeyType::Any,
         }
@@ -227,12 +291,6 @@ impl fmt::Display for ActionKind {
 
 /// Actions of the flow language that this version does not run yet.
 pub const PLANNED_ACTIONS: &[&str] = &[
-    "redis.get",
-    "redis.set",
-    "redis.del",
-    "redis.exists",
-    "redis_get",
-    "redis_set",
     "wait_for",
     "wait_until",
     "condition",

@@ -7,6 +7,7 @@ pub mod database;
 pub mod fields;
 pub mod http;
 pub mod mock_server;
+pub mod redis;
 pub mod transform;
 
 use serde_json::{Map, Value};
@@ -68,6 +69,13 @@ pub async fn execute(
         ActionKind::MockServerStart => mock_server::start(config, &session.mocks).await,
         ActionKind::MockServerStop => mock_server::stop(config, &session.mocks).await,
         ActionKind::DatabaseQuery => database::query(config, &session.databases).await,
+        ActionKind::RedisGet => redis::get(config, &session.redis).await,
+        ActionKind::RedisSet => redis::set(config, &session.redis).await,
+        ActionKind::RedisDel => redis::del(config, &session.redis).await,
+        ActionKind::RedisExists => redis::exists(config, &session.redis).await,
+        ActionKind::RedisCommand => redis::command(config, &session.redis).await,
+        ActionKind::RedisXadd => redis::xadd(config, &session.redis).await,
+        ActionKind::RedisXread => redis::xread(config, &session.redis).await,
         ActionKind::DbPoll => Err(ActionError::Failed(format!(
             "{kind} is run by the engine's runner, which evaluates its condition"
         ))),
