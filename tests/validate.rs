@@ -208,3 +208,28 @@ fn action_config_types_and_misspelt_keys_are_reported_before_running() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn nested_steps_are_checked_like_top_level_ones() {
+    let found = diagnostics(
+        "name: f\nsteps:\n  - id: loop\n    action: for_each\n    config:\n      items: [1, 2]\n      steps:\n        - id: check\n          action: asert\n        - id: use\n          action: log\n          config: {message: '${item} ${nowhere}'}\n  - id: pick\n    action: condition\n    config:\n      condition: 'loop.iterations >'\n      then: [{id: a, action: log, config: {mesage: x}}]\n",
+    );
+    let has = |needle: &str| found.iter().any(|d| d.contains(needle));
+    assert!(
+        has(
+            "step `loop[].check`: steps[0].config.steps[0].action: unknown action `asert`: did you mean `assert`?"
+        ),
+        "{found:#?}"
+    );
+    assert!(has("`${nowhere}` is not defined"), "{found:#?}");
+    assert!(!has("`${item}`"), "{found:#?}");
+    assert!(has("steps[1].config.condition"), "{found:#?}");
+    assert!(
+        has("log does not read `mesage` (did you mean `message`?)"),
+        "{found:#?}"
+    );
+    let clean = diagnostics(
+        "name: ok\nsteps:\n  - id: fan\n    action: parallel\n    config:\n      branches:\n        - name: one\n          steps: [{id: a, action: log, config: {message: hi}, output: {got: message}}]\n  - action: log\n    config: {message: '${got} ${a.message}'}\n",
+    );
+    assert!(clean.is_empty(), "{clean:#?}");
+}

@@ -3,9 +3,12 @@
 //! failure unless `on_error: continue`. The flow timeout and cancellation stop the current step
 //! and skip the rest; teardown still runs, and only `abort` stops it.
 
+mod control;
 mod poll;
+mod subflow;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -50,6 +53,9 @@ pub struct RunOptions {
     pub abort: CancellationToken,
     /// Receives an event as each step finishes (already masked).
     pub events: Option<UnboundedSender<RunEvent>>,
+    /// The flow files of the `run_flow` calls that led to this run, outermost first, so a
+    /// flow that calls itself (directly or not) is stopped.
+    pub call_stack: Vec<PathBuf>,
 }
 
 /// Progress of a run, for live output.
@@ -75,7 +81,7 @@ pub async fn run_flow(flow: &FlowSpec, options: RunOptions) -> FlowResult {
     let mut run = Run {
         flow,
         vars: Variables::new(&flow.name, &execution_id),
-        session: Session::new(&flow.name, options.default_headers.clone()),
+        session: Arc::new(Session::new(&flow.name, options.default_headers.clone())),
         evaluator: Evaluator::default(),
         steps: Vec::new(),
         captured: IndexMap::new(),
@@ -91,11 +97,21 @@ struct Run<'a> {
     options: RunOptions,
     execution_id: String,
     vars: Variables,
-    session: Session,
+    /// Shared with the forks that run parallel branches and loop iterations.
+    session: Arc<Session>,
     evaluator: Evaluator,
     steps: Vec<StepResult>,
     captured: IndexMap<String, Value>,
     masker: Masker,
+}
+
+/// Where a step runs, for the control-flow actions that run steps of their own.
+struct StepContext {
+    /// The step's id as reports show it; nested steps are named under it.
+    id: String,
+    phase: Phase,
+    deadline: Option<Instant>,
+    cancel: CancellationToken,
 }
 
 /// Why the remaining steps of setup and main do not run.
@@ -325,7 +341,15 @@ impl Run<'_> {
         };
         let max_attempts = step.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
         for attempt in 1..=max_attempts {
-            let (outcome, end) = self.attempt(step, kind, attempt, deadline, cancel).await;
+            // Steps nested in a control-flow step are recorded as they run; a retry replaces
+            // the records of the attempt before it.
+            let records_before = self.steps.len();
+            let (outcome, end) = self
+                .attempt(step, kind, attempt, (id, phase), deadline, cancel)
+                .await;
+            if matches!(end, AttemptEnd::Retryable) && attempt < max_attempts {
+                self.steps.truncate(records_before);
+            }
             result.status = outcome.status;
             result.attempts.push(outcome);
             match end {
@@ -364,6 +388,7 @@ impl Run<'_> {
         step: &Step,
         kind: ActionKind,
         attempt: u32,
+        (id, phase): (&str, Phase),
         deadline: Option<Instant>,
         cancel: &CancellationToken,
     ) -> (AttemptResult, AttemptEnd) {
@@ -389,11 +414,20 @@ impl Run<'_> {
             }
         };
         let step_limit = step.timeout.as_ref().map(|t| t.get());
-        let action = self.run_action(kind, &config, &raw);
+        let context = StepContext {
+            id: id.to_string(),
+            phase,
+            deadline,
+            cancel: cancel.clone(),
+        };
+        let action = self.run_action(kind, &config, &raw, &context);
         let output = match wait_or_stop(action, step_limit, deadline, cancel).await {
             Ok(Ok(output)) => output,
             Ok(Err(err)) => {
                 let permanent = matches!(err, ActionError::InvalidConfig { .. });
+                if matches!(err, ActionError::NestedFailed(_)) {
+                    outcome.status = StepStatus::Failed;
+                }
                 outcome.error = Some(err.to_string());
                 outcome.duration_ms = millis(clock.elapsed());
                 let end = if permanent {
@@ -472,9 +506,17 @@ impl Run<'_> {
         kind: ActionKind,
         config: &Map<String, Value>,
         raw: &Map<String, Value>,
+        context: &StepContext,
     ) -> Result<ActionOutput, ActionError> {
+        // Control flow runs steps, which run actions: those actions return boxed `Send`
+        // futures, which break that cycle of types.
         match kind {
             ActionKind::DbPoll => self.poll_database(config, raw).await,
+            ActionKind::WaitUntil => self.wait_until(config, raw, context).await,
+            ActionKind::Condition => self.condition(raw, context).await,
+            ActionKind::ForEach => self.for_each(config, raw, context).await,
+            ActionKind::Parallel => self.parallel(config, raw, context).await,
+            ActionKind::RunFlow => self.call_flow(config, context).await,
             _ => actions::execute(kind, config, &self.session).await,
         }
     }
@@ -494,7 +536,9 @@ impl Run<'_> {
             self.vars.set(name.clone(), captured.clone());
             self.captured.insert(name.clone(), captured.clone());
         }
-        self.vars.set_step(id, value);
+        // A nested step (`loop[2].check`) is referenced by its own id, `check`.
+        let reference = id.rsplit('.').next().unwrap_or(id);
+        self.vars.set_step(reference, value);
     }
 }
 

@@ -22,6 +22,12 @@ pub enum ActionKind {
     RedisCommand,
     RedisXadd,
     RedisXread,
+    WaitFor,
+    WaitUntil,
+    Condition,
+    ForEach,
+    Parallel,
+    RunFlow,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -96,6 +102,12 @@ impl ActionKind {
         ActionKind::RedisCommand,
         ActionKind::RedisXadd,
         ActionKind::RedisXread,
+        ActionKind::WaitFor,
+        ActionKind::WaitUntil,
+        ActionKind::Condition,
+        ActionKind::ForEach,
+        ActionKind::Parallel,
+        ActionKind::RunFlow,
     ];
 
     /// Looks an action up by its name or one of its aliases.
@@ -125,6 +137,12 @@ impl ActionKind {
             ActionKind::RedisCommand => "redis.command",
             ActionKind::RedisXadd => "redis.xadd",
             ActionKind::RedisXread => "redis.xread",
+            ActionKind::WaitFor => "wait_for",
+            ActionKind::WaitUntil => "wait_until",
+            ActionKind::Condition => "condition",
+            ActionKind::ForEach => "for_each",
+            ActionKind::Parallel => "parallel",
+            ActionKind::RunFlow => "run_flow",
         }
     }
 
@@ -141,6 +159,9 @@ impl ActionKind {
             ActionKind::RedisCommand => &["redis_command", "redis"],
             ActionKind::RedisXadd => &["redis_xadd", "redis.stream_add"],
             ActionKind::RedisXread => &["redis_xread", "redis.stream_read", "redis.stream_wait"],
+            ActionKind::Condition => &["if"],
+            ActionKind::ForEach => &["loop", "foreach"],
+            ActionKind::RunFlow => &["call_flow", "include"],
             _ => &[],
         }
     }
@@ -244,6 +265,51 @@ impl ActionKind {
                 required: &["stream"],
                 known: redis_keys!("stream", "match", "from", "timeout", "count"),
             },
+            ActionKind::WaitFor => ConfigKeys {
+                required: &["url|tcp|port"],
+                known: &[
+                    "type",
+                    "url",
+                    "status",
+                    "verify_ssl",
+                    "tcp",
+                    "host",
+                    "port",
+                    "interval",
+                    "timeout",
+                ],
+            },
+            ActionKind::WaitUntil => ConfigKeys {
+                required: &["steps"],
+                known: &["steps", "condition", "interval", "timeout", "max_attempts"],
+            },
+            ActionKind::Condition => ConfigKeys {
+                required: &["condition|if|expression", "then|else"],
+                known: &["condition", "if", "expression", "then", "else"],
+            },
+            ActionKind::ForEach => ConfigKeys {
+                required: &["items|range|count", "steps"],
+                known: &[
+                    "items",
+                    "range",
+                    "count",
+                    "as",
+                    "item",
+                    "index",
+                    "steps",
+                    "max_concurrent",
+                    "parallelism",
+                    "fail_fast",
+                ],
+            },
+            ActionKind::Parallel => ConfigKeys {
+                required: &["branches|steps"],
+                known: &["branches", "steps", "fail_fast", "max_concurrent"],
+            },
+            ActionKind::RunFlow => ConfigKeys {
+                required: &["flow|file|path"],
+                known: &["flow", "file", "path", "inputs", "variables"],
+            },
         }
     }
 
@@ -252,22 +318,47 @@ impl ActionKind {
     pub fn raw_config_keys(self) -> &'static [&'static str] {
         match self {
             ActionKind::DbPoll => &["condition"],
+            ActionKind::WaitUntil => &["steps", "condition"],
+            ActionKind::Condition => &["condition", "if", "expression", "then", "else"],
+            ActionKind::ForEach => &["steps"],
+            ActionKind::Parallel => &["branches", "steps"],
+            _ => &[],
+        }
+    }
+
+    /// The config keys that hold lists of nested steps.
+    pub fn nested_step_keys(self) -> &'static [&'static str] {
+        match self {
+            ActionKind::WaitUntil | ActionKind::ForEach => &["steps"],
+            ActionKind::Condition => &["then", "else"],
+            ActionKind::Parallel => &["steps"],
             _ => &[],
         }
     }
 
     /// The type the value of `key` must have.
     pub fn key_type(self, key: &str) -> KeyType {
+        if self.nested_step_keys().contains(&key)
+            || (self == ActionKind::Parallel && key == "branches")
+        {
+            return KeyType::List;
+        }
         match key {
             "timeout" | "connect_timeout" | "query_timeout" | "interval" | "duration" => {
                 KeyType::Duration
             }
-            "connection" | "dsn" | "connection_string" | "query" | "condition" | "url"
-            | "method" | "name" | "server_id" | "message" | "level" => KeyType::Text,
+            "status" if self == ActionKind::WaitFor => KeyType::Count,
+            "max_concurrent" | "parallelism" | "max_attempts" => KeyType::Count,
+            "fail_fast" => KeyType::Flag,
+            "inputs" | "variables" => KeyType::Map,
+            "connection" | "dsn" | "connection_string" | "query" | "condition" | "url" | "if"
+            | "expression" | "flow" | "file" | "path" | "as" | "tcp" | "type" | "method"
+            | "name" | "server_id" | "message" | "level" => KeyType::Text,
             "params" if matches!(self, ActionKind::DatabaseQuery | ActionKind::DbPoll) => {
                 KeyType::List
             }
-            "max_redirects" | "port" | "db" | "maxlen" | "count" => KeyType::Count,
+            "max_redirects" | "port" | "db" | "maxlen" => KeyType::Count,
+            "count" if self != ActionKind::ForEach => KeyType::Count,
             "follow_redirects" | "verify_ssl" | "tls" | "nx" => KeyType::Flag,
             "key" | "stream" | "host" | "username" | "password" | "from" | "id" => KeyType::Text,
             "ttl" => KeyType::Duration,
@@ -291,12 +382,6 @@ impl fmt::Display for ActionKind {
 
 /// Actions of the flow language that this version does not run yet.
 pub const PLANNED_ACTIONS: &[&str] = &[
-    "wait_for",
-    "wait_until",
-    "condition",
-    "for_each",
-    "parallel",
-    "run_flow",
     "grpc",
     "websocket",
     "kafka_producer",

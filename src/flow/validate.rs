@@ -195,12 +195,24 @@ impl Checker<'_> {
             self.check_config_keys(step, kind, pointer, id);
         }
         let config_pointer = format!("{pointer}/config");
+        let raw_keys = kind.map_or(&[][..], ActionKind::raw_config_keys);
         for (key, value) in &step.config {
             if kind == Some(ActionKind::Assert) && key == "assertions" {
                 continue;
             }
             let child = format!("{config_pointer}/{}", pointer_segment(key));
+            if raw_keys.contains(&key.as_str()) {
+                if let (Value::String(expression), "condition" | "if" | "expression") =
+                    (value, key.as_str())
+                {
+                    self.check_expression(expression, &child, id);
+                }
+                continue;
+            }
             self.check_references_in_value(value, &child, Some(id));
+        }
+        if let Some(kind) = kind {
+            self.check_nested_steps(step, kind, &config_pointer, id);
         }
         if let Some(condition) = &step.when {
             self.check_expression(condition, &format!("{pointer}/when"), id);
@@ -230,6 +242,96 @@ impl Checker<'_> {
             if let Err(err) = CapturePath::parse(path) {
                 let at = format!("{pointer}/output/{}", pointer_segment(name));
                 self.report(Diagnostic::error(err), &at, Some(id));
+            }
+        }
+    }
+
+    /// Checks the steps nested in a control-flow step as steps of their own (ids, actions,
+    /// config, references), named `parent.key.child`. Loop variables are defined inside a
+    /// `for_each`; nested captures are defined for the steps after the parent.
+    fn check_nested_steps(
+        &mut self,
+        step: &Step,
+        kind: ActionKind,
+        config_pointer: &str,
+        id: &str,
+    ) {
+        let mut lists: Vec<(String, String, &Value)> = Vec::new();
+        for key in kind.nested_step_keys() {
+            if let Some(value) = step.config.get(*key) {
+                let name = match kind {
+                    ActionKind::Condition => format!("{id}.{key}"),
+                    ActionKind::ForEach => format!("{id}[]"),
+                    _ => id.to_string(),
+                };
+                lists.push((format!("{config_pointer}/{key}"), name, value));
+            }
+        }
+        if kind == ActionKind::Parallel
+            && let Some(Value::Array(branches)) = step.config.get("branches")
+        {
+            for (index, branch) in branches.iter().enumerate() {
+                let at = format!("{config_pointer}/branches/{index}");
+                let Some(steps) = branch.get("steps") else {
+                    let message = "a parallel branch is a map with `name` and `steps`";
+                    self.report(Diagnostic::error(message), &at, Some(id));
+                    continue;
+                };
+                let name = match branch.get("name").and_then(Value::as_str) {
+                    Some(name) => format!("{id}.{name}"),
+                    None => format!("{id}.branch_{}", index + 1),
+                };
+                lists.push((format!("{at}/steps"), name, steps));
+            }
+        }
+        if kind == ActionKind::ForEach {
+            for (key, default) in [("as", "item"), ("item", "item"), ("index", "index")] {
+                let name = step
+                    .config
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or(default);
+                self.defined.insert(name.to_string());
+            }
+        }
+        for (at, parent, value) in lists {
+            let steps: Vec<Step> = match serde_json::from_value(value.clone()) {
+                Ok(steps) => steps,
+                Err(err) => {
+                    let message = format!("{kind}: not a list of steps: {err}");
+                    self.report(Diagnostic::error(message), &at, Some(id));
+                    continue;
+                }
+            };
+            let mut seen = HashSet::new();
+            for (index, nested) in steps.iter().enumerate() {
+                let own = nested
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("step_{}", index + 1));
+                let full = format!("{parent}.{own}");
+                let nested_pointer = format!("{at}/{index}");
+                if !seen.insert(own.clone()) {
+                    let message = format!("duplicate step id `{own}` in this list");
+                    self.report(
+                        Diagnostic::error(message),
+                        &format!("{nested_pointer}/id"),
+                        Some(&full),
+                    );
+                }
+                if nested.id.is_some() && !is_valid_id(&own) {
+                    let message = format!(
+                        "step id `{own}` cannot be referenced: use letters, digits, `_` and `-`, starting with a letter or `_`"
+                    );
+                    self.report(
+                        Diagnostic::error(message),
+                        &format!("{nested_pointer}/id"),
+                        Some(&full),
+                    );
+                }
+                self.check_step(nested, &nested_pointer, &full);
+                self.defined.insert(own);
+                self.defined.extend(nested.output.keys().cloned());
             }
         }
     }

@@ -9,6 +9,7 @@ pub mod http;
 pub mod mock_server;
 pub mod redis;
 pub mod transform;
+pub mod wait_for;
 
 use serde_json::{Map, Value};
 
@@ -43,6 +44,9 @@ pub enum ActionError {
     /// The action ran and failed: a refused connection, a timeout, a server gone away.
     #[error("{0}")]
     Failed(String),
+    /// A step nested in a control-flow action failed; the action fails as an assertion does.
+    #[error("{0}")]
+    NestedFailed(String),
 }
 
 impl ActionError {
@@ -76,8 +80,14 @@ pub async fn execute(
         ActionKind::RedisCommand => redis::command(config, &session.redis).await,
         ActionKind::RedisXadd => redis::xadd(config, &session.redis).await,
         ActionKind::RedisXread => redis::xread(config, &session.redis).await,
-        ActionKind::DbPoll => Err(ActionError::Failed(format!(
-            "{kind} is run by the engine's runner, which evaluates its condition"
+        ActionKind::WaitFor => wait_for::execute(config, &session.http).await,
+        ActionKind::DbPoll
+        | ActionKind::WaitUntil
+        | ActionKind::Condition
+        | ActionKind::ForEach
+        | ActionKind::Parallel
+        | ActionKind::RunFlow => Err(ActionError::Failed(format!(
+            "{kind} runs expressions or steps of its own, so the engine's runner drives it"
         ))),
     }
 }

@@ -68,7 +68,7 @@ impl Run<'_> {
                     }
                 }
                 Err(err @ ActionError::InvalidConfig { .. }) => return Err(err),
-                Err(ActionError::Failed(message)) => message,
+                Err(ActionError::Failed(message) | ActionError::NestedFailed(message)) => message,
             };
             if started.elapsed() + interval > limit {
                 return Err(ActionError::Failed(format!(
