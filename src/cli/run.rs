@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::exit::Exit;
 use super::inputs::{VariableArgs, environment, print_diagnostics};
 use crate::engine::{FlowResult, FlowStatus, RunOptions, builtins, run_flow};
+use crate::flow::data_source;
 use crate::flow::validate::validate as validate_flow;
 use crate::flow::{LoadedFlow, load_paths};
 use crate::report::terminal::{Progress, Style, flow_block, summary};
@@ -81,8 +82,19 @@ pub async fn run(args: RunArgs) -> Exit {
     let style = Style {
         color: std::io::stdout().is_terminal(),
     };
+    // A flow with a `data_source` is one case per row; validation has already read it.
+    let mut cases = Vec::new();
+    for flow in &flows {
+        match data_source::cases(&flow.spec, flow.file.parent()) {
+            Ok(found) => cases.extend(found.into_iter().map(|case| (case, *flow))),
+            Err(message) => {
+                eprintln!("error: {}: {message}", flow.file_label());
+                return Exit::InvalidInput;
+            }
+        }
+    }
     let progress = Arc::new(Progress::new(
-        flows.len() as u64,
+        cases.len() as u64,
         std::io::stderr().is_terminal(),
     ));
     let jobs = args
@@ -92,10 +104,12 @@ pub async fn run(args: RunArgs) -> Exit {
     let permits = Arc::new(Semaphore::new(jobs));
     let clock = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for (order, flow) in flows.iter().enumerate() {
-        let spec = flow.spec.clone();
+    for (order, (case, flow)) in cases.into_iter().enumerate() {
+        let spec = case.spec;
+        let mut variables = env.variables.clone();
+        variables.extend(case.variables);
         let options = RunOptions {
-            variables: env.variables.clone(),
+            variables,
             secrets: env.secrets.clone(),
             default_headers: env.headers.clone(),
             base_dir: flow.file.parent().map(PathBuf::from),
@@ -114,7 +128,7 @@ pub async fn run(args: RunArgs) -> Exit {
             (order, result)
         });
     }
-    let mut results: Vec<Option<FlowResult>> = vec![None; flows.len()];
+    let mut results: Vec<Option<FlowResult>> = vec![None; tasks.len()];
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok((order, result)) => {

@@ -26,6 +26,7 @@ use super::interpolate::{interpolate_map, interpolate_text};
 use super::mask::Masker;
 use super::result::{AttemptResult, FlowResult, FlowStatus, Phase, StepResult, StepStatus};
 use super::retry::delay_after;
+use super::schema_check;
 use super::session::Session;
 use super::variables::Variables;
 use crate::flow::actions::ActionKind;
@@ -469,6 +470,12 @@ impl Run<'_> {
                 let checked = self.evaluator.check(assertion, &self.vars, &scope);
                 outcome.assertions.push(checked);
             }
+        }
+        if let Some(schema) = &step.schema {
+            let base_dir = self.options.base_dir.as_deref();
+            outcome
+                .assertions
+                .push(schema_check::check(schema, base_dir, &result));
         }
         outcome.status = if outcome.assertions.iter().all(|a| a.passed) {
             StepStatus::Passed

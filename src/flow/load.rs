@@ -330,6 +330,8 @@ const FLOW_FIELDS: &[&str] = &[
     "steps",
     "teardown",
     "config",
+    "data_source",
+    "dataSource",
 ];
 const STEP_FIELDS: &[&str] = &[
     "id",
@@ -344,6 +346,7 @@ const STEP_FIELDS: &[&str] = &[
     "when",
     "on_error",
     "onError",
+    "schema",
 ];
 const RETRY_FIELDS: &[&str] = &[
     "max_attempts",

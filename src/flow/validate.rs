@@ -92,6 +92,7 @@ impl Checker<'_> {
             );
         }
         self.check_env_file();
+        self.check_data_source();
         for (name, text) in &spec.env {
             let pointer = format!("/env/{}", pointer_segment(name));
             self.check_references_in_text(text, &pointer, None);
@@ -138,6 +139,21 @@ impl Checker<'_> {
             self.check_step(step, &format!("/{list}/{index}"), id);
             self.defined.insert(id.clone());
             self.defined.extend(step.output.keys().cloned());
+        }
+    }
+
+    /// A `data_source` must be readable, and its fields are variables of the flow.
+    fn check_data_source(&mut self) {
+        let Some(source) = &self.flow.spec.data_source else {
+            return;
+        };
+        match super::data_source::rows_of(source, self.flow.file.parent()) {
+            Ok(rows) => {
+                for row in rows {
+                    self.defined.extend(row.keys().cloned());
+                }
+            }
+            Err(err) => self.report(Diagnostic::error(err), "/data_source", None),
         }
     }
 
@@ -237,6 +253,15 @@ impl Checker<'_> {
             .map(|(i, a)| (a.expression.clone(), format!("{pointer}/assert/{i}")));
         for (expression, at) in step_assertions.chain(config_assertions) {
             self.check_expression(&expression, &at, id);
+        }
+        if let Some(schema) = &step.schema
+            && let Err(err) = super::json_schema::compile(schema, self.flow.file.parent())
+        {
+            self.report(
+                Diagnostic::error(err),
+                &format!("{pointer}/schema"),
+                Some(id),
+            );
         }
         for (name, path) in &step.output {
             if let Err(err) = CapturePath::parse(path) {
