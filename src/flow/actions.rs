@@ -28,6 +28,8 @@ pub enum ActionKind {
     ForEach,
     Parallel,
     RunFlow,
+    NatsPublish,
+    NatsSubscribe,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -108,6 +110,8 @@ impl ActionKind {
         ActionKind::ForEach,
         ActionKind::Parallel,
         ActionKind::RunFlow,
+        ActionKind::NatsPublish,
+        ActionKind::NatsSubscribe,
     ];
 
     /// Looks an action up by its name or one of its aliases.
@@ -143,6 +147,8 @@ impl ActionKind {
             ActionKind::ForEach => "for_each",
             ActionKind::Parallel => "parallel",
             ActionKind::RunFlow => "run_flow",
+            ActionKind::NatsPublish => "nats.publish",
+            ActionKind::NatsSubscribe => "nats.subscribe",
         }
     }
 
@@ -162,6 +168,8 @@ impl ActionKind {
             ActionKind::Condition => &["if"],
             ActionKind::ForEach => &["loop", "foreach"],
             ActionKind::RunFlow => &["call_flow", "include"],
+            ActionKind::NatsPublish => &["nats_publish"],
+            ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
             _ => &[],
         }
     }
@@ -310,6 +318,23 @@ impl ActionKind {
                 required: &["flow|file|path"],
                 known: &["flow", "file", "path", "inputs", "variables"],
             },
+            ActionKind::NatsPublish => ConfigKeys {
+                required: &["subject", "data|payload|message|body"],
+                known: &[
+                    "url",
+                    "subject",
+                    "data",
+                    "payload",
+                    "message",
+                    "body",
+                    "headers",
+                    "jetstream",
+                ],
+            },
+            ActionKind::NatsSubscribe => ConfigKeys {
+                required: &["subject"],
+                known: &["url", "subject", "stream", "match", "count", "timeout"],
+            },
         }
     }
 
@@ -359,7 +384,8 @@ impl ActionKind {
             }
             "max_redirects" | "port" | "db" | "maxlen" => KeyType::Count,
             "count" if self != ActionKind::ForEach => KeyType::Count,
-            "follow_redirects" | "verify_ssl" | "tls" | "nx" => KeyType::Flag,
+            "follow_redirects" | "verify_ssl" | "tls" | "nx" | "jetstream" => KeyType::Flag,
+            "subject" => KeyType::Text,
             "key" | "stream" | "host" | "username" | "password" | "from" | "id" => KeyType::Text,
             "ttl" => KeyType::Duration,
             "headers" | "transforms" | "auth" | "fields" | "match" => KeyType::Map,
@@ -388,6 +414,10 @@ pub const PLANNED_ACTIONS: &[&str] = &[
     "kafka_consumer",
     "kafka_publish",
     "kafka_consume",
+    "amqp.publish",
+    "amqp.consume",
+    "amqp_publish",
+    "amqp_consume",
 ];
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod database;
 pub mod fields;
 pub mod http;
 pub mod mock_server;
+pub mod nats;
 pub mod redis;
 pub mod transform;
 pub mod wait_for;
@@ -81,6 +82,8 @@ pub async fn execute(
         ActionKind::RedisXadd => redis::xadd(config, &session.redis).await,
         ActionKind::RedisXread => redis::xread(config, &session.redis).await,
         ActionKind::WaitFor => wait_for::execute(config, &session.http).await,
+        ActionKind::NatsPublish => nats::publish(config, &session.nats).await,
+        ActionKind::NatsSubscribe => nats::subscribe(config, &session.nats).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition
