@@ -1,11 +1,15 @@
 # Starts the servers the tests talk to, each on a free loopback port in a private folder, and
 # stops them on exit. Sourced by scripts/test.sh; installs what is missing with apt-get.
-# Exports TESTMESH_TEST_DATABASE_URL and TESTMESH_TEST_REDIS_URL.
+# Exports TESTMESH_TEST_DATABASE_URL, TESTMESH_TEST_REDIS_URL, TESTMESH_TEST_MYSQL_URL (MariaDB) and
+# TESTMESH_TEST_NATS_URL (NATS with JetStream); the last two are left unset, and the tests that
+# need them skipped, when the server cannot be installed or started.
 
 services_dir=""
 pg_bin=""
 pg_data=""
 redis_pidfile=""
+mariadb_pidfile=""
+nats_pidfile=""
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -19,10 +23,13 @@ ensure_packages() {
   local missing=()
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+  command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+      echo "could not install every package; tests needing a missing server will be skipped"
   fi
 }
 
@@ -56,12 +63,86 @@ start_redis() {
   echo "Redis on 127.0.0.1:$port"
 }
 
+# MariaDB in its own datadir, reachable over TCP as testmesh (no password) with every right.
+start_mariadb() {
+  local mariadbd=/usr/sbin/mariadbd
+  [ -x "$mariadbd" ] || mariadbd=$(command -v mariadbd || true)
+  if [ -z "$mariadbd" ] || ! command -v mariadb-install-db >/dev/null 2>&1; then
+    echo "MariaDB not available: tests that need it will be skipped"
+    return 0
+  fi
+  local dir port user_args=()
+  dir="$services_dir/mariadb"
+  mkdir -p "$dir/data"
+  if [ "$(id -u)" = "0" ]; then
+    chown -R mysql "$dir"
+    user_args=(--user=mysql)
+  fi
+  if ! mariadb-install-db --datadir="$dir/data" "${user_args[@]}" --auth-root-authentication-method=normal \
+    --skip-test-db >"$dir/install.log" 2>&1; then
+    echo "mariadb-install-db failed (see $dir/install.log): tests that need MariaDB will be skipped"
+    return 0
+  fi
+  port=$(free_port)
+  cat >"$dir/init.sql" <<'SQL'
+CREATE USER IF NOT EXISTS 'testmesh'@'%';
+GRANT ALL PRIVILEGES ON *.* TO 'testmesh'@'%' WITH GRANT OPTION;
+SQL
+  [ "$(id -u)" = "0" ] && chown mysql "$dir/init.sql"
+  mariadb_pidfile="$dir/mariadb.pid"
+  "$mariadbd" --no-defaults --datadir="$dir/data" "${user_args[@]}" --bind-address=127.0.0.1 \
+    --port="$port" --socket="$dir/mariadb.sock" --pid-file="$mariadb_pidfile" \
+    --init-file="$dir/init.sql" --skip-log-bin --innodb-flush-log-at-trx-commit=0 \
+    --log-error="$dir/error.log" >/dev/null 2>&1 &
+  for _ in $(seq 1 100); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2).close()" 2>/dev/null; then
+      export TESTMESH_TEST_MYSQL_URL="mysql://testmesh@127.0.0.1:$port/mysql"
+      echo "MariaDB on 127.0.0.1:$port"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "MariaDB did not start (see $dir/error.log): tests that need it will be skipped"
+}
+
+# NATS with JetStream, its store in the services folder.
+start_nats() {
+  if ! command -v nats-server >/dev/null 2>&1; then
+    echo "nats-server not available: tests that need NATS will be skipped"
+    return 0
+  fi
+  local dir port
+  dir="$services_dir/nats"
+  mkdir -p "$dir"
+  port=$(free_port)
+  nats_pidfile="$dir/nats.pid"
+  nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/store" -P "$nats_pidfile" -l "$dir/nats.log" &
+  for _ in $(seq 1 50); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2).close()" 2>/dev/null; then
+      export TESTMESH_TEST_NATS_URL="nats://127.0.0.1:$port"
+      echo "NATS on 127.0.0.1:$port"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "NATS did not start (see $dir/nats.log): tests that need it will be skipped"
+}
+
 stop_services() {
   if [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
   fi
   if [ -n "$redis_pidfile" ] && [ -f "$redis_pidfile" ]; then
     kill "$(cat "$redis_pidfile")" 2>/dev/null || true
+  fi
+  if [ -n "$nats_pidfile" ] && [ -f "$nats_pidfile" ]; then
+    kill "$(cat "$nats_pidfile")" 2>/dev/null || true
+  fi
+  if [ -n "$mariadb_pidfile" ] && [ -f "$mariadb_pidfile" ]; then
+    local pid
+    pid=$(cat "$mariadb_pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   [ -n "$services_dir" ] && rm -rf "$services_dir"
 }
@@ -72,4 +153,6 @@ start_services() {
   ensure_packages
   start_postgres
   start_redis
+  start_mariadb
+  start_nats
 }

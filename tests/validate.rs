@@ -32,20 +32,25 @@ fn a_valid_flow_has_nothing_to_say() {
 #[test]
 fn unknown_actions_list_the_known_ones() {
     let found = diagnostics("name: f\nsteps:\n  - id: one\n    action: htp_request\n");
-    assert_eq!(
-        found,
-        [
-            "flows/bad.yaml:4:5: error: step `one`: steps[0].action: unknown action `htp_request`: did you mean `http_request`? known actions are http_request, assert, log, delay, transform, mock_server_start, mock_server_stop"
-        ]
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].starts_with(
+            "flows/bad.yaml:4:5: error: step `one`: steps[0].action: unknown action `htp_request`: did you mean `http_request`? known actions are http_request, assert, log, delay, transform, mock_server_start, mock_server_stop, database_query"
+        ),
+        "{found:#?}"
     );
 }
 
 #[test]
 fn planned_actions_say_they_are_not_here_yet() {
-    let found =
-        diagnostics("name: f\nsteps:\n  - action: database_query\n    config: {query: x}\n");
+    let found = diagnostics("name: f\nsteps:\n  - action: grpc\n    config: {query: x}\n");
     assert_eq!(found.len(), 1);
-    assert!(found[0].contains("action `database_query` is part of the flow language but not available in this version yet"), "{found:?}");
+    assert!(
+        found[0].contains(
+            "action `grpc` is part of the flow language but not available in this version yet"
+        ),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -177,4 +182,54 @@ fn malformed_yaml() {
     assert_eq!(found.len(), 1);
     assert!(found[0].starts_with("flows/bad.yaml:4:"), "{}", found[0]);
     assert!(found[0].contains("error: invalid YAML"), "{}", found[0]);
+}
+
+#[test]
+fn action_config_types_and_misspelt_keys_are_reported_before_running() {
+    let found = diagnostics(
+        "name: f\nsteps:\n  - id: q\n    action: database_query\n    config:\n      connection: postgres://x@h/db\n      query: select 1\n      params: 7\n      timout: 5s\n      timeout: soon\n",
+    );
+    assert!(
+        found.iter().any(|d| d.contains(
+            "steps[0].config.params: database_query config `params`: expected a list, found a number 7"
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains("does not read `timout` (did you mean `timeout`?)")),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains("config `timeout`: expected a duration")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn nested_steps_are_checked_like_top_level_ones() {
+    let found = diagnostics(
+        "name: f\nsteps:\n  - id: loop\n    action: for_each\n    config:\n      items: [1, 2]\n      steps:\n        - id: check\n          action: asert\n        - id: use\n          action: log\n          config: {message: '${item} ${nowhere}'}\n  - id: pick\n    action: condition\n    config:\n      condition: 'loop.iterations >'\n      then: [{id: a, action: log, config: {mesage: x}}]\n",
+    );
+    let has = |needle: &str| found.iter().any(|d| d.contains(needle));
+    assert!(
+        has(
+            "step `loop[].check`: steps[0].config.steps[0].action: unknown action `asert`: did you mean `assert`?"
+        ),
+        "{found:#?}"
+    );
+    assert!(has("`${nowhere}` is not defined"), "{found:#?}");
+    assert!(!has("`${item}`"), "{found:#?}");
+    assert!(has("steps[1].config.condition"), "{found:#?}");
+    assert!(
+        has("log does not read `mesage` (did you mean `message`?)"),
+        "{found:#?}"
+    );
+    let clean = diagnostics(
+        "name: ok\nsteps:\n  - id: fan\n    action: parallel\n    config:\n      branches:\n        - name: one\n          steps: [{id: a, action: log, config: {message: hi}, output: {got: message}}]\n  - action: log\n    config: {message: '${got} ${a.message}'}\n",
+    );
+    assert!(clean.is_empty(), "{clean:#?}");
 }

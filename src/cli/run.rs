@@ -16,6 +16,7 @@ use super::exit::Exit;
 use super::inputs::{Environment, VariableArgs, environment, print_diagnostics};
 use super::output;
 use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, builtins, run_flow};
+use crate::flow::data_source::{self, DataCase};
 use crate::flow::validate::validate as validate_flow;
 use crate::flow::{LoadedFlow, load_paths};
 use crate::report::terminal::{
@@ -84,15 +85,26 @@ pub async fn run(args: RunArgs) -> Exit {
     let style = Style {
         color: std::io::stdout().is_terminal(),
     };
+    // A flow with a `data_source` is one case per row; validation has already read it.
+    let mut cases = Vec::new();
+    for flow in &flows {
+        match data_source::cases(&flow.spec, flow.file.parent()) {
+            Ok(found) => cases.extend(found.into_iter().map(|case| (case, *flow))),
+            Err(message) => {
+                eprintln!("error: {}: {message}", flow.file_label());
+                return Exit::InvalidInput;
+            }
+        }
+    }
     let jobs = args
         .jobs
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let clock = Instant::now();
-    let results = if jobs == 1 || flows.len() == 1 {
-        run_streaming(&flows, &env, &cancel, &abort, style).await
+    let results = if jobs == 1 || cases.len() == 1 {
+        run_streaming(cases, &env, &cancel, &abort, style).await
     } else {
-        run_parallel(&flows, &env, &cancel, &abort, style, jobs).await
+        run_parallel(cases, &env, &cancel, &abort, style, jobs).await
     };
     output::line(&summary(&results, clock.elapsed(), &style));
 
@@ -108,15 +120,21 @@ pub async fn run(args: RunArgs) -> Exit {
     exit
 }
 
-/// The options of one flow's run.
+/// One run to make: a flow, or one row of its data source.
+type Case<'a> = (DataCase, &'a LoadedFlow);
+
+/// The options of one case's run: the environment, then the row's values.
 fn options_for(
+    case: &DataCase,
     flow: &LoadedFlow,
     env: &Environment,
     cancel: &CancellationToken,
     abort: &CancellationToken,
 ) -> RunOptions {
+    let mut variables = env.variables.clone();
+    variables.extend(case.variables.clone());
     RunOptions {
-        variables: env.variables.clone(),
+        variables,
         secrets: env.secrets.clone(),
         default_headers: env.headers.clone(),
         base_dir: flow.file.parent().map(PathBuf::from),
@@ -129,14 +147,14 @@ fn options_for(
 
 /// One flow at a time, each step printed as it finishes.
 async fn run_streaming(
-    flows: &[&LoadedFlow],
+    cases: Vec<Case<'_>>,
     env: &Environment,
     cancel: &CancellationToken,
     abort: &CancellationToken,
     style: Style,
 ) -> Vec<FlowResult> {
-    let mut results = Vec::with_capacity(flows.len());
-    for flow in flows {
+    let mut results = Vec::with_capacity(cases.len());
+    for (case, flow) in cases {
         if cancel.is_cancelled() {
             break;
         }
@@ -149,12 +167,12 @@ async fn run_streaming(
             }
         });
         let source = flow.file_label();
-        output::line(&flow_header(&flow.spec.name, Some(&source), &style));
+        output::line(&flow_header(&case.spec.name, Some(&source), &style));
         let options = RunOptions {
             events: Some(events),
-            ..options_for(flow, env, cancel, abort)
+            ..options_for(&case, flow, env, cancel, abort)
         };
-        let result = run_flow(&flow.spec, options).await;
+        let result = run_flow(&case.spec, options).await;
         let _ = printer.await;
         output::line(&format!("{}\n", flow_footer(&result, &style)));
         results.push(result);
@@ -164,7 +182,7 @@ async fn run_streaming(
 
 /// Up to `jobs` flows at once, each printed as a block when it ends, under a progress line.
 async fn run_parallel(
-    flows: &[&LoadedFlow],
+    cases: Vec<Case<'_>>,
     env: &Environment,
     cancel: &CancellationToken,
     abort: &CancellationToken,
@@ -172,14 +190,15 @@ async fn run_parallel(
     jobs: usize,
 ) -> Vec<FlowResult> {
     let progress = Arc::new(Progress::new(
-        flows.len() as u64,
+        cases.len() as u64,
         std::io::stderr().is_terminal(),
     ));
     let permits = Arc::new(Semaphore::new(jobs));
     let mut tasks = tokio::task::JoinSet::new();
-    for (order, flow) in flows.iter().enumerate() {
-        let spec = flow.spec.clone();
-        let options = options_for(flow, env, cancel, abort);
+    let count = cases.len();
+    for (order, (case, flow)) in cases.into_iter().enumerate() {
+        let options = options_for(&case, flow, env, cancel, abort);
+        let spec = case.spec;
         let permits = permits.clone();
         let progress = progress.clone();
         tasks.spawn(async move {
@@ -190,7 +209,7 @@ async fn run_parallel(
             (order, result)
         });
     }
-    let mut results: Vec<Option<FlowResult>> = vec![None; flows.len()];
+    let mut results: Vec<Option<FlowResult>> = vec![None; count];
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok((order, result)) => {

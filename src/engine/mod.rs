@@ -10,6 +10,7 @@ pub mod mask;
 pub mod result;
 pub mod retry;
 pub mod runner;
+pub mod schema_check;
 pub mod session;
 pub mod variables;
 

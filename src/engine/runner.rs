@@ -3,7 +3,12 @@
 //! failure unless `on_error: continue`. The flow timeout and cancellation stop the current step
 //! and skip the rest; teardown still runs, and only `abort` stops it.
 
+mod control;
+mod poll;
+mod subflow;
+
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -21,6 +26,7 @@ use super::interpolate::{interpolate_map, interpolate_text};
 use super::mask::Masker;
 use super::result::{AttemptResult, FlowResult, FlowStatus, Phase, StepResult, StepStatus};
 use super::retry::delay_after;
+use super::schema_check;
 use super::session::Session;
 use super::variables::Variables;
 use crate::flow::actions::ActionKind;
@@ -47,6 +53,9 @@ pub struct RunOptions {
     pub abort: CancellationToken,
     /// Receives an event as each step finishes (already masked).
     pub events: Option<UnboundedSender<RunEvent>>,
+    /// The flow files of the `run_flow` calls that led to this run, outermost first, so a
+    /// flow that calls itself (directly or not) is stopped.
+    pub call_stack: Vec<PathBuf>,
 }
 
 /// Progress of a run, for live output.
@@ -72,7 +81,7 @@ pub async fn run_flow(flow: &FlowSpec, options: RunOptions) -> FlowResult {
     let mut run = Run {
         flow,
         vars: Variables::new(&flow.name, &execution_id),
-        session: Session::new(&flow.name, options.default_headers.clone()),
+        session: Arc::new(Session::new(&flow.name, options.default_headers.clone())),
         evaluator: Evaluator::default(),
         steps: Vec::new(),
         captured: IndexMap::new(),
@@ -88,11 +97,21 @@ struct Run<'a> {
     options: RunOptions,
     execution_id: String,
     vars: Variables,
-    session: Session,
+    /// Shared with the forks that run parallel branches and loop iterations.
+    session: Arc<Session>,
     evaluator: Evaluator,
     steps: Vec<StepResult>,
     captured: IndexMap<String, Value>,
     masker: Masker,
+}
+
+/// Where a step runs, for the control-flow actions that run steps of their own.
+struct StepContext {
+    /// The step's id as reports show it; nested steps are named under it.
+    id: String,
+    phase: Phase,
+    deadline: Option<Instant>,
+    cancel: CancellationToken,
 }
 
 /// Why the remaining steps of setup and main do not run.
@@ -322,7 +341,15 @@ impl Run<'_> {
         };
         let max_attempts = step.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
         for attempt in 1..=max_attempts {
-            let (outcome, end) = self.attempt(step, kind, attempt, deadline, cancel).await;
+            // Steps nested in a control-flow step are recorded as they run; a retry replaces
+            // the records of the attempt before it.
+            let records_before = self.steps.len();
+            let (outcome, end) = self
+                .attempt(step, kind, attempt, (id, phase), deadline, cancel)
+                .await;
+            if matches!(end, AttemptEnd::Retryable) && attempt < max_attempts {
+                self.steps.truncate(records_before);
+            }
             result.status = outcome.status;
             result.attempts.push(outcome);
             match end {
@@ -361,6 +388,7 @@ impl Run<'_> {
         step: &Step,
         kind: ActionKind,
         attempt: u32,
+        (id, phase): (&str, Phase),
         deadline: Option<Instant>,
         cancel: &CancellationToken,
     ) -> (AttemptResult, AttemptEnd) {
@@ -376,7 +404,7 @@ impl Run<'_> {
             request: None,
             response: None,
         };
-        let (config, extra_assertions) = split_config(step, kind);
+        let (config, raw, extra_assertions) = split_config(step, kind);
         let config = match interpolate_map(&config, &self.vars, "config") {
             Ok(config) => config,
             Err(err) => {
@@ -386,11 +414,20 @@ impl Run<'_> {
             }
         };
         let step_limit = step.timeout.as_ref().map(|t| t.get());
-        let action = actions::execute(kind, &config, &self.session);
+        let context = StepContext {
+            id: id.to_string(),
+            phase,
+            deadline,
+            cancel: cancel.clone(),
+        };
+        let action = self.run_action(kind, &config, &raw, &context);
         let output = match wait_or_stop(action, step_limit, deadline, cancel).await {
             Ok(Ok(output)) => output,
             Ok(Err(err)) => {
                 let permanent = matches!(err, ActionError::InvalidConfig { .. });
+                if matches!(err, ActionError::NestedFailed(_)) {
+                    outcome.status = StepStatus::Failed;
+                }
                 outcome.error = Some(err.to_string());
                 outcome.duration_ms = millis(clock.elapsed());
                 let end = if permanent {
@@ -433,6 +470,12 @@ impl Run<'_> {
                 outcome.assertions.push(checked);
             }
         }
+        if let Some(schema) = &step.schema {
+            let base_dir = self.options.base_dir.as_deref();
+            outcome
+                .assertions
+                .push(schema_check::check(schema, base_dir, &result));
+        }
         outcome.status = if outcome.assertions.iter().all(|a| a.passed) {
             StepStatus::Passed
         } else {
@@ -467,6 +510,28 @@ impl Run<'_> {
         }
     }
 
+    /// Runs the action: most go to their family's module; those whose config holds expressions
+    /// or nested steps (`raw`, not interpolated) are driven here.
+    async fn run_action(
+        &mut self,
+        kind: ActionKind,
+        config: &Map<String, Value>,
+        raw: &Map<String, Value>,
+        context: &StepContext,
+    ) -> Result<ActionOutput, ActionError> {
+        // Control flow runs steps, which run actions: those actions return boxed `Send`
+        // futures, which break that cycle of types.
+        match kind {
+            ActionKind::DbPoll => self.poll_database(config, raw).await,
+            ActionKind::WaitUntil => self.wait_until(config, raw, context).await,
+            ActionKind::Condition => self.condition(raw, context).await,
+            ActionKind::ForEach => self.for_each(config, raw, context).await,
+            ActionKind::Parallel => self.parallel(config, raw, context).await,
+            ActionKind::RunFlow => self.call_flow(config, context).await,
+            _ => actions::execute(kind, config, &self.session).await,
+        }
+    }
+
     /// Makes a passed step's result and captures visible to the steps after it.
     fn keep_step(&mut self, id: &str, result: &StepResult) {
         let mut value = result
@@ -482,16 +547,29 @@ impl Run<'_> {
             self.vars.set(name.clone(), captured.clone());
             self.captured.insert(name.clone(), captured.clone());
         }
-        self.vars.set_step(id, value);
+        // A nested step (`loop[2].check`) is referenced by its own id, `check`.
+        let reference = id.rsplit('.').next().unwrap_or(id);
+        self.vars.set_step(reference, value);
     }
 }
 
-/// The `assert` action's own `assertions` are checked like step assertions, not interpolated.
-fn split_config(step: &Step, kind: ActionKind) -> (Map<String, Value>, Vec<Assertion>) {
-    if kind != ActionKind::Assert {
-        return (step.config.clone(), Vec::new());
-    }
+/// Splits a step's config into what is interpolated now, what the runner reads as written
+/// (conditions and nested steps, interpolated when they run), and the `assert` action's own
+/// `assertions` (checked like step assertions).
+fn split_config(
+    step: &Step,
+    kind: ActionKind,
+) -> (Map<String, Value>, Map<String, Value>, Vec<Assertion>) {
     let mut config = step.config.clone();
+    let mut raw = Map::new();
+    for key in kind.raw_config_keys() {
+        if let Some(value) = config.remove(*key) {
+            raw.insert((*key).to_string(), value);
+        }
+    }
+    if kind != ActionKind::Assert {
+        return (config, raw, Vec::new());
+    }
     let extra = match config.remove("assertions") {
         Some(Value::Array(items)) => items
             .into_iter()
@@ -503,7 +581,7 @@ fn split_config(step: &Step, kind: ActionKind) -> (Map<String, Value>, Vec<Asser
         }],
         _ => Vec::new(),
     };
-    (config, extra)
+    (config, raw, extra)
 }
 
 /// Waits for `work`, unless the step timeout, the flow deadline or a cancellation comes first.

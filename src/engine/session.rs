@@ -1,15 +1,25 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
-//! the mock servers the run started. Built once when a run starts, dropped when it ends.
+//! the mock servers the run started, the database pools, Redis
+//! connections and NATS clients. Built once when a run starts, dropped when it ends.
 
 use indexmap::IndexMap;
 
+use super::actions::database::DatabasePools;
 use super::actions::http::HttpSession;
 use super::actions::mock_server::MockRegistry;
+use super::actions::nats::NatsClients;
+use super::actions::redis::RedisClients;
 
 /// Everything the actions of one run share.
 pub struct Session {
     pub http: HttpSession,
     pub mocks: MockRegistry,
+    /// SQL connection pools, one per connection string.
+    pub databases: DatabasePools,
+    /// Redis connections, one per server.
+    pub redis: RedisClients,
+    /// NATS clients, one per server.
+    pub nats: NatsClients,
     /// The flow's name, for log lines.
     pub flow_name: String,
 }
@@ -20,12 +30,18 @@ impl Session {
         Self {
             http: HttpSession::new(default_headers),
             mocks: MockRegistry::default(),
+            databases: DatabasePools::default(),
+            redis: RedisClients::default(),
+            nats: NatsClients::default(),
             flow_name: flow_name.to_string(),
         }
     }
 
-    /// Stops what the run left running (mock servers); called after teardown.
+    /// Stops what the run left running (mock servers, connection pools); called after teardown.
     pub async fn close(&self) {
         self.mocks.stop_all().await;
+        self.databases.close_all().await;
+        self.redis.close_all().await;
+        self.nats.close_all().await;
     }
 }

@@ -13,6 +13,68 @@ pub enum ActionKind {
     Transform,
     MockServerStart,
     MockServerStop,
+    DatabaseQuery,
+    DbPoll,
+    RedisGet,
+    RedisSet,
+    RedisDel,
+    RedisExists,
+    RedisCommand,
+    RedisXadd,
+    RedisXread,
+    WaitFor,
+    WaitUntil,
+    Condition,
+    ForEach,
+    Parallel,
+    RunFlow,
+    NatsPublish,
+    NatsSubscribe,
+}
+
+/// The type a config key's value must have, checked by the validator unless the value is a
+/// single `${reference}` (whose type is only known when the step runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// Anything.
+    Any,
+    /// Text, a number or a boolean (printed as text).
+    Text,
+    /// `500ms`, `2s`, or a number.
+    Duration,
+    /// A whole number.
+    Count,
+    /// true or false.
+    Flag,
+    /// A list.
+    List,
+    /// A map.
+    Map,
+}
+
+impl KeyType {
+    /// Describes the expected value, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeyType::Any => "any value",
+            KeyType::Text => "text",
+            KeyType::Duration => "a duration such as 500ms or 2s",
+            KeyType::Count => "a whole number",
+            KeyType::Flag => "true or false",
+            KeyType::List => "a list",
+            KeyType::Map => "a map",
+        }
+    }
+}
+
+/// The connection keys every Redis action reads, followed by its own.
+macro_rules! redis_keys {
+    ($($own:literal),*) => {
+        &[
+            "url", "host", "port", "username", "password", "db", "tls", "connect_timeout",
+            $($own),*
+        ]
+    };
 }
 
 /// What the validator knows of one action's config.
@@ -25,7 +87,7 @@ pub struct ConfigKeys {
 
 impl ActionKind {
     /// Every action, in the order the documentation lists them.
-    pub const ALL: [ActionKind; 7] = [
+    pub const ALL: &[ActionKind] = &[
         ActionKind::HttpRequest,
         ActionKind::Assert,
         ActionKind::Log,
@@ -33,12 +95,30 @@ impl ActionKind {
         ActionKind::Transform,
         ActionKind::MockServerStart,
         ActionKind::MockServerStop,
+        ActionKind::DatabaseQuery,
+        ActionKind::DbPoll,
+        ActionKind::RedisGet,
+        ActionKind::RedisSet,
+        ActionKind::RedisDel,
+        ActionKind::RedisExists,
+        ActionKind::RedisCommand,
+        ActionKind::RedisXadd,
+        ActionKind::RedisXread,
+        ActionKind::WaitFor,
+        ActionKind::WaitUntil,
+        ActionKind::Condition,
+        ActionKind::ForEach,
+        ActionKind::Parallel,
+        ActionKind::RunFlow,
+        ActionKind::NatsPublish,
+        ActionKind::NatsSubscribe,
     ];
 
     /// Looks an action up by its name or one of its aliases.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|kind| kind.name() == name || kind.aliases().contains(&name))
     }
 
@@ -52,6 +132,23 @@ impl ActionKind {
             ActionKind::Transform => "transform",
             ActionKind::MockServerStart => "mock_server_start",
             ActionKind::MockServerStop => "mock_server_stop",
+            ActionKind::DatabaseQuery => "database_query",
+            ActionKind::DbPoll => "db_poll",
+            ActionKind::RedisGet => "redis.get",
+            ActionKind::RedisSet => "redis.set",
+            ActionKind::RedisDel => "redis.del",
+            ActionKind::RedisExists => "redis.exists",
+            ActionKind::RedisCommand => "redis.command",
+            ActionKind::RedisXadd => "redis.xadd",
+            ActionKind::RedisXread => "redis.xread",
+            ActionKind::WaitFor => "wait_for",
+            ActionKind::WaitUntil => "wait_until",
+            ActionKind::Condition => "condition",
+            ActionKind::ForEach => "for_each",
+            ActionKind::Parallel => "parallel",
+            ActionKind::RunFlow => "run_flow",
+            ActionKind::NatsPublish => "nats.publish",
+            ActionKind::NatsSubscribe => "nats.subscribe",
         }
     }
 
@@ -60,6 +157,19 @@ impl ActionKind {
         match self {
             ActionKind::HttpRequest => &["http"],
             ActionKind::Delay => &["sleep", "wait"],
+            ActionKind::DatabaseQuery => &["db_query", "sql", "database"],
+            ActionKind::RedisGet => &["redis_get"],
+            ActionKind::RedisSet => &["redis_set"],
+            ActionKind::RedisDel => &["redis_del", "redis.delete", "redis_delete"],
+            ActionKind::RedisExists => &["redis_exists"],
+            ActionKind::RedisCommand => &["redis_command", "redis"],
+            ActionKind::RedisXadd => &["redis_xadd", "redis.stream_add"],
+            ActionKind::RedisXread => &["redis_xread", "redis.stream_read", "redis.stream_wait"],
+            ActionKind::Condition => &["if"],
+            ActionKind::ForEach => &["loop", "foreach"],
+            ActionKind::RunFlow => &["call_flow", "include"],
+            ActionKind::NatsPublish => &["nats_publish"],
+            ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
             _ => &[],
         }
     }
@@ -110,6 +220,177 @@ impl ActionKind {
                 required: &["name|server_id"],
                 known: &["name", "server_id"],
             },
+            ActionKind::DatabaseQuery => ConfigKeys {
+                required: &["connection|dsn|url|connection_string", "query"],
+                known: &[
+                    "connection",
+                    "dsn",
+                    "url",
+                    "connection_string",
+                    "query",
+                    "params",
+                    "timeout",
+                    "connect_timeout",
+                ],
+            },
+            ActionKind::DbPoll => ConfigKeys {
+                required: &["connection|dsn|url|connection_string", "query"],
+                known: &[
+                    "connection",
+                    "dsn",
+                    "url",
+                    "connection_string",
+                    "query",
+                    "params",
+                    "condition",
+                    "interval",
+                    "timeout",
+                    "query_timeout",
+                    "connect_timeout",
+                ],
+            },
+            ActionKind::RedisGet | ActionKind::RedisExists => ConfigKeys {
+                required: &["key|keys"],
+                known: redis_keys!("key", "keys"),
+            },
+            ActionKind::RedisSet => ConfigKeys {
+                required: &["key", "value"],
+                known: redis_keys!("key", "value", "ttl", "nx"),
+            },
+            ActionKind::RedisDel => ConfigKeys {
+                required: &["key|keys"],
+                known: redis_keys!("key", "keys"),
+            },
+            ActionKind::RedisCommand => ConfigKeys {
+                required: &["command"],
+                known: redis_keys!("command", "args"),
+            },
+            ActionKind::RedisXadd => ConfigKeys {
+                required: &["stream", "fields"],
+                known: redis_keys!("stream", "fields", "id", "maxlen"),
+            },
+            ActionKind::RedisXread => ConfigKeys {
+                required: &["stream"],
+                known: redis_keys!("stream", "match", "from", "timeout", "count"),
+            },
+            ActionKind::WaitFor => ConfigKeys {
+                required: &["url|tcp|port"],
+                known: &[
+                    "type",
+                    "url",
+                    "status",
+                    "verify_ssl",
+                    "tcp",
+                    "host",
+                    "port",
+                    "interval",
+                    "timeout",
+                ],
+            },
+            ActionKind::WaitUntil => ConfigKeys {
+                required: &["steps"],
+                known: &["steps", "condition", "interval", "timeout", "max_attempts"],
+            },
+            ActionKind::Condition => ConfigKeys {
+                required: &["condition|if|expression", "then|else"],
+                known: &["condition", "if", "expression", "then", "else"],
+            },
+            ActionKind::ForEach => ConfigKeys {
+                required: &["items|range|count", "steps"],
+                known: &[
+                    "items",
+                    "range",
+                    "count",
+                    "as",
+                    "item",
+                    "index",
+                    "steps",
+                    "max_concurrent",
+                    "parallelism",
+                    "fail_fast",
+                ],
+            },
+            ActionKind::Parallel => ConfigKeys {
+                required: &["branches|steps"],
+                known: &["branches", "steps", "fail_fast", "max_concurrent"],
+            },
+            ActionKind::RunFlow => ConfigKeys {
+                required: &["flow|file|path"],
+                known: &["flow", "file", "path", "inputs", "variables"],
+            },
+            ActionKind::NatsPublish => ConfigKeys {
+                required: &["subject", "data|payload|message|body"],
+                known: &[
+                    "url",
+                    "subject",
+                    "data",
+                    "payload",
+                    "message",
+                    "body",
+                    "headers",
+                    "jetstream",
+                ],
+            },
+            ActionKind::NatsSubscribe => ConfigKeys {
+                required: &["subject"],
+                known: &["url", "subject", "stream", "match", "count", "timeout"],
+            },
+        }
+    }
+
+    /// Config keys the engine reads as written, not interpolated before the step runs:
+    /// expressions (checked against each result) and nested steps (interpolated as they run).
+    pub fn raw_config_keys(self) -> &'static [&'static str] {
+        match self {
+            ActionKind::DbPoll => &["condition"],
+            ActionKind::WaitUntil => &["steps", "condition"],
+            ActionKind::Condition => &["condition", "if", "expression", "then", "else"],
+            ActionKind::ForEach => &["steps"],
+            ActionKind::Parallel => &["branches", "steps"],
+            _ => &[],
+        }
+    }
+
+    /// The config keys that hold lists of nested steps.
+    pub fn nested_step_keys(self) -> &'static [&'static str] {
+        match self {
+            ActionKind::WaitUntil | ActionKind::ForEach => &["steps"],
+            ActionKind::Condition => &["then", "else"],
+            ActionKind::Parallel => &["steps"],
+            _ => &[],
+        }
+    }
+
+    /// The type the value of `key` must have.
+    pub fn key_type(self, key: &str) -> KeyType {
+        if self.nested_step_keys().contains(&key)
+            || (self == ActionKind::Parallel && key == "branches")
+        {
+            return KeyType::List;
+        }
+        match key {
+            "timeout" | "connect_timeout" | "query_timeout" | "interval" | "duration" => {
+                KeyType::Duration
+            }
+            "status" if self == ActionKind::WaitFor => KeyType::Count,
+            "max_concurrent" | "parallelism" | "max_attempts" => KeyType::Count,
+            "fail_fast" => KeyType::Flag,
+            "inputs" | "variables" => KeyType::Map,
+            "connection" | "dsn" | "connection_string" | "query" | "condition" | "url" | "if"
+            | "expression" | "flow" | "file" | "path" | "as" | "tcp" | "type" | "method"
+            | "name" | "server_id" | "message" | "level" => KeyType::Text,
+            "params" if matches!(self, ActionKind::DatabaseQuery | ActionKind::DbPoll) => {
+                KeyType::List
+            }
+            "max_redirects" | "port" | "db" | "maxlen" => KeyType::Count,
+            "count" if self != ActionKind::ForEach => KeyType::Count,
+            "follow_redirects" | "verify_ssl" | "tls" | "nx" | "jetstream" => KeyType::Flag,
+            "subject" => KeyType::Text,
+            "key" | "stream" | "host" | "username" | "password" | "from" | "id" => KeyType::Text,
+            "ttl" => KeyType::Duration,
+            "headers" | "transforms" | "auth" | "fields" | "match" => KeyType::Map,
+            "endpoints" => KeyType::List,
+            _ => KeyType::Any,
         }
     }
 
@@ -127,26 +408,16 @@ impl fmt::Display for ActionKind {
 
 /// Actions of the flow language that this version does not run yet.
 pub const PLANNED_ACTIONS: &[&str] = &[
-    "database_query",
-    "db_poll",
-    "redis.get",
-    "redis.set",
-    "redis.del",
-    "redis.exists",
-    "redis_get",
-    "redis_set",
-    "wait_for",
-    "wait_until",
-    "condition",
-    "for_each",
-    "parallel",
-    "run_flow",
     "grpc",
     "websocket",
     "kafka_producer",
     "kafka_consumer",
     "kafka_publish",
     "kafka_consume",
+    "amqp.publish",
+    "amqp.consume",
+    "amqp_publish",
+    "amqp_consume",
 ];
 
 #[cfg(test)]
@@ -165,7 +436,7 @@ mod tests {
             Some(ActionKind::MockServerStop)
         );
         assert_eq!(ActionKind::from_name("HTTP"), None);
-        for kind in ActionKind::ALL {
+        for &kind in ActionKind::ALL {
             assert_eq!(ActionKind::from_name(kind.name()), Some(kind));
             for required in kind.config_keys().required {
                 for key in required.split('|') {

@@ -374,6 +374,8 @@ const FLOW_FIELDS: &[&str] = &[
     "steps",
     "teardown",
     "config",
+    "data_source",
+    "dataSource",
 ];
 const STEP_FIELDS: &[&str] = &[
     "id",
@@ -388,6 +390,7 @@ const STEP_FIELDS: &[&str] = &[
     "when",
     "on_error",
     "onError",
+    "schema",
 ];
 const RETRY_FIELDS: &[&str] = &[
     "max_attempts",

@@ -4,9 +4,11 @@
 //! Nothing here runs a step; the engine does.
 
 pub mod actions;
+pub mod data_source;
 pub mod diagnostic;
 pub mod duration;
 pub mod expression;
+pub mod json_schema;
 pub mod load;
 pub mod model;
 pub mod path;

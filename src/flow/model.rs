@@ -50,6 +50,15 @@ pub struct FlowSpec {
     pub teardown: Vec<Step>,
     #[serde(default, skip_serializing_if = "FlowConfig::is_empty")]
     pub config: FlowConfig,
+    /// Runs the flow once per row, each row's fields as variables: a CSV or JSON file
+    /// (relative to the flow file), a list of rows, or `{file}` / `{rows}`.
+    #[serde(
+        default,
+        alias = "data_source",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(schema_with = "schema::string_or_object")]
+    pub data_source: Option<Value>,
 }
 
 /// Flow-wide options.
@@ -103,6 +112,11 @@ pub struct Step {
     pub when: Option<String>,
     #[serde(default, alias = "on_error", skip_serializing_if = "Option::is_none")]
     pub on_error: Option<OnError>,
+    /// A JSON Schema (Draft 2020-12) the result's body must match: inline, or a file relative
+    /// to the flow file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::string_or_object")]
+    pub schema: Option<Value>,
 }
 
 /// One assertion: an expr expression and an optional message shown when it fails.

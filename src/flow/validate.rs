@@ -7,13 +7,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::actions::{ActionKind, PLANNED_ACTIONS};
+use super::actions::{ActionKind, KeyType, PLANNED_ACTIONS};
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::expression::prepare_for_check;
 use super::load::{LoadedFlow, field_of_pointer};
 use super::model::Step;
 use super::path::CapturePath;
-use super::reference::{references, root_of};
+use super::reference::{exact_reference, references, root_of};
 use super::source::pointer_segment;
 
 /// Names defined outside the flow: `--var`, `--env-file`, a TestEnvironment, built-ins.
@@ -92,6 +92,7 @@ impl Checker<'_> {
             );
         }
         self.check_env_file();
+        self.check_data_source();
         for (name, text) in &spec.env {
             let pointer = format!("/env/{}", pointer_segment(name));
             self.check_references_in_text(text, &pointer, None);
@@ -138,6 +139,21 @@ impl Checker<'_> {
             self.check_step(step, &format!("/{list}/{index}"), id);
             self.defined.insert(id.clone());
             self.defined.extend(step.output.keys().cloned());
+        }
+    }
+
+    /// A `data_source` must be readable, and its fields are variables of the flow.
+    fn check_data_source(&mut self) {
+        let Some(source) = &self.flow.spec.data_source else {
+            return;
+        };
+        match super::data_source::rows_of(source, self.flow.file.parent()) {
+            Ok(rows) => {
+                for row in rows {
+                    self.defined.extend(row.keys().cloned());
+                }
+            }
+            Err(err) => self.report(Diagnostic::error(err), "/data_source", None),
         }
     }
 
@@ -195,12 +211,24 @@ impl Checker<'_> {
             self.check_config_keys(step, kind, pointer, id);
         }
         let config_pointer = format!("{pointer}/config");
+        let raw_keys = kind.map_or(&[][..], ActionKind::raw_config_keys);
         for (key, value) in &step.config {
             if kind == Some(ActionKind::Assert) && key == "assertions" {
                 continue;
             }
             let child = format!("{config_pointer}/{}", pointer_segment(key));
+            if raw_keys.contains(&key.as_str()) {
+                if let (Value::String(expression), "condition" | "if" | "expression") =
+                    (value, key.as_str())
+                {
+                    self.check_expression(expression, &child, id);
+                }
+                continue;
+            }
             self.check_references_in_value(value, &child, Some(id));
+        }
+        if let Some(kind) = kind {
+            self.check_nested_steps(step, kind, &config_pointer, id);
         }
         if let Some(condition) = &step.when {
             self.check_expression(condition, &format!("{pointer}/when"), id);
@@ -226,10 +254,109 @@ impl Checker<'_> {
         for (expression, at) in step_assertions.chain(config_assertions) {
             self.check_expression(&expression, &at, id);
         }
+        if let Some(schema) = &step.schema
+            && let Err(err) = super::json_schema::compile(schema, self.flow.file.parent())
+        {
+            self.report(
+                Diagnostic::error(err),
+                &format!("{pointer}/schema"),
+                Some(id),
+            );
+        }
         for (name, path) in &step.output {
             if let Err(err) = CapturePath::parse(path) {
                 let at = format!("{pointer}/output/{}", pointer_segment(name));
                 self.report(Diagnostic::error(err), &at, Some(id));
+            }
+        }
+    }
+
+    /// Checks the steps nested in a control-flow step as steps of their own (ids, actions,
+    /// config, references), named `parent.key.child`. Loop variables are defined inside a
+    /// `for_each`; nested captures are defined for the steps after the parent.
+    fn check_nested_steps(
+        &mut self,
+        step: &Step,
+        kind: ActionKind,
+        config_pointer: &str,
+        id: &str,
+    ) {
+        let mut lists: Vec<(String, String, &Value)> = Vec::new();
+        for key in kind.nested_step_keys() {
+            if let Some(value) = step.config.get(*key) {
+                let name = match kind {
+                    ActionKind::Condition => format!("{id}.{key}"),
+                    ActionKind::ForEach => format!("{id}[]"),
+                    _ => id.to_string(),
+                };
+                lists.push((format!("{config_pointer}/{key}"), name, value));
+            }
+        }
+        if kind == ActionKind::Parallel
+            && let Some(Value::Array(branches)) = step.config.get("branches")
+        {
+            for (index, branch) in branches.iter().enumerate() {
+                let at = format!("{config_pointer}/branches/{index}");
+                let Some(steps) = branch.get("steps") else {
+                    let message = "a parallel branch is a map with `name` and `steps`";
+                    self.report(Diagnostic::error(message), &at, Some(id));
+                    continue;
+                };
+                let name = match branch.get("name").and_then(Value::as_str) {
+                    Some(name) => format!("{id}.{name}"),
+                    None => format!("{id}.branch_{}", index + 1),
+                };
+                lists.push((format!("{at}/steps"), name, steps));
+            }
+        }
+        if kind == ActionKind::ForEach {
+            for (key, default) in [("as", "item"), ("item", "item"), ("index", "index")] {
+                let name = step
+                    .config
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or(default);
+                self.defined.insert(name.to_string());
+            }
+        }
+        for (at, parent, value) in lists {
+            let steps: Vec<Step> = match serde_json::from_value(value.clone()) {
+                Ok(steps) => steps,
+                Err(err) => {
+                    let message = format!("{kind}: not a list of steps: {err}");
+                    self.report(Diagnostic::error(message), &at, Some(id));
+                    continue;
+                }
+            };
+            let mut seen = HashSet::new();
+            for (index, nested) in steps.iter().enumerate() {
+                let own = nested
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("step_{}", index + 1));
+                let full = format!("{parent}.{own}");
+                let nested_pointer = format!("{at}/{index}");
+                if !seen.insert(own.clone()) {
+                    let message = format!("duplicate step id `{own}` in this list");
+                    self.report(
+                        Diagnostic::error(message),
+                        &format!("{nested_pointer}/id"),
+                        Some(&full),
+                    );
+                }
+                if nested.id.is_some() && !is_valid_id(&own) {
+                    let message = format!(
+                        "step id `{own}` cannot be referenced: use letters, digits, `_` and `-`, starting with a letter or `_`"
+                    );
+                    self.report(
+                        Diagnostic::error(message),
+                        &format!("{nested_pointer}/id"),
+                        Some(&full),
+                    );
+                }
+                self.check_step(nested, &nested_pointer, &full);
+                self.defined.insert(own);
+                self.defined.extend(nested.output.keys().cloned());
             }
         }
     }
@@ -252,7 +379,12 @@ impl Checker<'_> {
                 );
             }
         }
-        for key in step.config.keys() {
+        for (key, value) in &step.config {
+            if let Some(problem) = type_problem(value, kind.key_type(key)) {
+                let message = format!("{kind} config `{key}`: {problem}");
+                let at = format!("{pointer}/config/{}", pointer_segment(key));
+                self.report(Diagnostic::error(message), &at, Some(id));
+            }
             if !keys.known.contains(&key.as_str()) {
                 let hint = did_you_mean(key, keys.known.iter().copied())
                     .map(|s| format!(" (did you mean `{s}`?)"))
@@ -320,6 +452,44 @@ impl Checker<'_> {
             self.report(diagnostic, pointer, step);
         }
     }
+}
+
+/// Why `value` is not of type `expected`, if it is not. Text holding references is only known
+/// when the step runs, so it passes wherever text may stand for another type.
+fn type_problem(value: &Value, expected: KeyType) -> Option<String> {
+    if let Value::String(text) = value
+        && (exact_reference(text).is_some() || text.contains("${") || text.contains("{{"))
+    {
+        return None;
+    }
+    let fits = match expected {
+        KeyType::Any => true,
+        KeyType::Text => matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)),
+        KeyType::Duration => match value {
+            Value::String(text) => {
+                return super::duration::parse_duration(text)
+                    .err()
+                    .map(|err| format!("expected {}: {err}", expected.describe()));
+            }
+            Value::Number(n) => n.as_f64().is_some_and(|f| f >= 0.0),
+            _ => false,
+        },
+        KeyType::Count => match value {
+            Value::Number(n) => n.as_u64().is_some(),
+            Value::String(text) => text.trim().parse::<u64>().is_ok(),
+            _ => false,
+        },
+        KeyType::Flag => matches!(value, Value::Bool(_)),
+        KeyType::List => matches!(value, Value::Array(_)),
+        KeyType::Map => matches!(value, Value::Object(_)),
+    };
+    (!fits).then(|| {
+        format!(
+            "expected {}, found {} {value}",
+            expected.describe(),
+            super::source::kind_of(value)
+        )
+    })
 }
 
 fn is_valid_id(id: &str) -> bool {

@@ -3,9 +3,14 @@
 //! result: a map whose keys assertions and captures read.
 
 pub mod basic;
+pub mod database;
+pub mod fields;
 pub mod http;
 pub mod mock_server;
+pub mod nats;
+pub mod redis;
 pub mod transform;
+pub mod wait_for;
 
 use serde_json::{Map, Value};
 
@@ -40,6 +45,9 @@ pub enum ActionError {
     /// The action ran and failed: a refused connection, a timeout, a server gone away.
     #[error("{0}")]
     Failed(String),
+    /// A step nested in a control-flow action failed; the action fails as an assertion does.
+    #[error("{0}")]
+    NestedFailed(String),
 }
 
 impl ActionError {
@@ -65,5 +73,24 @@ pub async fn execute(
         ActionKind::Transform => transform::execute(config),
         ActionKind::MockServerStart => mock_server::start(config, &session.mocks).await,
         ActionKind::MockServerStop => mock_server::stop(config, &session.mocks).await,
+        ActionKind::DatabaseQuery => database::query(config, &session.databases).await,
+        ActionKind::RedisGet => redis::get(config, &session.redis).await,
+        ActionKind::RedisSet => redis::set(config, &session.redis).await,
+        ActionKind::RedisDel => redis::del(config, &session.redis).await,
+        ActionKind::RedisExists => redis::exists(config, &session.redis).await,
+        ActionKind::RedisCommand => redis::command(config, &session.redis).await,
+        ActionKind::RedisXadd => redis::xadd(config, &session.redis).await,
+        ActionKind::RedisXread => redis::xread(config, &session.redis).await,
+        ActionKind::WaitFor => wait_for::execute(config, &session.http).await,
+        ActionKind::NatsPublish => nats::publish(config, &session.nats).await,
+        ActionKind::NatsSubscribe => nats::subscribe(config, &session.nats).await,
+        ActionKind::DbPoll
+        | ActionKind::WaitUntil
+        | ActionKind::Condition
+        | ActionKind::ForEach
+        | ActionKind::Parallel
+        | ActionKind::RunFlow => Err(ActionError::Failed(format!(
+            "{kind} runs expressions or steps of its own, so the engine's runner drives it"
+        ))),
     }
 }

@@ -54,7 +54,8 @@ impl HttpSession {
         }
     }
 
-    fn client(&self, verify_ssl: bool) -> Result<&Client, ActionError> {
+    /// The run's HTTP client (redirects not followed), or the one that skips TLS checks.
+    pub fn client(&self, verify_ssl: bool) -> Result<&Client, ActionError> {
         let client = if verify_ssl {
             &self.client
         } else {

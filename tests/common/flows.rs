@@ -1,0 +1,66 @@
+//! Running flows written in YAML and reading their results, for the action tests.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use testmesh::engine::{FlowResult, RunOptions, StepResult, run_flow};
+use testmesh::flow::load::{Loaded, load_text};
+use testmesh::flow::model::FlowSpec;
+
+/// Only there to stop a broken run from hanging the suite; no test depends on timing.
+const BOUND: Duration = Duration::from_secs(60);
+
+pub fn parse(yaml: &str) -> FlowSpec {
+    let mut loaded = Loaded::default();
+    load_text(yaml, Path::new("flow.yaml"), &mut loaded);
+    assert!(
+        !loaded.has_errors(),
+        "the flow does not load: {:#?}",
+        loaded.diagnostics
+    );
+    loaded
+        .flows()
+        .next()
+        .expect("no flow in the text")
+        .spec
+        .clone()
+}
+
+pub async fn run(yaml: &str) -> FlowResult {
+    run_with(yaml, RunOptions::default()).await
+}
+
+pub async fn run_with(yaml: &str, options: RunOptions) -> FlowResult {
+    let flow = parse(yaml);
+    tokio::time::timeout(BOUND, run_flow(&flow, options))
+        .await
+        .expect("the run did not finish")
+}
+
+pub fn step<'a>(result: &'a FlowResult, id: &str) -> &'a StepResult {
+    result
+        .steps
+        .iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("no step `{id}` in {}", dump(result)))
+}
+
+/// The action result of a step's last attempt.
+pub fn response<'a>(result: &'a FlowResult, id: &str) -> &'a Value {
+    step(result, id)
+        .last_attempt()
+        .and_then(|a| a.response.as_ref())
+        .unwrap_or_else(|| panic!("step `{id}` has no response: {}", dump(result)))
+}
+
+pub fn error_of(result: &FlowResult, id: &str) -> String {
+    step(result, id)
+        .last_attempt()
+        .and_then(|a| a.error.clone())
+        .unwrap_or_default()
+}
+
+pub fn dump(result: &FlowResult) -> String {
+    serde_json::to_string_pretty(result).unwrap()
+}
