@@ -10,4 +10,5 @@ pub mod flow;
 pub mod mock;
 pub mod queue;
 pub mod report;
+pub mod store;
 pub mod telemetry;

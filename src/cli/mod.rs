@@ -4,9 +4,11 @@
 mod convert;
 mod exit;
 mod inputs;
+mod migrate;
 mod mock;
 
 mod run;
+mod store_args;
 mod validate;
 
 use std::path::PathBuf;
@@ -46,6 +48,14 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        store: store_args::StoreArgs,
+        /// Log format.
+        #[arg(long, env = "TESTMESH_LOG_FORMAT", value_enum, default_value = "auto")]
+        log_format: crate::telemetry::LogFormat,
+    },
 }
 
 /// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
@@ -67,6 +77,7 @@ pub fn main() -> ExitCode {
             Command::Validate(args) => validate::validate(args),
             Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
             Command::Mock { file, port } => mock::mock(&file, port).await,
+            Command::Migrate { store, log_format } => migrate::migrate(store, log_format).await,
         }
     });
     exit.into()

@@ -3,3 +3,5 @@
 // Each test binary uses a different part of these helpers.
 #[allow(dead_code)]
 pub mod http_server;
+#[allow(dead_code)]
+pub mod services;
