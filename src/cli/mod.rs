@@ -1,6 +1,7 @@
 //! The command line: one subcommand per role. `run`, `validate`, `convert` and `mock` need
 //! nothing but files; the cluster roles come with their own subcommands.
 
+mod api;
 mod convert;
 mod exit;
 mod inputs;
@@ -48,6 +49,8 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Serve the read API, live events and the dashboard.
+    Api(Box<api::ApiArgs>),
     /// Apply the database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -78,6 +81,7 @@ pub fn main() -> ExitCode {
             Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
             Command::Mock { file, port } => mock::mock(&file, port).await,
             Command::Migrate { store, log_format } => migrate::migrate(store, log_format).await,
+            Command::Api(args) => api::api(*args).await,
         }
     });
     exit.into()
