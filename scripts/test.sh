@@ -40,5 +40,8 @@ echo "== dashboard: build, component tests, end-to-end test in headless Chromium
   npm run e2e
 )
 
+echo "== dashboard end-to-end against the real API (testmesh api over a seeded database)"
+bash scripts/e2e-api.sh
+
 echo "== test suite"
 cargo nextest run --no-fail-fast
