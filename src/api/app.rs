@@ -79,7 +79,7 @@ pub fn router(
     let api = Router::new()
         .route("/openapi.json", get(openapi::openapi_json))
         .merge(api)
-        .fallback(|uri: axum::http::Uri| async move {
+        .fallback(|uri: axum::extract::OriginalUri| async move {
             ApiError::not_found(format!("API route {}", uri.path()))
         });
     let mut app = Router::new()

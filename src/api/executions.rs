@@ -211,9 +211,12 @@ pub async fn list(
         SortOrder::Asc => (">", "ASC"),
     };
     if let Some(cursor) = &cursor {
-        sql.push(format!(" AND (queued_at, run_id) {after} ("))
+        // Written out rather than as a row comparison so that the queued_at indexes bound it.
+        sql.push(format!(" AND queued_at {after}= "))
             .push_bind(cursor.queued_at)
-            .push(", ")
+            .push(format!(" AND (queued_at {after} "))
+            .push_bind(cursor.queued_at)
+            .push(format!(" OR run_id {after} "))
             .push_bind(cursor.run_id.clone())
             .push(")");
     }
