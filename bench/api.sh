@@ -46,7 +46,7 @@ SELECT 'bench-' || g, 'ns' || (g % 10), 'flow-' || (g % 100), 1,
   q, q + interval '1 second', q + interval '1 second' + d * interval '1 millisecond', d,
   $steps_per_run, 0, 1
 FROM generate_series(1, $runs) g,
-  LATERAL (SELECT now() - g * (interval '30 days' / $runs) AS q, 200 + (g * 7919) % 800 AS d) t;
+  LATERAL (SELECT now() - g * (interval '30 days' / $runs) AS q, 200 + (g::bigint * 7919) % 800 AS d) t;
 INSERT INTO metrics.run_metrics (time, namespace, flow_name, environment, status, duration_ms)
 SELECT started_at, namespace, flow_name, environment, status, duration_ms FROM executions.runs;
 INSERT INTO executions.steps (run_id, step_index, attempt, step_id, action, phase, status,
