@@ -49,6 +49,8 @@ python3 -m venv "$workdir/venv"
 "$workdir/venv/bin/pip" install --quiet --disable-pip-version-check -r charts/tests/requirements.txt
 "$workdir/venv/bin/python" charts/tests/render.py
 "$workdir/venv/bin/python" charts/tests/gitops.py
+echo "== dashboard end-to-end against the real API (testmesh api over a seeded database)"
+bash scripts/e2e-api.sh
 
 echo "== test suite"
 cargo nextest run --no-fail-fast

@@ -4,6 +4,7 @@
 //! can drive them directly. Dependencies point one way: `flow` (the language) is used by `engine`
 //! (runs one flow), which is used by `report` and the command line.
 
+pub mod api;
 pub mod cli;
 pub mod engine;
 pub mod executor;

@@ -1,6 +1,7 @@
 //! The command line: one subcommand per role. `run`, `validate`, `convert` and `mock` need
 //! nothing but files; the cluster roles come with their own subcommands.
 
+mod api;
 mod convert;
 mod executor;
 mod exit;
@@ -53,6 +54,8 @@ pub enum Command {
     },
     /// Take runs off the queue, execute them and record their results.
     Executor(Box<executor::ExecutorArgs>),
+    /// Serve the read API, live events and the dashboard.
+    Api(Box<api::ApiArgs>),
     /// Apply the database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -93,6 +96,7 @@ pub fn main() -> ExitCode {
                 output::text(&crate::resources::crd::all_yaml());
                 Exit::Passed
             }
+            Command::Api(args) => api::api(*args).await,
         }
     });
     exit.into()

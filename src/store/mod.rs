@@ -1,6 +1,7 @@
 //! PostgreSQL access for every role: one pool, the migrations (applied under an advisory lock),
 //! the TimescaleDB-or-plain storage path, the writes of the run lifecycle (queued, running,
-//! finished) and retention. Roles call [`Store`]; nothing else in the crate writes SQL.
+//! finished) and retention. Roles call [`Store`]; nothing else in the crate writes to the
+//! database (the read API in src/api reads these tables with its own queries).
 
 mod error;
 mod migrate;

@@ -1,0 +1,40 @@
+//! Where the definitions come from: flows, schedules and environments. The store serves what
+//! its runs tell (every flow that ran, with its latest spec; the schedules and environments runs
+//! came from). The cluster source — TestFlow, TestSchedule and TestEnvironment resources read
+//! from the Kubernetes API — implements the same trait when the operator's resource types land,
+//! and `testmesh api` picks it when it can reach a cluster.
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use super::environments::Environment;
+use super::error::ApiError;
+use super::schedules::Schedule;
+use super::scope::Scope;
+
+/// A flow definition as the catalog knows it; run statistics are added from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogFlow {
+    pub namespace: String,
+    pub name: String,
+    /// The flow spec (camelCase FlowSpec JSON).
+    pub spec: Value,
+}
+
+/// The source of definitions, limited to the namespaces of `scope`.
+pub trait FlowCatalog: Send + Sync {
+    /// Every flow, ordered by namespace then name.
+    fn flows<'a>(&'a self, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<CatalogFlow>, ApiError>>;
+    /// One flow, or None when the catalog does not know it.
+    fn flow<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<CatalogFlow>, ApiError>>;
+    fn schedules<'a>(&'a self, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Schedule>, ApiError>>;
+    /// Environments with their variables and secret references, never secret values.
+    fn environments<'a>(
+        &'a self,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Environment>, ApiError>>;
+}

@@ -1,0 +1,1276 @@
+//! `testmesh api` over a seeded PostgreSQL (and Redis for live events), as a client sees it:
+//! the shape of every endpoint, filters, cursor pages without duplicates, 400s that name the
+//! parameter, 404s, auth, namespace scope, CORS, the OpenAPI document, SSE and the dashboard
+//! files. Each test has its own database and Redis key prefix.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+use testmesh::api::{AppState, LiveSource, RouterOptions, Scope, StoreCatalog, router};
+use testmesh::engine::result::{AssertionOutcome, AttemptResult, Phase, StepResult};
+use testmesh::engine::{FlowResult, FlowStatus, StepStatus};
+use testmesh::store::{FinishedRun, Store, StoreOptions};
+use testmesh::telemetry::{Health, ops_router};
+
+use common::services::{fresh_database, redis_url, run_message, spec, unique_prefix};
+
+struct TestApi {
+    base: String,
+    client: reqwest::Client,
+    store: Store,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApi {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+}
+
+#[derive(Default)]
+struct Setup {
+    options: RouterOptions,
+    scope: Vec<String>,
+    live: Option<LiveSource>,
+}
+
+async fn start(test: &str, setup: Setup) -> Option<TestApi> {
+    let url = fresh_database(test).await?;
+    let store = Store::connect(&url, StoreOptions::default()).await.unwrap();
+    store.migrate().await.unwrap();
+    let state = AppState {
+        catalog: Arc::new(StoreCatalog {
+            store: store.clone(),
+        }),
+        store: store.clone(),
+        live: setup.live,
+        scope: Scope::new(&setup.scope),
+    };
+    let health = Health::default();
+    health.set_ready(true);
+    let app = router(
+        state,
+        &setup.options,
+        ops_router(prometheus::Registry::new(), health),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    Some(TestApi {
+        base,
+        client: reqwest::Client::new(),
+        store,
+        server,
+    })
+}
+
+/// A run written with SQL, and its metrics row when it finished.
+#[allow(clippy::too_many_arguments)]
+async fn seed_run(
+    store: &Store,
+    run_id: &str,
+    namespace: &str,
+    flow: &str,
+    status: &str,
+    trigger: &str,
+    environment: Option<&str>,
+    queued_at: DateTime<Utc>,
+    duration_ms: i64,
+) {
+    let finished = !matches!(status, "queued" | "running");
+    let spec = json!({"name": format!("{flow} display"), "tags": [format!("tag-{namespace}")], "steps": [{"id": "a", "action": "log"}]});
+    let detail = json!({"kind": trigger, "schedule": {"namespace": namespace, "name": format!("{flow}-nightly"), "uid": "u1"}});
+    sqlx::query(
+        "INSERT INTO executions.runs (run_id, namespace, flow_name, generation, spec, environment, \
+         trigger, trigger_detail, status, queued_at, started_at, finished_at, duration_ms, \
+         passed_steps, failed_steps) VALUES ($1, $2, $3, 2, $4, $5, $6, $7, $8, $9, \
+         $9 + interval '1 second', CASE WHEN $10 THEN $9 + interval '2 seconds' END, \
+         CASE WHEN $10 THEN $11 END, 1, CASE WHEN $8 = 'failed' THEN 1 ELSE 0 END)",
+    )
+    .bind(run_id)
+    .bind(namespace)
+    .bind(flow)
+    .bind(&spec)
+    .bind(environment)
+    .bind(trigger)
+    .bind(&detail)
+    .bind(status)
+    .bind(queued_at)
+    .bind(finished)
+    .bind(duration_ms)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    if finished {
+        sqlx::query(
+            "INSERT INTO metrics.run_metrics (time, namespace, flow_name, environment, status, \
+             duration_ms) VALUES ($1 + interval '1 second', $2, $3, $4, $5, $6)",
+        )
+        .bind(queued_at)
+        .bind(namespace)
+        .bind(flow)
+        .bind(environment)
+        .bind(status)
+        .bind(duration_ms)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+}
+
+/// 60 runs in `qa` (orders: alternating pass/fail; users: always passing) and 20 in `ops`,
+/// three runs per queue time so pages must break ties by run id.
+async fn seed_many(store: &Store) -> DateTime<Utc> {
+    let now = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
+    for i in 0..80 {
+        let queued = now - Duration::minutes(10 * (i / 3) as i64 + 5);
+        let (ns, flow, status) = match i % 4 {
+            0 => ("qa", "orders", "passed"),
+            1 => ("qa", "orders", "failed"),
+            2 => ("qa", "users", "passed"),
+            _ => ("ops", "backup", if i % 8 == 3 { "error" } else { "passed" }),
+        };
+        let trigger = if i % 2 == 0 { "schedule" } else { "manual" };
+        seed_run(
+            store,
+            &format!("run-{i:03}"),
+            ns,
+            flow,
+            status,
+            trigger,
+            Some("staging"),
+            queued,
+            100 + i as i64,
+        )
+        .await;
+    }
+    now
+}
+
+#[tokio::test]
+async fn executions_filter_and_page_without_duplicates() {
+    let Some(api) = start("exec_list", Setup::default()).await else {
+        return;
+    };
+    seed_many(&api.store).await;
+    let page = api.ok("/api/v1/executions?limit=5").await;
+    let first = &page["items"][0];
+    for key in [
+        "runId",
+        "namespace",
+        "flowName",
+        "generation",
+        "environment",
+        "trigger",
+        "status",
+        "queuedAt",
+        "startedAt",
+        "finishedAt",
+        "durationMs",
+        "passedSteps",
+        "failedSteps",
+        "error",
+    ] {
+        assert!(first.get(key).is_some(), "Execution has {key}: {first}");
+    }
+    assert!(page["nextCursor"].is_string());
+
+    for sort in ["desc", "asc"] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..50 {
+            let mut path = format!("/api/v1/executions?limit=7&sort={sort}&namespace=qa");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={}", urlencode(c)));
+            }
+            let page = api.ok(&path).await;
+            for item in page["items"].as_array().unwrap() {
+                seen.push((
+                    item["queuedAt"].as_str().unwrap().to_string(),
+                    item["runId"].as_str().unwrap().to_string(),
+                ));
+            }
+            match page["nextCursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 60, "every qa run once ({sort})");
+        assert_eq!(
+            seen.iter().collect::<HashSet<_>>().len(),
+            60,
+            "no duplicates ({sort})"
+        );
+        let mut sorted = seen.clone();
+        sorted.sort();
+        if sort == "desc" {
+            sorted.reverse();
+        }
+        let times: Vec<_> = seen.iter().map(|(t, _)| t.clone()).collect();
+        let sorted_times: Vec<_> = sorted.iter().map(|(t, _)| t.clone()).collect();
+        assert_eq!(times, sorted_times, "ordered by queue time ({sort})");
+    }
+
+    let failed = api.ok("/api/v1/executions?status=failed&limit=200").await;
+    let items = failed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    assert!(
+        items
+            .iter()
+            .all(|r| r["status"] == "failed" && r["flowName"] == "orders")
+    );
+    let two = api
+        .ok("/api/v1/executions?status=failed,error&limit=200")
+        .await;
+    assert_eq!(two["items"].as_array().unwrap().len(), 30);
+    let manual_backup = api
+        .ok("/api/v1/executions?flow=backup&trigger=manual&environment=staging&limit=200")
+        .await;
+    assert!(
+        manual_backup["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["trigger"] == "manual" && r["flowName"] == "backup")
+    );
+    assert_eq!(manual_backup["items"].as_array().unwrap().len(), 20);
+    let none = api.ok("/api/v1/executions?environment=prod").await;
+    assert_eq!(none["items"], json!([]));
+    assert_eq!(none["nextCursor"], Value::Null);
+
+    let newest = api.ok("/api/v1/executions?limit=1").await["items"][0]["queuedAt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let newest: DateTime<Utc> = newest.parse().unwrap();
+    let from = (newest - Duration::minutes(15)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let recent = api
+        .ok(&format!("/api/v1/executions?from={}", urlencode(&from)))
+        .await;
+    assert_eq!(
+        recent["items"].as_array().unwrap().len(),
+        6,
+        "two queue times of three runs"
+    );
+    let to = api
+        .ok(&format!(
+            "/api/v1/executions?to={}&limit=200",
+            urlencode(&from)
+        ))
+        .await;
+    assert_eq!(to["items"].as_array().unwrap().len(), 74);
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn bad_parameters_answer_400_naming_them_and_unknown_ids_404() {
+    let Some(api) = start("bad_params", Setup::default()).await else {
+        return;
+    };
+    for (path, name) in [
+        ("/api/v1/executions?limit=0", "limit"),
+        ("/api/v1/executions?limit=201", "limit"),
+        ("/api/v1/executions?limit=ten", "limit"),
+        ("/api/v1/executions?sort=sideways", "sort"),
+        ("/api/v1/executions?status=failed,bogus", "status"),
+        ("/api/v1/executions?trigger=cron", "trigger"),
+        ("/api/v1/executions?from=yesterday", "from"),
+        ("/api/v1/executions?to=2026-13-01", "to"),
+        ("/api/v1/executions?cursor=abc", "cursor"),
+        (
+            "/api/v1/executions?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+            "from",
+        ),
+        ("/api/v1/trends?bucket=week", "bucket"),
+        (
+            "/api/v1/trends?bucket=hour&from=2020-01-01T00:00:00Z",
+            "from",
+        ),
+        ("/api/v1/flaky?window=5m", "window"),
+        ("/api/v1/flaky?window=soon", "window"),
+    ] {
+        let (status, body) = api.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "bad_parameter", "{path}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("{name}:")),
+            "{path} names {name}: {message}"
+        );
+    }
+    for path in [
+        "/api/v1/executions/no-such-run",
+        "/api/v1/executions/no-such-run/events",
+        "/api/v1/flows/qa/nothing",
+        "/api/v1/no-such-route",
+    ] {
+        let (status, body) = api.get(path).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "not_found");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not found")
+        );
+    }
+}
+
+fn flow_result(run_id: &str, status: FlowStatus) -> FlowResult {
+    let now = Utc::now();
+    let failed = status == FlowStatus::Failed;
+    FlowResult {
+        execution_id: run_id.into(),
+        flow_name: "checkout".into(),
+        source: None,
+        status,
+        started_at: now,
+        finished_at: now + Duration::milliseconds(40),
+        duration_ms: 40,
+        steps: vec![
+            StepResult {
+                id: "create".into(),
+                name: Some("Create cart".into()),
+                action: "http_request".into(),
+                phase: Phase::Main,
+                status: StepStatus::Passed,
+                started_at: now,
+                duration_ms: 10,
+                attempts: vec![AttemptResult {
+                    attempt: 1,
+                    status: StepStatus::Passed,
+                    started_at: now,
+                    duration_ms: 10,
+                    assertions: vec![],
+                    error: None,
+                    request: Some(json!({"method": "POST"})),
+                    response: Some(json!({"status": 201, "body": {"id": "c1"}})),
+                }],
+                captured: IndexMap::from([("cart_id".to_string(), json!("c1"))]),
+                reason: None,
+            },
+            StepResult {
+                id: "pay".into(),
+                name: None,
+                action: "http_request".into(),
+                phase: Phase::Main,
+                status: if failed {
+                    StepStatus::Failed
+                } else {
+                    StepStatus::Passed
+                },
+                started_at: now,
+                duration_ms: 20,
+                attempts: vec![AttemptResult {
+                    attempt: 1,
+                    status: if failed {
+                        StepStatus::Failed
+                    } else {
+                        StepStatus::Passed
+                    },
+                    started_at: now,
+                    duration_ms: 20,
+                    assertions: vec![AssertionOutcome {
+                        expression: "status == 201".into(),
+                        passed: !failed,
+                        message: None,
+                        actual: IndexMap::from([(
+                            "status".to_string(),
+                            json!(if failed { 500 } else { 201 }),
+                        )]),
+                        error: None,
+                    }],
+                    error: None,
+                    request: None,
+                    response: Some(json!({"status": 500})),
+                }],
+                captured: IndexMap::new(),
+                reason: None,
+            },
+        ],
+        captured: IndexMap::new(),
+        error: None,
+    }
+}
+
+/// Records a run through the store's own lifecycle writes.
+async fn record(store: &Store, run_id: &str, status: FlowStatus) {
+    let flow = spec(
+        "name: Checkout happy path\ntags: [smoke]\nsteps:\n  - id: create\n    action: log\n  - id: pay\n    action: log\n",
+    );
+    let message = run_message(run_id, "checkout", flow);
+    store.insert_queued_run(&message).await.unwrap();
+    let started = store
+        .start_runs(&[&message], "exec-1", Utc::now())
+        .await
+        .unwrap();
+    store
+        .finish_runs(&[FinishedRun {
+            run_id: run_id.into(),
+            attempt: started[0].attempt,
+            result: flow_result(run_id, status),
+        }])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_execution_shows_its_steps_assertions_and_payloads() {
+    let Some(api) = start("exec_detail", Setup::default()).await else {
+        return;
+    };
+    record(&api.store, "checkout-1", FlowStatus::Failed).await;
+    let run = api.ok("/api/v1/executions/checkout-1").await;
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["flowName"], "checkout");
+    assert_eq!(run["failedSteps"], 1);
+    let steps = run["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    for key in [
+        "stepIndex",
+        "stepId",
+        "name",
+        "action",
+        "phase",
+        "status",
+        "attempt",
+        "startedAt",
+        "durationMs",
+        "assertions",
+        "captured",
+        "request",
+        "response",
+        "error",
+    ] {
+        assert!(steps[0].get(key).is_some(), "step has {key}");
+    }
+    assert_eq!(steps[0]["captured"]["cart_id"], "c1");
+    assert_eq!(steps[0]["assertions"], json!([]));
+    assert_eq!(steps[1]["stepIndex"], 1);
+    assert_eq!(steps[1]["captured"], json!({}));
+    let assertion = &steps[1]["assertions"][0];
+    assert_eq!(assertion["expression"], "status == 201");
+    assert_eq!(assertion["passed"], false);
+    assert_eq!(assertion["actual"]["status"], 500);
+    assert_eq!(steps[1]["response"]["status"], 500);
+}
+
+#[tokio::test]
+async fn flows_carry_their_last_run_pass_rate_history_and_trend() {
+    let Some(api) = start("flows", Setup::default()).await else {
+        return;
+    };
+    seed_many(&api.store).await;
+    record(&api.store, "checkout-1", FlowStatus::Passed).await;
+    record(&api.store, "checkout-2", FlowStatus::Failed).await;
+    let list = api.ok("/api/v1/flows").await;
+    let names: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}/{}",
+                f["namespace"].as_str().unwrap(),
+                f["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["ops/backup", "qa/checkout", "qa/orders", "qa/users"]
+    );
+    let orders = &list["items"][2];
+    assert_eq!(orders["displayName"], "orders display");
+    assert_eq!(orders["tags"], json!(["tag-qa"]));
+    assert_eq!(orders["runs"], 40);
+    assert_eq!(orders["passRate"], 0.5);
+    assert!(orders["lastRun"]["runId"].is_string() && orders["lastRun"]["status"].is_string());
+    assert_eq!(
+        api.ok("/api/v1/flows?namespace=ops").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        api.ok("/api/v1/flows?tag=smoke").await["items"][0]["name"],
+        "checkout"
+    );
+    assert_eq!(
+        api.ok("/api/v1/flows?q=HAPPY").await["items"][0]["displayName"],
+        "Checkout happy path"
+    );
+
+    let detail = api.ok("/api/v1/flows/qa/checkout").await;
+    assert_eq!(detail["runs"], 2);
+    assert_eq!(detail["passRate"], 0.5);
+    assert_eq!(detail["lastRun"]["runId"], "checkout-2");
+    assert_eq!(detail["spec"]["steps"][1]["id"], "pay");
+    assert_eq!(detail["history"].as_array().unwrap().len(), 2);
+    assert_eq!(detail["history"][0]["runId"], "checkout-2");
+    let trend = detail["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 1);
+    assert_eq!(trend[0]["runs"], 2);
+    assert_eq!(trend[0]["passRate"], 0.5);
+    assert_eq!(trend[0]["p50Ms"], 40.0);
+}
+
+#[tokio::test]
+async fn trends_give_pass_rate_and_percentiles_per_bucket() {
+    let Some(api) = start("trends", Setup::default()).await else {
+        return;
+    };
+    let hour = Utc::now().duration_trunc(Duration::hours(1)).unwrap() - Duration::hours(3);
+    for (i, duration) in [100, 200, 300, 400, 1000].iter().enumerate() {
+        let status = if i < 4 { "passed" } else { "failed" };
+        seed_run(
+            &api.store,
+            &format!("t{i}"),
+            "qa",
+            "orders",
+            status,
+            "manual",
+            None,
+            hour + Duration::minutes(i as i64),
+            *duration,
+        )
+        .await;
+    }
+    seed_run(
+        &api.store,
+        "t9",
+        "qa",
+        "orders",
+        "passed",
+        "manual",
+        None,
+        hour + Duration::hours(1),
+        50,
+    )
+    .await;
+    let from = urlencode(&(hour - Duration::hours(1)).to_rfc3339());
+    for path in [
+        format!("/api/v1/trends?namespace=qa&flow=orders&bucket=hour&from={from}"),
+        format!("/api/v1/trends?namespace=qa&bucket=hour&from={from}"),
+    ] {
+        let buckets = api.ok(&path).await["buckets"].as_array().unwrap().clone();
+        assert_eq!(buckets.len(), 2, "{path}");
+        let first = &buckets[0];
+        assert_eq!(
+            first["start"]
+                .as_str()
+                .unwrap()
+                .parse::<DateTime<Utc>>()
+                .unwrap(),
+            hour
+        );
+        assert_eq!(first["runs"], 5);
+        assert_eq!(first["passRate"], 0.8);
+        assert_eq!(first["p50Ms"], 300.0);
+        let p95 = first["p95Ms"].as_f64().unwrap();
+        assert!(
+            (p95 - 880.0).abs() < 1e-6,
+            "percentile_cont interpolates: {p95}"
+        );
+        assert_eq!(buckets[1]["runs"], 1);
+    }
+    let days = api.ok("/api/v1/trends?bucket=day&flow=orders").await;
+    let total: i64 = days["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["runs"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 6);
+}
+
+#[tokio::test]
+async fn flaky_flows_flip_and_steady_ones_do_not() {
+    let Some(api) = start("flaky", Setup::default()).await else {
+        return;
+    };
+    let now = seed_many(&api.store).await;
+    for i in 0..10 {
+        let status = if i == 4 { "failed" } else { "passed" };
+        seed_run(
+            &api.store,
+            &format!("blip-{i}"),
+            "qa",
+            "blip",
+            status,
+            "manual",
+            None,
+            now - Duration::hours(2) + Duration::minutes(i),
+            10,
+        )
+        .await;
+    }
+    let report = api.ok("/api/v1/flaky?window=7d").await;
+    assert_eq!(report["threshold"], 0.1);
+    let items = report["items"].as_array().unwrap();
+    let names: Vec<&str> = items
+        .iter()
+        .map(|f| f["flowName"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"orders"), "{names:?}");
+    assert!(
+        !names.contains(&"users") && !names.contains(&"blip"),
+        "{names:?}"
+    );
+    let orders = items.iter().find(|f| f["flowName"] == "orders").unwrap();
+    assert_eq!(orders["runs"], 40);
+    assert_eq!(orders["passRate"], 0.5);
+    assert!(orders["transitionRate"].as_f64().unwrap() > 0.5, "{orders}");
+    for flow in items {
+        let expected = testmesh::api::flakiness(
+            flow["passRate"].as_f64().unwrap(),
+            flow["transitionRate"].as_f64().unwrap(),
+        );
+        assert_eq!(flow["flakiness"].as_f64().unwrap(), expected);
+        assert!(expected >= 0.1);
+    }
+    assert_eq!(
+        api.ok("/api/v1/flaky?namespace=ops").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn overview_schedules_and_environments_have_the_contract_shape() {
+    let Some(api) = start("overview", Setup::default()).await else {
+        return;
+    };
+    seed_many(&api.store).await;
+    let overview = api.ok("/api/v1/overview").await;
+    assert_eq!(overview["runs24h"], 80);
+    assert!(overview["passRate24h"].as_f64().unwrap() > 0.0);
+    assert_eq!(overview["recentRuns"].as_array().unwrap().len(), 10);
+    let failing: Vec<&str> = overview["failingFlows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        failing
+            .iter()
+            .all(|name| ["orders", "backup"].contains(name)),
+        "{failing:?}"
+    );
+    assert!(
+        overview["failingFlows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["lastRun"]["runId"].is_string() && f["namespace"].is_string())
+    );
+    let flaky: Vec<&str> = overview["flakyFlows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["flowName"].as_str().unwrap())
+        .collect();
+    assert!(
+        flaky.contains(&"orders") && !flaky.contains(&"users"),
+        "{flaky:?}"
+    );
+
+    let schedules = api.ok("/api/v1/schedules").await["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(schedules.len(), 2);
+    for key in [
+        "namespace",
+        "name",
+        "schedules",
+        "timeZone",
+        "suspended",
+        "flow",
+        "nextRuns",
+        "lastScheduleTime",
+    ] {
+        assert!(schedules[0].get(key).is_some(), "schedule has {key}");
+    }
+    assert_eq!(schedules[0]["name"], "orders-nightly");
+    let environments = api.ok("/api/v1/environments").await["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(environments.len(), 2);
+    assert_eq!(
+        environments[1],
+        json!({"namespace": "qa", "name": "staging", "variables": {}, "secretRefs": [], "flows": ["orders", "users"]})
+    );
+}
+
+#[tokio::test]
+async fn a_token_guards_the_api_but_not_health_or_the_document() {
+    let setup = Setup {
+        options: RouterOptions {
+            auth_token: Some("s3cret-token".into()),
+            ..RouterOptions::default()
+        },
+        ..Setup::default()
+    };
+    let Some(api) = start("auth_on", setup).await else {
+        return;
+    };
+    let (status, body) = api.get("/api/v1/executions").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "unauthorized");
+    let wrong = api
+        .client
+        .get(format!("{}/api/v1/executions", api.base))
+        .bearer_auth("s3cret-tokex")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = api
+        .client
+        .get(format!("{}/api/v1/executions", api.base))
+        .bearer_auth("s3cret-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    assert_eq!(api.get("/healthz").await.0, 200);
+    assert_eq!(api.get("/api/v1/openapi.json").await.0, 200);
+    let Some(open) = start("auth_off", Setup::default()).await else {
+        return;
+    };
+    assert_eq!(open.get("/api/v1/executions").await.0, 200);
+}
+
+#[tokio::test]
+async fn cors_answers_the_configured_origins_only() {
+    let setup = Setup {
+        options: RouterOptions {
+            cors_origins: vec!["https://tests.example.com".into()],
+            ..RouterOptions::default()
+        },
+        ..Setup::default()
+    };
+    let Some(api) = start("cors", setup).await else {
+        return;
+    };
+    let allowed = api
+        .client
+        .get(format!("{}/api/v1/flows", api.base))
+        .header("Origin", "https://tests.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://tests.example.com"
+    );
+    let other = api
+        .client
+        .get(format!("{}/api/v1/flows", api.base))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let preflight = api
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/v1/flows", api.base),
+        )
+        .header("Origin", "https://tests.example.com")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert!(
+        preflight.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("authorization")
+    );
+    let Some(plain) = start("cors_off", Setup::default()).await else {
+        return;
+    };
+    let response = plain
+        .client
+        .get(format!("{}/api/v1/flows", plain.base))
+        .header("Origin", "https://tests.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn namespace_scope_hides_other_namespaces() {
+    let setup = Setup {
+        scope: vec!["ops".into()],
+        ..Setup::default()
+    };
+    let Some(api) = start("scope", setup).await else {
+        return;
+    };
+    seed_many(&api.store).await;
+    let runs = api.ok("/api/v1/executions?limit=200").await;
+    assert!(
+        runs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["namespace"] == "ops")
+    );
+    assert_eq!(runs["items"].as_array().unwrap().len(), 20);
+    let (status, body) = api.get("/api/v1/executions?namespace=qa").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    assert_eq!(
+        api.get("/api/v1/executions/run-000").await.0,
+        404,
+        "a qa run is hidden"
+    );
+    assert_eq!(api.get("/api/v1/flows/qa/orders").await.0, 404);
+    assert_eq!(
+        api.ok("/api/v1/flows").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(api.ok("/api/v1/overview").await["runs24h"], 20);
+}
+
+/// Every `$ref` in `value` names a schema in `components`.
+fn refs(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                found.push(target.clone());
+            }
+            map.values().for_each(|v| refs(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_valid_and_lists_every_endpoint() {
+    let Some(api) = start("openapi", Setup::default()).await else {
+        return;
+    };
+    let document = api.ok("/api/v1/openapi.json").await;
+    assert_eq!(document["openapi"], "3.1.0");
+    let parsed: utoipa::openapi::OpenApi =
+        serde_json::from_value(document.clone()).expect("parses as an OpenAPI document");
+    assert_eq!(parsed.info.title, "TestMesh API");
+    for path in [
+        "/api/v1/flows",
+        "/api/v1/flows/{namespace}/{name}",
+        "/api/v1/executions",
+        "/api/v1/executions/{runId}",
+        "/api/v1/executions/{runId}/events",
+        "/api/v1/live",
+        "/api/v1/trends",
+        "/api/v1/flaky",
+        "/api/v1/schedules",
+        "/api/v1/environments",
+        "/api/v1/overview",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(
+            document["paths"][path]["get"].is_object(),
+            "{path} is documented"
+        );
+    }
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("local schema ref: {target}"));
+        assert!(schemas.contains_key(name), "{target} resolves");
+    }
+    let execution = &schemas["Execution"]["properties"];
+    for key in ["runId", "flowName", "queuedAt", "passedSteps"] {
+        assert!(execution.get(key).is_some(), "Execution documents {key}");
+    }
+    let params: Vec<&str> = document["paths"]["/api/v1/executions"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        params,
+        [
+            "namespace",
+            "flow",
+            "environment",
+            "status",
+            "trigger",
+            "from",
+            "to",
+            "cursor",
+            "limit",
+            "sort"
+        ]
+    );
+}
+
+/// Reads an SSE body until `until` appears (or 10 seconds pass).
+async fn read_sse(response: reqwest::Response, until: &str) -> String {
+    let mut response = response;
+    let mut text = String::new();
+    let _ = tokio::time::timeout(StdDuration::from_secs(10), async {
+        while let Ok(Some(chunk)) = response.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.contains(until) {
+                break;
+            }
+        }
+    })
+    .await;
+    text
+}
+
+/// The `data:` lines of the events named `name`.
+fn events(text: &str, name: &str) -> Vec<Value> {
+    text.split("\n\n")
+        .filter(|block| block.lines().any(|l| l == format!("event: {name}")))
+        .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("data: ")))
+        .map(|data| serde_json::from_str(data).unwrap())
+        .collect()
+}
+
+async fn xadd(
+    conn: &mut redis::aio::MultiplexedConnection,
+    stream: &str,
+    event: &str,
+    data: &Value,
+) {
+    redis::cmd("XADD")
+        .arg(stream)
+        .arg("*")
+        .arg("event")
+        .arg(event)
+        .arg("data")
+        .arg(data.to_string())
+        .query_async::<String>(conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_running_execution_streams_published_steps_then_finished() {
+    let Some(redis) = redis_url() else { return };
+    let prefix = unique_prefix("sse");
+    let live = LiveSource::new(&redis, &prefix).unwrap();
+    let Some(api) = start(
+        "sse",
+        Setup {
+            live: Some(live.clone()),
+            ..Setup::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let now = Utc::now();
+    seed_run(
+        &api.store, "live-1", "qa", "checkout", "running", "manual", None, now, 0,
+    )
+    .await;
+    let mut conn = redis::Client::open(redis.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let stream = live.run_stream("live-1");
+    let step = serde_json::to_value(&flow_result("live-1", FlowStatus::Failed).steps[1]).unwrap();
+    xadd(&mut conn, &stream, "started", &json!({"runId": "live-1"})).await;
+    xadd(
+        &mut conn,
+        &stream,
+        "step",
+        &json!({"runId": "live-1", "stepIndex": 1, "step": step}),
+    )
+    .await;
+
+    let response = api
+        .client
+        .get(format!("{}/api/v1/executions/live-1/events", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let publisher = {
+        let stream = stream.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(StdDuration::from_millis(300)).await;
+            xadd(&mut conn, &stream, "finished", &json!({"runId": "live-1", "status": "failed", "durationMs": 40, "passedSteps": 1, "failedSteps": 1, "executorId": "e1"})).await;
+        })
+    };
+    let text = read_sse(response, "event: finished").await;
+    publisher.await.unwrap();
+    let steps = events(&text, "step");
+    assert_eq!(steps.len(), 1, "{text}");
+    assert_eq!(steps[0]["stepId"], "pay");
+    assert_eq!(steps[0]["stepIndex"], 1);
+    assert_eq!(steps[0]["assertions"][0]["actual"]["status"], 500);
+    let finished = events(&text, "finished");
+    assert_eq!(finished.len(), 1, "{text}");
+    assert_eq!(finished[0]["runId"], "live-1");
+    assert_eq!(finished[0]["status"], "failed");
+    assert_eq!(finished[0]["durationMs"], 40);
+    assert_eq!(finished[0]["namespace"], "qa");
+}
+
+#[tokio::test]
+async fn a_finished_execution_replays_from_the_store() {
+    let Some(api) = start("sse_done", Setup::default()).await else {
+        return;
+    };
+    record(&api.store, "done-1", FlowStatus::Passed).await;
+    let response = api
+        .client
+        .get(format!("{}/api/v1/executions/done-1/events", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = read_sse(response, "event: finished").await;
+    assert_eq!(events(&text, "step").len(), 2);
+    assert_eq!(events(&text, "finished")[0]["status"], "passed");
+}
+
+#[tokio::test]
+async fn the_live_feed_sends_runs_as_they_start_and_finish() {
+    let Some(redis) = redis_url() else { return };
+    let prefix = unique_prefix("live");
+    let live = LiveSource::new(&redis, &prefix).unwrap();
+    let Some(api) = start(
+        "live_feed",
+        Setup {
+            live: Some(live.clone()),
+            ..Setup::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    seed_run(
+        &api.store,
+        "feed-1",
+        "qa",
+        "orders",
+        "running",
+        "manual",
+        None,
+        Utc::now(),
+        0,
+    )
+    .await;
+    let response = api
+        .client
+        .get(format!("{}/api/v1/live", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut conn = redis::Client::open(redis.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let feed = live.live_stream();
+    let publisher = tokio::spawn(async move {
+        // The feed starts at the newest entry, so publish until the reader has taken one.
+        for _ in 0..20 {
+            tokio::time::sleep(StdDuration::from_millis(200)).await;
+            xadd(
+                &mut conn,
+                &feed,
+                "finished",
+                &json!({"runId": "feed-1", "status": "passed", "durationMs": 9}),
+            )
+            .await;
+        }
+    });
+    let text = read_sse(response, "event: run").await;
+    publisher.abort();
+    let runs = events(&text, "run");
+    assert!(!runs.is_empty(), "{text}");
+    assert_eq!(runs[0]["runId"], "feed-1");
+    assert_eq!(runs[0]["status"], "passed");
+    assert_eq!(runs[0]["flowName"], "orders");
+}
+
+#[tokio::test]
+async fn live_endpoints_answer_503_without_redis() {
+    let unreachable = LiveSource::new("redis://127.0.0.1:1/", "").unwrap();
+    let Some(api) = start(
+        "sse_503",
+        Setup {
+            live: Some(unreachable),
+            ..Setup::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    seed_run(
+        &api.store,
+        "r-1",
+        "qa",
+        "orders",
+        "running",
+        "manual",
+        None,
+        Utc::now(),
+        0,
+    )
+    .await;
+    for path in ["/api/v1/live", "/api/v1/executions/r-1/events"] {
+        let (status, body) = api.get(path).await;
+        assert_eq!(status, 503, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "unavailable");
+    }
+    let Some(none) = start("sse_none", Setup::default()).await else {
+        return;
+    };
+    let (status, body) = none.get("/api/v1/live").await;
+    assert_eq!(status, 503);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--redis-url")
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_is_served_with_folder_index_pages_and_a_note_when_missing() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("flows/view")).unwrap();
+    std::fs::write(site.path().join("index.html"), "<h1>Overview</h1>").unwrap();
+    std::fs::write(site.path().join("flows/view/index.html"), "<h1>Flow</h1>").unwrap();
+    std::fs::write(site.path().join("404.html"), "<h1>Lost</h1>").unwrap();
+    let setup = Setup {
+        options: RouterOptions {
+            dashboard_dir: site.path().to_path_buf(),
+            ..RouterOptions::default()
+        },
+        ..Setup::default()
+    };
+    let Some(api) = start("dashboard", setup).await else {
+        return;
+    };
+    assert_eq!(
+        api.get("/").await,
+        (200, Value::String("<h1>Overview</h1>".into()))
+    );
+    assert_eq!(
+        api.get("/flows/view/?ns=qa&name=orders").await,
+        (200, Value::String("<h1>Flow</h1>".into()))
+    );
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let bare = no_redirects
+        .get(format!("{}/flows/view", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(bare.status().is_redirection());
+    assert_eq!(bare.headers()["location"], "/flows/view/");
+    assert_eq!(
+        api.get("/nowhere/").await,
+        (404, Value::String("<h1>Lost</h1>".into()))
+    );
+    assert_eq!(
+        api.get("/api/v1/flows").await.0,
+        200,
+        "the API is not shadowed"
+    );
+
+    let setup = Setup {
+        options: RouterOptions {
+            dashboard_dir: site.path().join("missing"),
+            ..RouterOptions::default()
+        },
+        ..Setup::default()
+    };
+    let Some(bare_api) = start("dashboard_missing", setup).await else {
+        return;
+    };
+    let (status, body) = bare_api.get("/").await;
+    assert_eq!(status, 404);
+    assert!(
+        body.as_str()
+            .unwrap()
+            .contains("The dashboard is not installed")
+    );
+}
