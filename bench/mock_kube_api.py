@@ -54,8 +54,21 @@ def schedule(i):
 
 
 def listing(kind, items):
-    return json.dumps({"apiVersion": "v1", "kind": kind + "List",
-                       "metadata": {"resourceVersion": "1"}, "items": items}).encode()
+    return (kind, items)
+
+
+def page(listed, query):
+    """One page of a list, as a real API server answers `limit` and `continue`."""
+    kind, items = listed
+    params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+    start = int(params.get("continue") or 0)
+    limit = int(params.get("limit") or 0) or len(items) or 1
+    end = start + limit
+    metadata = {"resourceVersion": "1"}
+    if end < len(items):
+        metadata["continue"] = str(end)
+    return json.dumps({"apiVersion": "v1", "kind": kind + "List", "metadata": metadata,
+                       "items": items[start:end]}).encode()
 
 
 FLOWS = [flow(i) for i in range(flows)]
@@ -87,11 +100,12 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, code, body):
+        # Headers and body in one write, so no delayed ACK stalls a keep-alive client.
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self._headers_buffer.append(b"\r\n" + body)
+        self.flush_headers()
 
     def body(self):
         if "chunked" in (self.headers.get("Transfer-Encoding") or ""):
@@ -125,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(290)
                 return
-            return self.reply(200, LISTS[path])
+            return self.reply(200, page(LISTS[path], query))
         if path in OBJECTS:
             return self.reply(200, json.dumps(OBJECTS[path]).encode())
         if path.endswith("/leases/testmesh-operator"):

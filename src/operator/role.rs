@@ -10,7 +10,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
+use kube::runtime::{Controller, controller, watcher};
 use kube::{Api, Client, ResourceExt};
 use prometheus::Registry;
 
@@ -26,6 +26,8 @@ use crate::telemetry::{Health, ops_router, serve};
 /// The name of the leader-election Lease.
 pub const LEASE_NAME: &str = "testmesh-operator";
 const LEASE_DURATION: Duration = Duration::from_secs(15);
+/// Reconciles of one kind running at once.
+const RECONCILE_CONCURRENCY: u16 = 32;
 
 /// How the operator is started.
 #[derive(Debug, Clone)]
@@ -146,13 +148,17 @@ fn controllers(
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> Context {
     let wc = watcher::Config::default().any_semantic();
-    let flow_controller = Controller::new(scoped::<TestFlow>(client, namespace), wc.clone());
-    let env_controller = Controller::new(scoped::<TestEnvironment>(client, namespace), wc.clone());
+    // Bounded parallel reconciles: a resync of thousands of objects then holds a few dozen
+    // requests and flow copies in memory at once, not all of them.
+    let limits = controller::Config::default().concurrency(RECONCILE_CONCURRENCY);
+    let flow_controller = Controller::new(scoped::<TestFlow>(client, namespace), wc.clone())
+        .with_config(limits.clone());
+    let env_controller = Controller::new(scoped::<TestEnvironment>(client, namespace), wc.clone())
+        .with_config(limits.clone());
     let schedule_controller =
-        Controller::new(scoped::<TestSchedule>(client, namespace), wc.clone());
+        Controller::new(scoped::<TestSchedule>(client, namespace), wc.clone()).with_config(limits);
     let flows = flow_controller.store();
     let environments = env_controller.store();
-    let schedules = schedule_controller.store();
     let ctx = Context::new(
         client.clone(),
         RunQueue::Redis(queue.clone()),
@@ -209,38 +215,7 @@ fn controllers(
                     &map.name_any(),
                 )
             },
-        )
-        .watches(
-            scoped::<TestFlow>(client, namespace),
-            wc.clone(),
-            |flow: TestFlow| {
-                let namespace = flow.namespace().unwrap_or_default();
-                flow.spec
-                    .environment_ref
-                    .map(|r| ObjectRef::<TestEnvironment>::new(&r.name).within(&namespace))
-            },
         );
-    let schedule_controller = schedule_controller.watches(
-        scoped::<TestFlow>(client, namespace),
-        wc,
-        move |flow: TestFlow| {
-            let namespace = flow.namespace();
-            schedules
-                .state()
-                .into_iter()
-                .filter(|s| s.namespace() == namespace)
-                .filter(|s| {
-                    s.spec.flow_selector.is_some()
-                        || s.spec
-                            .flow_ref
-                            .as_ref()
-                            .is_some_and(|r| r.name == flow.name_any())
-                })
-                .map(|s| ObjectRef::from(s.as_ref()))
-                .collect::<Vec<_>>()
-        },
-    );
-
     let shared = Arc::new(ctx.clone());
     tasks.push(tokio::spawn(
         flow_controller
