@@ -115,19 +115,16 @@ async fn main() -> Result<()> {
         exec_full.runs_per_second() / base_full.runs_per_second()
     );
     println!(
-        "targets: executor >= 1000 runs/s: {}; p99 queue-to-start < 50 ms at half load: {}",
-        if exec_full.runs_per_second() >= 1000.0 {
-            "met"
-        } else {
-            "NOT met"
-        },
-        if exec_half.p99_ms < 50.0 {
-            "met"
-        } else {
-            "NOT met"
-        },
+        "targets: executor >= {TARGET_RATE} runs/s: {}; p99 queue-to-start < 50 ms at {} runs/s: {}",
+        verdict(exec_full.runs_per_second() >= TARGET_RATE),
+        TARGET_RATE / 2.0,
+        verdict(exec_target.p99_ms < 50.0),
     );
     Ok(())
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
 }
 
 /// A local HTTP server the flow calls: GET /ok answers 200.
@@ -278,9 +275,15 @@ async fn baseline(
     runs: usize,
     rate: Option<f64>,
 ) -> Result<Measure> {
-    let (_, store, queue, _) = fresh(database_url, redis_url, "baseline").await?;
+    let (_, store, queue, prefix) = fresh(database_url, redis_url, "baseline").await?;
     let consumer_store = store.clone();
-    let consumer_queue = queue.clone();
+    // Its own connection, as an executor has: a blocking read must not hold up the producer.
+    let consumer_queue = RedisQueue::connect(
+        redis_url,
+        Streams::prefixed(&prefix),
+        Duration::from_secs(10),
+    )
+    .await?;
     let consumer = tokio::spawn(async move {
         let mut done = 0;
         while done < runs {
