@@ -1,7 +1,7 @@
 //! Dispatch benchmark driver (run by bench/dispatch.sh): runs/s from enqueue to row committed
 //! and queue-to-start latency, for the real executor and for a baseline loop without the engine
 //! (XADD → XREADGROUP → one multi-row INSERT → XACK), each at full load (the whole batch
-//! enqueued at once) and at half the full-load rate (paced enqueue).
+//! enqueued at once), at half the full-load rate, and at half the 1,000 runs/s target (paced).
 //!
 //! Usage: dispatch-bench DATABASE_URL REDIS_URL TESTMESH_BINARY RUNS CONCURRENCY
 
@@ -13,6 +13,9 @@ use chrono::Utc;
 use testmesh::flow::FlowSpec;
 use testmesh::queue::{FlowRef, RedisQueue, RunMessage, Streams, Trigger, TriggerKind};
 use testmesh::store::{Store, StoreOptions};
+
+/// The throughput target; latency is judged at half of it.
+const TARGET_RATE: f64 = 1000.0;
 
 struct Measure {
     runs: usize,
@@ -68,6 +71,18 @@ async fn main() -> Result<()> {
         Some(exec_full.runs_per_second() / 2.0),
     )
     .await?;
+    let half_target = Some(TARGET_RATE / 2.0);
+    let base_target = baseline(database_url, redis_url, &spec, half_runs, half_target).await?;
+    let exec_target = executor(
+        database_url,
+        redis_url,
+        binary,
+        concurrency,
+        &spec,
+        half_runs,
+        half_target,
+    )
+    .await?;
 
     println!();
     println!(
@@ -79,6 +94,8 @@ async fn main() -> Result<()> {
         ("executor, full load", &exec_full),
         ("baseline (no engine), half load", &base_half),
         ("executor, half load", &exec_half),
+        ("baseline (no engine), half target", &base_target),
+        ("executor, half target", &exec_target),
     ] {
         let offered = m
             .rate
@@ -98,19 +115,16 @@ async fn main() -> Result<()> {
         exec_full.runs_per_second() / base_full.runs_per_second()
     );
     println!(
-        "targets: executor >= 1000 runs/s: {}; p99 queue-to-start < 50 ms at half load: {}",
-        if exec_full.runs_per_second() >= 1000.0 {
-            "met"
-        } else {
-            "NOT met"
-        },
-        if exec_half.p99_ms < 50.0 {
-            "met"
-        } else {
-            "NOT met"
-        },
+        "targets: executor >= {TARGET_RATE} runs/s: {}; p99 queue-to-start < 50 ms at {} runs/s: {}",
+        verdict(exec_full.runs_per_second() >= TARGET_RATE),
+        TARGET_RATE / 2.0,
+        verdict(exec_target.p99_ms < 50.0),
     );
     Ok(())
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
 }
 
 /// A local HTTP server the flow calls: GET /ok answers 200.
@@ -261,9 +275,15 @@ async fn baseline(
     runs: usize,
     rate: Option<f64>,
 ) -> Result<Measure> {
-    let (_, store, queue, _) = fresh(database_url, redis_url, "baseline").await?;
+    let (_, store, queue, prefix) = fresh(database_url, redis_url, "baseline").await?;
     let consumer_store = store.clone();
-    let consumer_queue = queue.clone();
+    // Its own connection, as an executor has: a blocking read must not hold up the producer.
+    let consumer_queue = RedisQueue::connect(
+        redis_url,
+        Streams::prefixed(&prefix),
+        Duration::from_secs(10),
+    )
+    .await?;
     let consumer = tokio::spawn(async move {
         let mut done = 0;
         while done < runs {

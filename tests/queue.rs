@@ -115,3 +115,45 @@ async fn malformed_entries_are_poison_and_the_dead_letter_move_acknowledges_them
         .unwrap();
     assert_eq!(queue.backlog().await.unwrap(), Some(0));
 }
+
+#[tokio::test]
+async fn the_operator_reads_results_through_its_own_group_and_acknowledges_them() {
+    let Some(queue) = queue("results").await else {
+        return;
+    };
+    let now = chrono::Utc::now();
+    let message = run("r-3");
+    let result = testmesh::queue::ResultMessage {
+        run_id: "r-3".into(),
+        flow: message.flow.clone(),
+        trigger: message.trigger.clone(),
+        status: testmesh::engine::FlowStatus::Passed,
+        started_at: now,
+        finished_at: now,
+        duration_ms: 4,
+        passed_steps: 1,
+        failed_steps: 0,
+        error: None,
+        executor_id: "exec-a".into(),
+    };
+    queue
+        .settle(&[], std::slice::from_ref(&result), &[])
+        .await
+        .unwrap();
+    queue.ensure_results_group("operators").await.unwrap();
+    let read = queue
+        .read_results("operators", "op-1", 10, Duration::from_millis(100))
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].result.as_ref().unwrap(), &result);
+    queue
+        .ack_results("operators", &[read[0].id.clone()])
+        .await
+        .unwrap();
+    let more = queue
+        .read_results("operators", "op-1", 10, Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert!(more.is_empty());
+}

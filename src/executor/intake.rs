@@ -74,11 +74,13 @@ impl Intake {
                     )
                     .await
             } else {
+                // Read one batch ahead of the free slots: under load the runs waiting for a slot
+                // are marked running in one statement instead of one by one as slots free up.
                 self.shared
                     .reader
                     .read_runs(
                         &self.shared.config.executor_id,
-                        free,
+                        free + self.shared.config.concurrency,
                         self.shared.config.read_block,
                     )
                     .await

@@ -7,7 +7,7 @@ pub mod message;
 pub mod redis;
 pub mod streams;
 
-pub use self::redis::{Delivery, Poison, QueueError, RedisQueue};
+pub use self::redis::{Delivery, Poison, QueueError, RedisQueue, ResultDelivery};
 pub use events::{LiveEvent, LiveEventKind};
 pub use message::{
     EnvironmentRef, FlowRef, ResultMessage, RunMessage, ScheduleRef, Trigger, TriggerKind,

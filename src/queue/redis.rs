@@ -72,6 +72,28 @@ impl Delivery {
     }
 }
 
+/// One entry read from the results stream.
+#[derive(Debug, Clone)]
+pub struct ResultDelivery {
+    /// The stream entry id, used to acknowledge it.
+    pub id: String,
+    pub result: Result<ResultMessage, Poison>,
+}
+
+impl ResultDelivery {
+    fn from_entry(entry: &StreamId) -> Self {
+        let raw: String = entry.get(PAYLOAD_FIELD).unwrap_or_default();
+        let result = serde_json::from_str::<ResultMessage>(&raw).map_err(|err| Poison {
+            reason: format!("not a result message: {err}"),
+            raw,
+        });
+        Self {
+            id: entry.id.clone(),
+            result,
+        }
+    }
+}
+
 /// A connection to Redis and the stream names; cheap to clone. A blocking read holds the
 /// connection, so a consumer keeps one queue for reading and another for the rest.
 #[derive(Clone)]
@@ -140,11 +162,16 @@ impl RedisQueue {
     /// Creates the consumer group (and the stream) unless they exist. The group starts at the
     /// beginning of the stream, so runs enqueued before any executor started are not missed.
     pub async fn ensure_group(&self) -> Result<(), QueueError> {
+        self.create_group(&self.streams.runs, &self.streams.group)
+            .await
+    }
+
+    async fn create_group(&self, stream: &str, group: &str) -> Result<(), QueueError> {
         let mut conn = self.conn.clone();
         let created: Result<Value, RedisError> = ::redis::cmd("XGROUP")
             .arg("CREATE")
-            .arg(&self.streams.runs)
-            .arg(&self.streams.group)
+            .arg(stream)
+            .arg(group)
             .arg("0")
             .arg("MKSTREAM")
             .query_async(&mut conn)
@@ -152,8 +179,79 @@ impl RedisQueue {
         match created {
             Ok(_) => Ok(()),
             Err(err) if err.code() == Some("BUSYGROUP") => Ok(()),
-            Err(err) => Err(failed("create the consumer group")(err)),
+            Err(err) => Err(failed("create a consumer group")(err)),
         }
+    }
+
+    async fn read_group(
+        &self,
+        stream: &str,
+        group: &str,
+        consumer: &str,
+        count: usize,
+        block: Duration,
+    ) -> Result<Vec<StreamId>, RedisError> {
+        let mut conn = self.conn.clone();
+        let reply: Option<StreamReadReply> = ::redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(group)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(count)
+            .arg("BLOCK")
+            .arg(u64::try_from(block.as_millis()).unwrap_or(u64::MAX))
+            .arg("STREAMS")
+            .arg(stream)
+            .arg(">")
+            .query_async(&mut conn)
+            .await?;
+        Ok(reply
+            .map(|reply| reply.keys.into_iter().flat_map(|key| key.ids).collect())
+            .unwrap_or_default())
+    }
+
+    /// The operator's side of the results stream: creates its consumer group `group` (from
+    /// the beginning of the stream) unless it exists.
+    pub async fn ensure_results_group(&self, group: &str) -> Result<(), QueueError> {
+        self.create_group(&self.streams.results, group).await
+    }
+
+    /// Reads up to `count` results for `consumer` of `group`, waiting up to `block`; acknowledge
+    /// each with [`Self::ack_results`] once handled.
+    pub async fn read_results(
+        &self,
+        group: &str,
+        consumer: &str,
+        count: usize,
+        block: Duration,
+    ) -> Result<Vec<ResultDelivery>, QueueError> {
+        match self
+            .read_group(&self.streams.results, group, consumer, count, block)
+            .await
+        {
+            Ok(entries) => Ok(entries.iter().map(ResultDelivery::from_entry).collect()),
+            Err(err) if err.code() == Some("NOGROUP") => {
+                self.ensure_results_group(group).await?;
+                Ok(Vec::new())
+            }
+            Err(err) => Err(failed("read results")(err)),
+        }
+    }
+
+    /// Acknowledges results handled by `group`.
+    pub async fn ack_results(&self, group: &str, ids: &[String]) -> Result<(), QueueError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn.clone();
+        ::redis::cmd("XACK")
+            .arg(&self.streams.results)
+            .arg(group)
+            .arg(ids)
+            .query_async::<Value>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(failed("acknowledge results"))
     }
 
     /// Reads up to `count` new runs for `consumer`, waiting up to `block` for the first.
@@ -164,30 +262,17 @@ impl RedisQueue {
         count: usize,
         block: Duration,
     ) -> Result<Vec<Delivery>, QueueError> {
-        let mut conn = self.conn.clone();
-        let reply: Result<Option<StreamReadReply>, RedisError> = ::redis::cmd("XREADGROUP")
-            .arg("GROUP")
-            .arg(&self.streams.group)
-            .arg(consumer)
-            .arg("COUNT")
-            .arg(count)
-            .arg("BLOCK")
-            .arg(u64::try_from(block.as_millis()).unwrap_or(u64::MAX))
-            .arg("STREAMS")
-            .arg(&self.streams.runs)
-            .arg(">")
-            .query_async(&mut conn)
+        let read = self
+            .read_group(
+                &self.streams.runs,
+                &self.streams.group,
+                consumer,
+                count,
+                block,
+            )
             .await;
-        match reply {
-            Ok(reply) => Ok(reply
-                .map(|reply| {
-                    reply
-                        .keys
-                        .iter()
-                        .flat_map(|key| key.ids.iter().map(Delivery::from_entry))
-                        .collect()
-                })
-                .unwrap_or_default()),
+        match read {
+            Ok(entries) => Ok(entries.iter().map(Delivery::from_entry).collect()),
             Err(err) if err.code() == Some("NOGROUP") => {
                 self.ensure_group().await?;
                 Ok(Vec::new())
