@@ -1,7 +1,8 @@
 # Starts the servers the tests talk to, each on a free loopback port in a private folder, and
 # stops them on exit. Sourced by scripts/test.sh; installs what is missing with apt-get.
 # Exports TESTMESH_TEST_DATABASE_URL, TESTMESH_TEST_REDIS_URL, TESTMESH_TEST_MYSQL_URL (MariaDB) and
-# TESTMESH_TEST_NATS_URL (NATS with JetStream); the last two are left unset, and the tests that
+# TESTMESH_TEST_NATS_URL (NATS with JetStream) and TESTMESH_TEST_AMQP_URL (RabbitMQ); the last three
+# are left unset, and the tests that
 # need them skipped, when the server cannot be installed or started.
 
 services_dir=""
@@ -10,6 +11,8 @@ pg_data=""
 redis_pidfile=""
 mariadb_pidfile=""
 nats_pidfile=""
+rabbitmq_pidfile=""
+rabbitmq_port=""
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -25,6 +28,7 @@ ensure_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+  command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]}"
     apt-get update -qq
@@ -128,12 +132,54 @@ start_nats() {
   echo "NATS did not start (see $dir/nats.log): tests that need it will be skipped"
 }
 
+# RabbitMQ: a node of its own (name, ports, data and logs in the services folder). It takes
+# some seconds to boot, so it starts first and is waited for last.
+start_rabbitmq() {
+  if ! command -v rabbitmq-server >/dev/null 2>&1; then
+    echo "rabbitmq-server not available: tests that need AMQP will be skipped"
+    return 0
+  fi
+  local dir
+  dir="$services_dir/rabbitmq"
+  mkdir -p "$dir"
+  # As root, rabbitmq-server runs itself as the rabbitmq user, which must own its folder.
+  [ "$(id -u)" = "0" ] && id rabbitmq >/dev/null 2>&1 && chown rabbitmq "$dir"
+  rabbitmq_port=$(free_port)
+  rabbitmq_pidfile="$dir/rabbitmq.pid"
+  HOME="$dir" RABBITMQ_NODENAME="testmesh$rabbitmq_port@localhost" \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$rabbitmq_port" \
+    RABBITMQ_DIST_PORT="$(free_port)" ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
+    RABBITMQ_PID_FILE="$rabbitmq_pidfile" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/plugins" \
+    RABBITMQ_CONFIG_FILE="$dir/rabbitmq" ERL_CRASH_DUMP="$dir/erl_crash.dump" \
+    rabbitmq-server >"$dir/server.log" 2>&1 &
+}
+
+wait_rabbitmq() {
+  [ -n "$rabbitmq_port" ] || return 0
+  for _ in $(seq 1 240); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $rabbitmq_port), 0.2).close()" 2>/dev/null; then
+      export TESTMESH_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$rabbitmq_port/%2f"
+      echo "RabbitMQ on 127.0.0.1:$rabbitmq_port"
+      return 0
+    fi
+    sleep 0.25
+  done
+  echo "RabbitMQ did not start within 60s (see $services_dir/rabbitmq): tests that need it will be skipped"
+}
+
 stop_services() {
   if [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
   fi
   if [ -n "$redis_pidfile" ] && [ -f "$redis_pidfile" ]; then
     kill "$(cat "$redis_pidfile")" 2>/dev/null || true
+  fi
+  if [ -n "$rabbitmq_pidfile" ] && [ -f "$rabbitmq_pidfile" ]; then
+    local rabbit
+    rabbit=$(cat "$rabbitmq_pidfile")
+    kill "$rabbit" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$rabbit" 2>/dev/null || break; sleep 0.1; done
   fi
   if [ -n "$nats_pidfile" ] && [ -f "$nats_pidfile" ]; then
     kill "$(cat "$nats_pidfile")" 2>/dev/null || true
@@ -151,8 +197,10 @@ start_services() {
   services_dir=$(mktemp -d /tmp/testmesh-services.XXXXXX)
   chmod 755 "$services_dir"
   ensure_packages
+  start_rabbitmq
   start_postgres
   start_redis
   start_mariadb
   start_nats
+  wait_rabbitmq
 }

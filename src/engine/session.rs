@@ -1,9 +1,11 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
 //! the mock servers the run started, the database pools, Redis
-//! connections and NATS clients. Built once when a run starts, dropped when it ends.
+//! connections, NATS clients
+//! and AMQP connections. Built once when a run starts, dropped when it ends.
 
 use indexmap::IndexMap;
 
+use super::actions::amqp::AmqpClients;
 use super::actions::database::DatabasePools;
 use super::actions::http::HttpSession;
 use super::actions::mock_server::MockRegistry;
@@ -20,6 +22,8 @@ pub struct Session {
     pub redis: RedisClients,
     /// NATS clients, one per server.
     pub nats: NatsClients,
+    /// AMQP connections, one per broker.
+    pub amqp: AmqpClients,
     /// The flow's name, for log lines.
     pub flow_name: String,
 }
@@ -33,6 +37,7 @@ impl Session {
             databases: DatabasePools::default(),
             redis: RedisClients::default(),
             nats: NatsClients::default(),
+            amqp: AmqpClients::default(),
             flow_name: flow_name.to_string(),
         }
     }
@@ -43,5 +48,6 @@ impl Session {
         self.databases.close_all().await;
         self.redis.close_all().await;
         self.nats.close_all().await;
+        self.amqp.close_all().await;
     }
 }

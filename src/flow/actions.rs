@@ -30,6 +30,8 @@ pub enum ActionKind {
     RunFlow,
     NatsPublish,
     NatsSubscribe,
+    AmqpPublish,
+    AmqpConsume,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -112,6 +114,8 @@ impl ActionKind {
         ActionKind::RunFlow,
         ActionKind::NatsPublish,
         ActionKind::NatsSubscribe,
+        ActionKind::AmqpPublish,
+        ActionKind::AmqpConsume,
     ];
 
     /// Looks an action up by its name or one of its aliases.
@@ -149,6 +153,8 @@ impl ActionKind {
             ActionKind::RunFlow => "run_flow",
             ActionKind::NatsPublish => "nats.publish",
             ActionKind::NatsSubscribe => "nats.subscribe",
+            ActionKind::AmqpPublish => "amqp.publish",
+            ActionKind::AmqpConsume => "amqp.consume",
         }
     }
 
@@ -170,6 +176,8 @@ impl ActionKind {
             ActionKind::RunFlow => &["call_flow", "include"],
             ActionKind::NatsPublish => &["nats_publish"],
             ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
+            ActionKind::AmqpPublish => &["amqp_publish", "rabbitmq.publish"],
+            ActionKind::AmqpConsume => &["amqp_consume", "rabbitmq.consume"],
             _ => &[],
         }
     }
@@ -335,6 +343,26 @@ impl ActionKind {
                 required: &["subject"],
                 known: &["url", "subject", "stream", "match", "count", "timeout"],
             },
+            ActionKind::AmqpPublish => ConfigKeys {
+                required: &["queue|routing_key", "data|payload|message|body"],
+                known: &[
+                    "url",
+                    "exchange",
+                    "routing_key",
+                    "queue",
+                    "durable",
+                    "data",
+                    "payload",
+                    "message",
+                    "body",
+                    "headers",
+                    "content_type",
+                ],
+            },
+            ActionKind::AmqpConsume => ConfigKeys {
+                required: &["queue"],
+                known: &["url", "queue", "durable", "match", "count", "timeout"],
+            },
         }
     }
 
@@ -384,8 +412,10 @@ impl ActionKind {
             }
             "max_redirects" | "port" | "db" | "maxlen" => KeyType::Count,
             "count" if self != ActionKind::ForEach => KeyType::Count,
-            "follow_redirects" | "verify_ssl" | "tls" | "nx" | "jetstream" => KeyType::Flag,
-            "subject" => KeyType::Text,
+            "follow_redirects" | "verify_ssl" | "tls" | "nx" | "jetstream" | "durable" => {
+                KeyType::Flag
+            }
+            "subject" | "exchange" | "routing_key" | "queue" | "content_type" => KeyType::Text,
             "key" | "stream" | "host" | "username" | "password" | "from" | "id" => KeyType::Text,
             "ttl" => KeyType::Duration,
             "headers" | "transforms" | "auth" | "fields" | "match" => KeyType::Map,
@@ -414,10 +444,6 @@ pub const PLANNED_ACTIONS: &[&str] = &[
     "kafka_consumer",
     "kafka_publish",
     "kafka_consume",
-    "amqp.publish",
-    "amqp.consume",
-    "amqp_publish",
-    "amqp_consume",
 ];
 
 #[cfg(test)]

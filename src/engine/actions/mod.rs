@@ -2,6 +2,7 @@
 //! its implementation. An action gets its config already interpolated and returns the step
 //! result: a map whose keys assertions and captures read.
 
+pub mod amqp;
 pub mod basic;
 pub mod database;
 pub mod fields;
@@ -84,6 +85,8 @@ pub async fn execute(
         ActionKind::WaitFor => wait_for::execute(config, &session.http).await,
         ActionKind::NatsPublish => nats::publish(config, &session.nats).await,
         ActionKind::NatsSubscribe => nats::subscribe(config, &session.nats).await,
+        ActionKind::AmqpPublish => amqp::publish(config, &session.amqp).await,
+        ActionKind::AmqpConsume => amqp::consume(config, &session.amqp).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition
