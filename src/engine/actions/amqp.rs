@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::fields::{count, duration, flag, optional_map, optional_text};
-use super::{ActionError, ActionOutput};
+use super::{ActionError, ActionOutput, received};
 
 const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -284,27 +284,15 @@ pub async fn consume(
         found.push(Value::Object(entry));
     }
     if (found.len() as u64) < want {
-        let filter = if wanted.is_empty() {
-            String::new()
-        } else {
-            format!(" matching {}", Value::Object(wanted))
-        };
-        return Err(ActionError::Failed(format!(
-            "AMQP queue `{queue}` on {}: {} of {want} messages{filter} arrived within {} ({seen} read)",
-            broker.address,
+        let source = format!("AMQP queue `{queue}` on {}", broker.address);
+        return Err(received::too_few(
+            &source,
             found.len(),
-            humantime::format_duration(limit)
-        )));
+            want,
+            wanted,
+            limit,
+            seen,
+        ));
     }
-    let mut result = Map::new();
-    result.insert("count".into(), Value::from(found.len()));
-    if let Some(first) = found.first() {
-        result.insert("message".into(), first.clone());
-        result.insert(
-            "data".into(),
-            first.get("data").cloned().unwrap_or(Value::Null),
-        );
-    }
-    result.insert("messages".into(), Value::Array(found));
-    Ok(ActionOutput::from_result(result))
+    Ok(received::result(found))
 }

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod http;
 pub mod mock_server;
 pub mod nats;
+pub mod received;
 pub mod redis;
 pub mod transform;
 pub mod wait_for;

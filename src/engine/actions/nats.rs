@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::fields::{count, duration, flag, optional_map, optional_text, required_text};
-use super::{ActionError, ActionOutput};
+use super::{ActionError, ActionOutput, received};
 
 const DEFAULT_URL: &str = "nats://127.0.0.1:4222";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -265,27 +265,15 @@ pub async fn subscribe(
         }
     }
     if (found.len() as u64) < want {
-        let filter = if wanted.is_empty() {
-            String::new()
-        } else {
-            format!(" matching {}", Value::Object(wanted))
-        };
-        return Err(ActionError::Failed(format!(
-            "NATS subject `{subject}` on {}: {} of {want} messages{filter} arrived within {} ({seen} read)",
-            server.address,
+        let source = format!("NATS subject `{subject}` on {}", server.address);
+        return Err(received::too_few(
+            &source,
             found.len(),
-            humantime::format_duration(limit)
-        )));
+            want,
+            wanted,
+            limit,
+            seen,
+        ));
     }
-    let mut result = Map::new();
-    result.insert("count".into(), Value::from(found.len()));
-    if let Some(first) = found.first() {
-        result.insert("message".into(), first.clone());
-        result.insert(
-            "data".into(),
-            first.get("data").cloned().unwrap_or(Value::Null),
-        );
-    }
-    result.insert("messages".into(), Value::Array(found));
-    Ok(ActionOutput::from_result(result))
+    Ok(received::result(found))
 }
