@@ -43,7 +43,8 @@ steps:
     config: {host: 127.0.0.1, port: "${port}", db: 0, key: "${p}:user"}
     assert:
       - exists == true
-      - value == '{"name":"ada"}'
+      - value.name == "ada"
+      - text == '{"name":"ada"}'
   - id: missing
     action: redis.get
     config: {url: "${redis}", key: "${p}:nothing"}

@@ -49,7 +49,8 @@ fn keyed(key: &str) -> Map<String, Value> {
     map
 }
 
-/// `redis.get`: `value` (null when the key is missing) and `exists`.
+/// `redis.get`: `value` (null when the key is missing; a stored JSON object or list parsed),
+/// `text` (the stored text as it is) and `exists`.
 pub async fn get(
     config: &Map<String, Value>,
     clients: &RedisClients,
@@ -57,11 +58,25 @@ pub async fn get(
     let target = Target::parse(config)?;
     let key = required_text(config, "key")?;
     let reply = send(clients, &target, redis::cmd("GET").arg(&key), "GET").await?;
-    let value = to_json(&reply);
+    let text = to_json(&reply);
     let mut result = keyed(&key);
-    result.insert("exists".into(), Value::Bool(!value.is_null()));
-    result.insert("value".into(), value);
+    result.insert("exists".into(), Value::Bool(!text.is_null()));
+    result.insert(
+        "value".into(),
+        structured(&text).unwrap_or_else(|| text.clone()),
+    );
+    result.insert("text".into(), text);
     Ok(output(&target, keyed(&key), result))
+}
+
+/// A stored JSON object or array (what `redis.set` writes for a map or list), parsed; other
+/// text stays text, so `"42"` is not turned into a number behind the user's back.
+fn structured(text: &Value) -> Option<Value> {
+    let text = text.as_str()?.trim_start();
+    if !(text.starts_with('{') || text.starts_with('[')) {
+        return None;
+    }
+    serde_json::from_str(text).ok()
 }
 
 /// `redis.set`: stores `value` (maps and lists as JSON text), with an optional `ttl`.
