@@ -379,6 +379,22 @@ async fn poison_messages_go_to_the_dead_letter_stream_and_are_recorded_when_they
         0,
         "poison is acknowledged, not retried"
     );
+    // The operator hears of the run that could not start, so it is no longer active.
+    let results = eventually("an error result for the poison run", WAIT, || async {
+        let results = world.results().await;
+        (!results.is_empty()).then_some(results)
+    })
+    .await;
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0].run_id, "poison-1");
+    assert_eq!(results[0].status.as_str(), "error");
+    assert!(
+        results[0]
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("teleport")
+    );
 }
 
 /// Enqueues `count` slow runs named `{prefix}-{n}`; answers their ids.

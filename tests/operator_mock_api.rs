@@ -568,6 +568,64 @@ async fn a_failed_result_updates_flow_and_schedule_status_once_each_and_emits_an
 }
 
 #[tokio::test]
+async fn a_result_that_races_a_reconcile_is_written_again_without_losing_the_new_active_run() {
+    let h = harness("2026-03-01T10:00:00Z");
+    let mut status = ready_status();
+    status["active"] = json!(["run-old"]);
+    let mut before = flow(json!({}), json!({}), status.clone());
+    before.metadata.resource_version = Some("7".into());
+    // Between the read and the write, a reconcile started another run.
+    status["active"] = json!(["run-old", "run-new"]);
+    let mut after = flow(json!({}), json!({}), status);
+    after.metadata.resource_version = Some("8".into());
+    const FLOW: &str = "/apis/testmesh.io/v1alpha1/namespaces/ns/testflows/orders";
+    let server = api_server(
+        h.handle,
+        vec![
+            expect(Method::GET, FLOW, serde_json::to_value(&before).unwrap()),
+            conflict(Method::PATCH, FLOW_STATUS),
+            expect(Method::GET, FLOW, serde_json::to_value(&after).unwrap()),
+            expect(
+                Method::PATCH,
+                FLOW_STATUS,
+                serde_json::to_value(&after).unwrap(),
+            ),
+        ],
+    );
+    let started: DateTime<Utc> = "2026-03-01T10:00:01Z".parse().unwrap();
+    let result = ResultMessage {
+        run_id: "run-old".into(),
+        flow: FlowRef {
+            namespace: "ns".into(),
+            name: "orders".into(),
+            generation: 3,
+            uid: Some("0f1e2d3c-aaaa-bbbb-cccc-000000000001".into()),
+        },
+        trigger: Trigger {
+            kind: TriggerKind::Annotation,
+            schedule: None,
+            scheduled_time: None,
+            token: Some("t1".into()),
+        },
+        status: FlowStatus::Passed,
+        started_at: started,
+        finished_at: started + chrono::Duration::seconds(1),
+        duration_ms: 1000,
+        passed_steps: 1,
+        failed_steps: 0,
+        error: None,
+        executor_id: "executor-0".into(),
+    };
+    results::apply_result(&h.ctx, &result).await.unwrap();
+    drop(h.ctx);
+    let bodies = server.await.unwrap();
+    assert_eq!(bodies[1]["metadata"]["resourceVersion"], "7");
+    assert_eq!(bodies[3]["metadata"]["resourceVersion"], "8");
+    assert_eq!(bodies[3]["status"]["active"], json!(["run-new"]));
+    assert_eq!(bodies[3]["status"]["lastRun"]["id"], "run-old");
+}
+
+#[tokio::test]
 async fn the_lease_is_created_when_absent_and_not_taken_while_another_holds_it() {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "default");

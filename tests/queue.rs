@@ -110,7 +110,7 @@ async fn malformed_entries_are_poison_and_the_dead_letter_move_acknowledges_them
         poison.reason
     );
     queue
-        .dead_letter(&read[0].id, &poison.raw, &poison.reason)
+        .dead_letter(&read[0].id, &poison.raw, &poison.reason, None)
         .await
         .unwrap();
     assert_eq!(queue.backlog().await.unwrap(), Some(0));

@@ -17,11 +17,12 @@ use super::backoff;
 use super::readiness::Dependency;
 use super::recorder::{self, Finished};
 use super::run;
+use crate::engine::FlowStatus;
 use crate::engine::builtins;
 use crate::flow::LoadedFlow;
 use crate::flow::source::Positions;
 use crate::flow::validate::{KnownNames, validate};
-use crate::queue::{Delivery, RunMessage};
+use crate::queue::{Delivery, FlowRef, ResultMessage, RunMessage, Trigger};
 use crate::store::RejectedRun;
 
 pub struct Intake {
@@ -269,7 +270,13 @@ impl Intake {
             tracing::warn!(error = %err, "cannot record the poison run; it stays pending");
             return;
         }
-        match self.shared.queue.dead_letter(id, raw, reason).await {
+        let result = rejected_result(raw, reason, &self.shared.config.executor_id);
+        match self
+            .shared
+            .queue
+            .dead_letter(id, raw, reason, result.as_ref())
+            .await
+        {
             Ok(()) => self.shared.metrics.dead_letters.inc(),
             Err(err) => {
                 tracing::warn!(error = %err, "cannot move the poison message; it stays pending")
@@ -356,6 +363,32 @@ fn rejected_run(raw: &str, reason: &str) -> Option<RejectedRun> {
     })
 }
 
+/// The error result of a message that cannot run, when it names its run, flow and trigger well
+/// enough for the operator to find the objects whose status lists the run as active.
+fn rejected_result(raw: &str, reason: &str, executor_id: &str) -> Option<ResultMessage> {
+    let value: serde_json::Value = serde_json::from_str(raw).ok()?;
+    let run_id = value.get("runId")?.as_str()?.trim().to_string();
+    if run_id.is_empty() {
+        return None;
+    }
+    let flow: FlowRef = serde_json::from_value(value.get("flow")?.clone()).ok()?;
+    let trigger: Trigger = serde_json::from_value(value.get("trigger")?.clone()).ok()?;
+    let now = Utc::now();
+    Some(ResultMessage {
+        run_id,
+        flow,
+        trigger,
+        status: FlowStatus::Error,
+        started_at: now,
+        finished_at: now,
+        duration_ms: 0,
+        passed_steps: 0,
+        failed_steps: 0,
+        error: Some(reason.to_string()),
+        executor_id: executor_id.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,5 +408,21 @@ mod tests {
         assert_eq!(rejected.trigger, "manual");
         assert!(rejected_run("not json", "x").is_none());
         assert!(rejected_run(r#"{"flow": {}}"#, "x").is_none());
+    }
+
+    #[test]
+    fn a_poison_run_that_names_its_flow_and_trigger_gets_an_error_result_for_the_operator() {
+        let raw = r#"{"runId": "sch-1", "flow": {"namespace": "qa", "name": "orders", "generation": 2},
+            "trigger": {"kind": "schedule", "schedule": {"namespace": "qa", "name": "nightly", "uid": "u-1"}},
+            "spec": {"steps": []}}"#;
+        let result = rejected_result(raw, "flow qa/orders has no steps", "executor-1").unwrap();
+        assert_eq!(result.run_id, "sch-1");
+        assert_eq!(result.flow.name, "orders");
+        assert_eq!(result.trigger.schedule.unwrap().name, "nightly");
+        assert_eq!(result.status, FlowStatus::Error);
+        assert_eq!(result.error.as_deref(), Some("flow qa/orders has no steps"));
+        assert!(
+            rejected_result(r#"{"runId": "r-1", "flow": {"namespace": "qa"}}"#, "x", "e").is_none()
+        );
     }
 }

@@ -128,6 +128,30 @@ impl Context {
         }
     }
 
+    /// What a controller does after a failed reconcile of `object`: a status write that lost a
+    /// race with another writer is reconciled again at once from the newer object (the watch
+    /// brings it); anything else is counted, logged and retried after [`Context::backoff`].
+    pub fn after_error<K>(&self, object: &K, error: &Error) -> Action
+    where
+        K: kube::Resource<DynamicType = ()>,
+    {
+        if super::status::is_conflict(error) {
+            return Action::requeue(Duration::from_millis(200));
+        }
+        let kind = K::kind(&());
+        self.metrics
+            .reconcile_errors
+            .with_label_values(&[kind.as_ref()])
+            .inc();
+        let key = format!(
+            "{kind}/{}/{}",
+            object.meta().namespace.as_deref().unwrap_or_default(),
+            object.meta().name.as_deref().unwrap_or_default()
+        );
+        tracing::warn!(object = %key, %error, "reconcile failed");
+        self.backoff(&key)
+    }
+
     /// The wait before retrying `key`: 5 s, doubling per failure in a row, at most 5 minutes.
     pub fn backoff(&self, key: &str) -> Action {
         let count = self

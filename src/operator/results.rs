@@ -9,19 +9,56 @@ use kube::Api;
 
 use super::context::{Context, Error};
 use super::queue::RedisQueue;
-use super::status::apply_status;
+use super::status::{apply_status, is_conflict};
 use crate::engine::FlowStatus;
 use crate::queue::ResultMessage;
 use crate::resources::{RunSummary, TestFlow, TestSchedule};
 
+/// How many times a status write that lost a race with another writer is computed again.
+const CONFLICT_RETRIES: u32 = 5;
+
 /// Applies one result. A flow or schedule deleted since the run started is skipped.
 pub async fn apply_result(ctx: &Context, result: &ResultMessage) -> Result<(), Error> {
-    let passed = result.status == FlowStatus::Passed;
     ctx.metrics
         .results
         .with_label_values(&[result.status.as_str()])
         .inc();
-    let summary = RunSummary {
+    let flow_written = retry_on_conflict(|| update_flow(ctx, result)).await?;
+    if let Some(flow) = flow_written
+        && result.status != FlowStatus::Passed
+    {
+        let mut note = format!(
+            "run {} {}: {} step(s) passed, {} failed",
+            result.run_id,
+            result.status.as_str(),
+            result.passed_steps,
+            result.failed_steps
+        );
+        if let Some(error) = &result.error {
+            note.push_str(&format!(": {error}"));
+        }
+        ctx.event(&flow, true, "RunFailed", note).await;
+    }
+    retry_on_conflict(|| update_schedule(ctx, result)).await
+}
+
+/// Runs `write` again while it loses races with other status writers, a bounded number of times.
+async fn retry_on_conflict<T, F, Fut>(mut write: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut tries = 1;
+    loop {
+        match write().await {
+            Err(err) if is_conflict(&err) && tries < CONFLICT_RETRIES => tries += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
+fn summary(result: &ResultMessage) -> RunSummary {
+    RunSummary {
         id: result.run_id.clone(),
         result: result.status.as_str().to_string(),
         started_at: result.started_at,
@@ -29,65 +66,66 @@ pub async fn apply_result(ctx: &Context, result: &ResultMessage) -> Result<(), E
         duration_ms: result.duration_ms,
         passed_steps: result.passed_steps,
         failed_steps: result.failed_steps,
-    };
-    let flows: Api<TestFlow> = Api::namespaced(ctx.client.clone(), &result.flow.namespace);
-    if let Some(flow) = flows.get_opt(&result.flow.name).await? {
-        let same_flow = result.flow.uid.is_none() || flow.metadata.uid == result.flow.uid;
-        if same_flow {
-            let old = flow.status.clone().unwrap_or_default();
-            let mut status = old.clone();
-            status.active.retain(|id| id != &result.run_id);
-            let newer = old
-                .last_run
-                .as_ref()
-                .is_none_or(|last| last.finished_at <= result.finished_at);
-            if newer {
-                status.last_run = Some(summary.clone());
-            }
-            if passed
-                && old
-                    .last_successful_time
-                    .is_none_or(|t| t < result.finished_at)
-            {
-                status.last_successful_time = Some(result.finished_at);
-            }
-            status.health = Some(old.health.clone().unwrap_or_default().record(passed));
-            apply_status(ctx, &flow, &status).await?;
-            if !passed {
-                let mut note = format!(
-                    "run {} {}: {} step(s) passed, {} failed",
-                    result.run_id,
-                    result.status.as_str(),
-                    result.passed_steps,
-                    result.failed_steps
-                );
-                if let Some(error) = &result.error {
-                    note.push_str(&format!(": {error}"));
-                }
-                ctx.event(&flow, true, "RunFailed", note).await;
-            }
-        }
     }
-    if let Some(schedule_ref) = &result.trigger.schedule {
-        let schedules: Api<TestSchedule> =
-            Api::namespaced(ctx.client.clone(), &schedule_ref.namespace);
-        if let Some(schedule) = schedules.get_opt(&schedule_ref.name).await?
-            && schedule.metadata.uid.as_deref() == Some(schedule_ref.uid.as_str())
-        {
-            let old = schedule.status.clone().unwrap_or_default();
-            let mut status = old.clone();
-            status.active.retain(|id| id != &result.run_id);
-            if old
-                .last_run
-                .as_ref()
-                .is_none_or(|last| last.finished_at <= result.finished_at)
-            {
-                status.last_run = Some(summary);
-            }
-            if status != old {
-                apply_status(ctx, &schedule, &status).await?;
-            }
-        }
+}
+
+/// Reads the TestFlow and writes the result into its status; returns the flow when it exists
+/// and is the one the run started from.
+async fn update_flow(ctx: &Context, result: &ResultMessage) -> Result<Option<TestFlow>, Error> {
+    let passed = result.status == FlowStatus::Passed;
+    let flows: Api<TestFlow> = Api::namespaced(ctx.client.clone(), &result.flow.namespace);
+    let Some(flow) = flows.get_opt(&result.flow.name).await? else {
+        return Ok(None);
+    };
+    if result.flow.uid.is_some() && flow.metadata.uid != result.flow.uid {
+        return Ok(None);
+    }
+    let old = flow.status.clone().unwrap_or_default();
+    let mut status = old.clone();
+    status.active.retain(|id| id != &result.run_id);
+    let newer = old
+        .last_run
+        .as_ref()
+        .is_none_or(|last| last.finished_at <= result.finished_at);
+    if newer {
+        status.last_run = Some(summary(result));
+    }
+    if passed
+        && old
+            .last_successful_time
+            .is_none_or(|t| t < result.finished_at)
+    {
+        status.last_successful_time = Some(result.finished_at);
+    }
+    status.health = Some(old.health.clone().unwrap_or_default().record(passed));
+    apply_status(ctx, &flow, &status).await?;
+    Ok(Some(flow))
+}
+
+/// Reads the TestSchedule that triggered the run, if any, and writes the result into its status.
+async fn update_schedule(ctx: &Context, result: &ResultMessage) -> Result<(), Error> {
+    let Some(schedule_ref) = &result.trigger.schedule else {
+        return Ok(());
+    };
+    let schedules: Api<TestSchedule> = Api::namespaced(ctx.client.clone(), &schedule_ref.namespace);
+    let Some(schedule) = schedules.get_opt(&schedule_ref.name).await? else {
+        return Ok(());
+    };
+    if schedule.metadata.uid.as_deref() != Some(schedule_ref.uid.as_str()) {
+        return Ok(());
+    }
+    let old = schedule.status.clone().unwrap_or_default();
+    let mut status = old.clone();
+    status.active.retain(|id| id != &result.run_id);
+    if old
+        .last_run
+        .as_ref()
+        .is_none_or(|last| last.finished_at <= result.finished_at)
+    {
+        status.last_run = Some(summary(result));
+    }
+    if status != old {
+        apply_status(ctx, &schedule, &status).await?;
     }
     Ok(())
 }

@@ -1,5 +1,10 @@
 //! Status writes: the whole status of one object, by server-side apply on the status
 //! subresource, so fields the operator stops setting are removed and nothing else is touched.
+//!
+//! Each write carries the resourceVersion of the object it was computed from. The reconcilers
+//! and the results consumer both write status (a reconcile adds a run to `active`, a result
+//! removes it); without the precondition the later write would silently drop the other's
+//! change. A stale write gets 409 Conflict instead, and is computed again from a fresh read.
 
 use std::fmt::Debug;
 
@@ -30,6 +35,7 @@ where
     let body = json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
+        "metadata": {"name": name, "resourceVersion": object.resource_version()},
         "status": status,
     });
     api.patch_status(
@@ -39,4 +45,9 @@ where
     )
     .await?;
     Ok(())
+}
+
+/// Whether `err` is the API server refusing a write computed from an object since changed.
+pub fn is_conflict(err: &Error) -> bool {
+    matches!(err, Error::Kube(kube::Error::Api(status)) if status.is_conflict())
 }

@@ -99,17 +99,7 @@ pub async fn reconcile(env: Arc<TestEnvironment>, ctx: Arc<Context>) -> Result<A
 
 /// Retries a failed reconcile with backoff, counting the error.
 pub fn error_policy(env: Arc<TestEnvironment>, error: &Error, ctx: Arc<Context>) -> Action {
-    ctx.metrics
-        .reconcile_errors
-        .with_label_values(&["TestEnvironment"])
-        .inc();
-    let key = format!(
-        "TestEnvironment/{}/{}",
-        env.namespace().unwrap_or_default(),
-        env.name_any()
-    );
-    tracing::warn!(object = %key, %error, "reconcile failed");
-    ctx.backoff(&key)
+    ctx.after_error(env.as_ref(), error)
 }
 
 /// Says what is missing for one reference, by kind, name and key; reads keys only.

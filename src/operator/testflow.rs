@@ -214,17 +214,7 @@ pub async fn reconcile(flow: Arc<TestFlow>, ctx: Arc<Context>) -> Result<Action,
 
 /// Retries a failed reconcile with backoff, counting the error.
 pub fn error_policy(flow: Arc<TestFlow>, error: &Error, ctx: Arc<Context>) -> Action {
-    ctx.metrics
-        .reconcile_errors
-        .with_label_values(&["TestFlow"])
-        .inc();
-    let key = format!(
-        "TestFlow/{}/{}",
-        flow.namespace().unwrap_or_default(),
-        flow.name_any()
-    );
-    tracing::warn!(object = %key, %error, "reconcile failed");
-    ctx.backoff(&key)
+    ctx.after_error(flow.as_ref(), error)
 }
 
 async fn report_start(ctx: &Context, flow: &TestFlow, what: &str, started: Started) {

@@ -256,17 +256,7 @@ pub async fn reconcile(schedule: Arc<TestSchedule>, ctx: Arc<Context>) -> Result
 
 /// Retries a failed reconcile with backoff, counting the error.
 pub fn error_policy(schedule: Arc<TestSchedule>, error: &Error, ctx: Arc<Context>) -> Action {
-    ctx.metrics
-        .reconcile_errors
-        .with_label_values(&["TestSchedule"])
-        .inc();
-    let key = format!(
-        "TestSchedule/{}/{}",
-        schedule.namespace().unwrap_or_default(),
-        schedule.name_any()
-    );
-    tracing::warn!(object = %key, %error, "reconcile failed");
-    ctx.backoff(&key)
+    ctx.after_error(schedule.as_ref(), error)
 }
 
 /// Starts one run of `flow` for the schedule, unless the flow is suspended or not ready.

@@ -349,16 +349,7 @@ impl RedisQueue {
                 .ignore();
         }
         for result in results {
-            let text = serde_json::to_string(result).unwrap_or_default();
-            pipe.cmd("XADD")
-                .arg(&self.streams.results)
-                .arg("MAXLEN")
-                .arg("~")
-                .arg(RESULTS_MAXLEN)
-                .arg("*")
-                .arg(PAYLOAD_FIELD)
-                .arg(text)
-                .ignore();
+            self.add_result(&mut pipe, result);
         }
         self.add_events(&mut pipe, events);
         let mut conn = self.conn.clone();
@@ -378,6 +369,18 @@ impl RedisQueue {
         pipe.query_async::<()>(&mut conn)
             .await
             .map_err(failed("publish live events"))
+    }
+
+    fn add_result(&self, pipe: &mut ::redis::Pipeline, result: &ResultMessage) {
+        pipe.cmd("XADD")
+            .arg(&self.streams.results)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(RESULTS_MAXLEN)
+            .arg("*")
+            .arg(PAYLOAD_FIELD)
+            .arg(serde_json::to_string(result).unwrap_or_default())
+            .ignore();
     }
 
     fn add_events(&self, pipe: &mut ::redis::Pipeline, events: &[LiveEvent]) {
@@ -416,11 +419,21 @@ impl RedisQueue {
     }
 
     /// Moves a message to the dead-letter stream with the reason, and acknowledges it, in one
-    /// transaction.
-    pub async fn dead_letter(&self, id: &str, raw: &str, reason: &str) -> Result<(), QueueError> {
+    /// transaction; with `result`, also publishes that result, so the operator stops counting
+    /// the run as active (a Forbid schedule would otherwise skip every later run).
+    pub async fn dead_letter(
+        &self,
+        id: &str,
+        raw: &str,
+        reason: &str,
+        result: Option<&ResultMessage>,
+    ) -> Result<(), QueueError> {
         let mut pipe = ::redis::pipe();
-        pipe.atomic()
-            .cmd("XADD")
+        pipe.atomic();
+        if let Some(result) = result {
+            self.add_result(&mut pipe, result);
+        }
+        pipe.cmd("XADD")
             .arg(&self.streams.dead_letter)
             .arg("*")
             .arg(PAYLOAD_FIELD)

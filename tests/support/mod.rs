@@ -97,6 +97,18 @@ pub fn not_found(path: &'static str) -> Expect {
     }
 }
 
+/// The API server refusing a write made from an out-of-date object.
+pub fn conflict(method: Method, path: &'static str) -> Expect {
+    Expect {
+        method,
+        path,
+        status: StatusCode::CONFLICT,
+        answer: json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                       "reason": "Conflict", "code": 409,
+                       "message": "the object has been modified; please apply your changes to the latest version and try again"}),
+    }
+}
+
 /// Plays the API server for `expected`, in order; returns the request bodies. Fails on any
 /// other request.
 pub fn api_server(
