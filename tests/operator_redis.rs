@@ -269,7 +269,7 @@ async fn each_enqueue_writes_one_queued_row_that_never_undoes_the_executor() {
         .unwrap();
     assert_eq!(store.migrate().await.unwrap(), StorageMode::Plain);
     let prefix = prefix("queued");
-    let (h, ctx) = harness_with_store(&url, &prefix, store.clone()).await;
+    let (_harness, ctx) = harness_with_store(&url, &prefix, store.clone()).await;
     let flow = flow(json!({}), json!({}), ready_status());
     let mut active = Vec::new();
 

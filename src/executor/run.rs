@@ -1,5 +1,6 @@
 //! Executing one run: resolve its environment, apply the run's limits, run the flow with
-//! secrets masked, forward step events, and hand the result to the recorder.
+//! secrets masked (its `run_flow` calls reading TestFlows of its namespace when the executor
+//! has a cluster), forward step events, and hand the result to the recorder.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::Shared;
+use super::cluster_flows::ClusterFlows;
 use super::recorder::Finished;
 use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, run_flow};
 use crate::flow::FlowDuration;
@@ -71,7 +73,10 @@ async fn run_one(shared: &Shared, run: &RunMessage, abandon: CancellationToken) 
     }
     let mut options = RunOptions {
         execution_id: Some(run.run_id.clone()),
-        source: Some(format!("{}/{}", run.flow.namespace, run.flow.name)),
+        source: Some(ClusterFlows::identity_of(
+            &run.flow.namespace,
+            &run.flow.name,
+        )),
         cancel: abandon.child_token(),
         abort: abandon,
         ..RunOptions::default()
@@ -89,6 +94,12 @@ async fn run_one(shared: &Shared, run: &RunMessage, abandon: CancellationToken) 
             }
             Err(err) => return not_run(run, err.to_string()),
         }
+    }
+    if let Some(client) = &shared.cluster {
+        options.flows = Some(Arc::new(ClusterFlows::new(
+            client.clone(),
+            &run.flow.namespace,
+        )));
     }
     let mut spec = run.spec.clone();
     if spec.config.timeout.is_none()
