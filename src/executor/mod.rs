@@ -17,6 +17,7 @@
 //!   `error` when it has a run id, copied to the dead-letter stream, and acknowledged.
 
 mod backoff;
+mod cases;
 pub mod cluster_environment;
 pub mod cluster_flows;
 pub mod environment;
