@@ -314,6 +314,57 @@ async fn sigterm_lets_the_running_flow_finish_and_record() {
 }
 
 #[tokio::test]
+async fn a_data_source_runs_each_row_as_a_case_of_one_execution() {
+    let Some(world) = world("cases").await else {
+        return;
+    };
+    let run = run_message(
+        "cases-1",
+        "greet",
+        spec(
+            "name: greet\ndata_source:\n  - {who: ada}\n  - {who: bob}\nsteps:\n  - id: check\n    action: assert\n    config: {data: \"hello ${who}\"}\n    assert: ['data == \"hello ada\"']\n    output: {said: data}\n",
+        ),
+    );
+    world.queue.enqueue_run(&run).await.unwrap();
+    let executor = world.executor("exec-cases", &[]);
+    world
+        .wait_status("cases-1", &["passed", "failed", "error"], &executor)
+        .await;
+    let (status, passed, failed): (String, i32, i32) = sqlx::query_as(
+        "SELECT status, passed_steps, failed_steps FROM executions.runs WHERE run_id = 'cases-1'",
+    )
+    .fetch_one(world.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), passed, failed),
+        ("failed", 1, 1),
+        "log:\n{}",
+        executor.log_text()
+    );
+    let steps: Vec<(String, String, Option<serde_json::Value>)> = sqlx::query_as(
+        "SELECT step_id, status, captured FROM executions.steps WHERE run_id = 'cases-1' \
+         ORDER BY step_index",
+    )
+    .fetch_all(world.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        steps,
+        vec![
+            (
+                "row1.check".to_string(),
+                "passed".to_string(),
+                Some(serde_json::json!({"said": "hello ada"}))
+            ),
+            ("row2.check".to_string(), "failed".to_string(), None),
+        ]
+    );
+    let results = world.results().await;
+    assert_eq!(results.len(), 1);
+}
+
+#[tokio::test]
 async fn a_run_delivered_twice_is_recorded_once() {
     let Some(world) = world("dupes").await else {
         return;

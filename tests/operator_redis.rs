@@ -1,8 +1,12 @@
 //! The operator's Redis Streams side against a real Redis (TESTMESH_TEST_REDIS_URL, started by
 //! `bash scripts/test.sh`): a run id is enqueued once however many operators try, two
 //! schedulers reconciling the same tick enqueue one run, cancels are visible to executors, and
-//! results are read through the operators' consumer group. Each test has its own key prefix.
+//! results are read through the operators' consumer group. With a database
+//! (TESTMESH_TEST_DATABASE_URL) each enqueue also writes the run's `queued` execution row, which
+//! never undoes the executor's later updates and whose absence never stops scheduling. Each test
+//! has its own key prefix and database.
 
+mod common;
 mod support;
 
 use std::sync::Arc;
@@ -13,10 +17,11 @@ use redis::AsyncCommands;
 use serde_json::json;
 use support::*;
 use testmesh::operator::queue::{CANCEL_KEY_PREFIX, Enqueued, MemoryQueue, RedisQueue, RunQueue};
-use testmesh::operator::runs::{RunRequest, run_message};
+use testmesh::operator::runs::{RunRequest, Started, run_message, start_run};
 use testmesh::operator::testschedule;
 use testmesh::queue::{PAYLOAD_FIELD, RESULTS_STREAM, RUNS_STREAM, Trigger, TriggerKind};
 use testmesh::resources::ConcurrencyPolicy;
+use testmesh::store::{StorageMode, Store, StoreOptions};
 
 fn redis_url() -> Option<String> {
     let url = std::env::var("TESTMESH_TEST_REDIS_URL").ok();
@@ -38,24 +43,25 @@ async fn raw(url: &str) -> redis::aio::MultiplexedConnection {
         .unwrap()
 }
 
+fn manual_request<'a>(flow: &'a testmesh::resources::TestFlow, run_id: &str) -> RunRequest<'a> {
+    RunRequest {
+        flow,
+        run_id: run_id.into(),
+        trigger: Trigger {
+            kind: TriggerKind::Manual,
+            schedule: None,
+            scheduled_time: None,
+            token: None,
+        },
+        environment: None,
+        policy: ConcurrencyPolicy::Allow,
+        start_deadline: None,
+    }
+}
+
 fn message(run_id: &str) -> testmesh::queue::RunMessage {
     let flow = flow(json!({}), json!({}), json!(null));
-    run_message(
-        &RunRequest {
-            flow: &flow,
-            run_id: run_id.into(),
-            trigger: Trigger {
-                kind: TriggerKind::Manual,
-                schedule: None,
-                scheduled_time: None,
-                token: None,
-            },
-            environment: None,
-            policy: ConcurrencyPolicy::Allow,
-            start_deadline: None,
-        },
-        chrono::Utc::now(),
-    )
+    run_message(&manual_request(&flow, run_id), chrono::Utc::now())
 }
 
 #[tokio::test]
@@ -215,4 +221,126 @@ async fn results_are_read_through_the_operators_group_and_acknowledged() {
             .is_empty()
     );
     assert_eq!(queue.depth().await.unwrap(), 0);
+}
+
+/// A harness enqueueing on Redis under `prefix`, and its context writing rows to `store`.
+async fn harness_with_store(
+    url: &str,
+    prefix: &str,
+    store: Store,
+) -> (Harness, testmesh::operator::context::Context) {
+    let queue = RedisQueue::connect(url, prefix).await.unwrap();
+    let h = harness_with(
+        "2026-03-01T10:00:00Z",
+        RunQueue::Redis(queue),
+        MemoryQueue::default(),
+    );
+    let ctx = (*h.ctx).clone().with_store(store);
+    (h, ctx)
+}
+
+async fn runs_in_stream(url: &str, prefix: &str) -> u64 {
+    raw(url)
+        .await
+        .xlen(format!("{prefix}{RUNS_STREAM}"))
+        .await
+        .unwrap()
+}
+
+async fn row(store: &Store, run_id: &str) -> (String, i32, String, String, String) {
+    sqlx::query_as(
+        "SELECT status, attempt, namespace, flow_name, trigger FROM executions.runs \
+         WHERE run_id = $1",
+    )
+    .bind(run_id)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn each_enqueue_writes_one_queued_row_that_never_undoes_the_executor() {
+    let Some(url) = redis_url() else { return };
+    let Some(database) = common::services::fresh_database("opqueued").await else {
+        return;
+    };
+    let store = Store::connect(&database, StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(store.migrate().await.unwrap(), StorageMode::Plain);
+    let prefix = prefix("queued");
+    let (_harness, ctx) = harness_with_store(&url, &prefix, store.clone()).await;
+    let flow = flow(json!({}), json!({}), ready_status());
+    let mut active = Vec::new();
+
+    let started = start_run(&ctx, manual_request(&flow, "man-orders-1"), &mut active)
+        .await
+        .unwrap();
+    assert_eq!(started, Started::Enqueued);
+    assert_eq!(
+        row(&store, "man-orders-1").await,
+        (
+            "queued".into(),
+            0,
+            "ns".into(),
+            "orders".into(),
+            "manual".into()
+        )
+    );
+
+    // The executor takes the run: first attempt, running.
+    let message = run_message(&manual_request(&flow, "man-orders-1"), chrono::Utc::now());
+    let taken = store
+        .start_runs(&[&message], "exec-a", chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(taken[0].attempt, 1);
+
+    // A retried enqueue of the same run id adds no stream entry and leaves the row running.
+    active.clear();
+    let again = start_run(&ctx, manual_request(&flow, "man-orders-1"), &mut active)
+        .await
+        .unwrap();
+    assert_eq!(again, Started::Duplicate);
+    assert_eq!(row(&store, "man-orders-1").await.0, "running");
+    assert_eq!(row(&store, "man-orders-1").await.1, 1);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM executions.runs")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    assert_eq!(runs_in_stream(&url, &prefix).await, 1);
+    assert_eq!(ctx.metrics.queued_row_failures.get(), 0);
+}
+
+#[tokio::test]
+async fn a_database_outage_costs_a_metric_and_never_the_run() {
+    let Some(url) = redis_url() else { return };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let unreachable = Store::connect_lazy(
+        &format!("postgres://testmesh@127.0.0.1:{port}/testmesh"),
+        StoreOptions::default(),
+    )
+    .unwrap();
+    let prefix = prefix("outage");
+    let (h, ctx) = harness_with_store(&url, &prefix, unreachable).await;
+    let flow = flow(json!({}), json!({}), ready_status());
+    let mut active = Vec::new();
+
+    let started = start_run(&ctx, manual_request(&flow, "man-orders-2"), &mut active)
+        .await
+        .unwrap();
+    assert_eq!(started, Started::Enqueued);
+    assert_eq!(active, vec!["man-orders-2".to_string()]);
+    assert_eq!(runs_in_stream(&url, &prefix).await, 1);
+    assert_eq!(ctx.metrics.queued_row_failures.get(), 1);
+    let exported = prometheus::TextEncoder::new()
+        .encode_to_string(&h.registry.gather())
+        .unwrap();
+    assert!(
+        exported.contains("testmesh_queued_row_failures_total 1"),
+        "{exported}"
+    );
 }

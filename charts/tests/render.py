@@ -451,6 +451,29 @@ def alerts_use_metrics_the_roles_export() -> None:
     assert not missing, f"the PrometheusRule uses metrics no role defines: {missing}"
 
 
+# The Kubernetes types a role's code reads by `Api<Kind>`, and the resource each one is.
+API_RESOURCES = {
+    "Secret": ("", "secrets"),
+    "ConfigMap": ("", "configmaps"),
+    "TestEnvironment": ("testmesh.io", "testenvironments"),
+    "TestFlow": ("testmesh.io", "testflows"),
+}
+
+
+@test
+def the_executor_list_grants_exactly_the_gets_its_code_makes() -> None:
+    folder = ROOT / "src" / "executor"
+    if not folder.is_dir():
+        raise Skip("src/executor is not on this branch yet")
+    sources = "".join(p.read_text() for p in folder.rglob("*.rs"))
+    used = {API_RESOURCES[kind] for kind in re.findall(r"\bApi<(\w+)>", sources)}
+    granted = set()
+    for rule in rbac_list("executor"):
+        assert rule["verbs"] == ["get"], f"the executor only gets objects by name: {rule}"
+        granted |= {(group, resource) for group in rule["apiGroups"] for resource in rule["resources"]}
+    assert used == granted, f"code reads {sorted(used)}, rbac/executor.yaml grants {sorted(granted)}"
+
+
 def main() -> int:
     passed = failed = skipped = 0
     for function in TESTS:

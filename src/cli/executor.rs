@@ -11,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 use super::exit::Exit;
 use super::store_args::StoreArgs;
 use crate::executor::{
-    EnvironmentResolver, Executor, ExecutorConfig, ExecutorMetrics, LocalEnvironments, Readiness,
+    ClusterEnvironments, EnvironmentResolver, Executor, ExecutorConfig, ExecutorMetrics,
+    LocalEnvironments, Readiness,
 };
 use crate::queue::{RedisQueue, Streams};
 use crate::store::Store;
@@ -81,9 +82,11 @@ async fn start(args: ExecutorArgs) -> anyhow::Result<()> {
         retention_every: args.retention_interval,
         ..ExecutorConfig::default()
     };
-    let resolver: Arc<dyn EnvironmentResolver> = match &args.environments_file {
-        Some(file) => Arc::new(LocalEnvironments::from_file(file)?),
-        None => Arc::new(LocalEnvironments::default()),
+    let cluster = connect_cluster().await;
+    let resolver: Arc<dyn EnvironmentResolver> = match (&args.environments_file, &cluster) {
+        (Some(file), _) => Arc::new(LocalEnvironments::from_file(file)?),
+        (None, Some(client)) => Arc::new(ClusterEnvironments::new(client.clone())),
+        (None, None) => Arc::new(LocalEnvironments::default()),
     };
     let connections = u32::try_from(config.concurrency / 4 + 4).unwrap_or(u32::MAX);
     let store = Store::connect_lazy(&args.store.database_url, args.store.options(connections))?;
@@ -122,6 +125,7 @@ async fn start(args: ExecutorArgs) -> anyhow::Result<()> {
         reader,
         queue,
         resolver,
+        cluster,
         metrics,
         readiness: Readiness::new(health),
     };
@@ -134,6 +138,22 @@ async fn start(args: ExecutorArgs) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The cluster the executor runs in, or the one its kubeconfig names, as the operator finds
+/// it; none outside a cluster (environments then come from --environments-file and `run_flow`
+/// reads flow files).
+async fn connect_cluster() -> Option<kube::Client> {
+    match kube::Client::try_default().await {
+        Ok(client) => {
+            tracing::info!("reading TestEnvironments and TestFlows from the cluster");
+            Some(client)
+        }
+        Err(err) => {
+            tracing::info!(reason = %err, "no cluster: environments come from --environments-file");
+            None
+        }
+    }
 }
 
 /// Connects to Redis, retrying until it answers: an executor may start before Redis.

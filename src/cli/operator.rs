@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::Exit;
 use crate::operator::role::{OperatorConfig, run};
+use crate::store::{Store, StoreOptions};
 use crate::telemetry::{LogFormat, init_logging};
 
 #[derive(Debug, Args)]
@@ -20,8 +21,10 @@ pub struct OperatorArgs {
         default_value = "redis://127.0.0.1:6379/"
     )]
     pub redis_url: String,
-    /// PostgreSQL for queued execution rows (used once the store exists).
-    #[arg(long, env = "TESTMESH_DATABASE_URL")]
+    /// PostgreSQL (the executors' --database-url) for the queued execution rows; without it
+    /// the executors write the rows when they start the runs. Retention and payload limits are
+    /// the executors' flags: the operator writes no steps and deletes nothing.
+    #[arg(long, env = "TESTMESH_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Comma-separated namespaces to watch; empty watches all.
     #[arg(
@@ -41,12 +44,31 @@ pub struct OperatorArgs {
     pub identity: Option<String>,
 }
 
+/// A few connections: the operator writes one small row per enqueued run.
+const QUEUED_ROW_OPTIONS: StoreOptions = StoreOptions {
+    max_connections: 4,
+    max_payload_bytes: 0,
+    retention_days: 0,
+};
+
 pub async fn operator(args: OperatorArgs) -> Exit {
     init_logging(args.log_format);
     let identity = args.identity.unwrap_or_else(|| {
         std::env::var("HOSTNAME")
             .unwrap_or_else(|_| format!("testmesh-operator-{}", std::process::id()))
     });
+    let store = match args
+        .database_url
+        .as_deref()
+        .map(|url| Store::connect_lazy(url, QUEUED_ROW_OPTIONS))
+    {
+        None => None,
+        Some(Ok(store)) => Some(store),
+        Some(Err(err)) => {
+            eprintln!("error: --database-url: {err}");
+            return Exit::InvalidInput;
+        }
+    };
     let config = OperatorConfig {
         metrics_addr: args.metrics_addr,
         redis_url: args.redis_url,
@@ -58,6 +80,7 @@ pub async fn operator(args: OperatorArgs) -> Exit {
             .collect(),
         lease_namespace: args.lease_namespace,
         identity,
+        store,
     };
     match run(config).await {
         Ok(()) => Exit::Passed,

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod builtins;
 pub mod capture;
 pub mod evaluate;
+pub mod flow_resolver;
 pub mod interpolate;
 pub mod mask;
 pub mod result;
@@ -14,5 +15,6 @@ pub mod schema_check;
 pub mod session;
 pub mod variables;
 
+pub use flow_resolver::{CalledFlow, FlowFiles, FlowResolver};
 pub use result::{FlowResult, FlowStatus, StepResult, StepStatus};
 pub use runner::{RunEvent, RunOptions, run_flow};

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::actions::{self, ActionError, ActionOutput};
 use super::capture::capture;
 use super::evaluate::{Evaluator, Scope};
+use super::flow_resolver::FlowResolver;
 use super::interpolate::{interpolate_map, interpolate_text};
 use super::mask::Masker;
 use super::result::{AttemptResult, FlowResult, FlowStatus, Phase, StepResult, StepStatus};
@@ -53,9 +54,11 @@ pub struct RunOptions {
     pub abort: CancellationToken,
     /// Receives an event as each step finishes (already masked).
     pub events: Option<UnboundedSender<RunEvent>>,
-    /// The flow files of the `run_flow` calls that led to this run, outermost first, so a
-    /// flow that calls itself (directly or not) is stopped.
-    pub call_stack: Vec<PathBuf>,
+    /// The identities of the flows whose `run_flow` calls led to this run, outermost first, so
+    /// a flow that calls itself (directly or not) is stopped.
+    pub call_stack: Vec<String>,
+    /// Where `run_flow` finds the flows it calls; flow files when not given.
+    pub flows: Option<Arc<dyn FlowResolver>>,
 }
 
 /// Progress of a run, for live output.

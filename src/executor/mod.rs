@@ -17,6 +17,9 @@
 //!   `error` when it has a run id, copied to the dead-letter stream, and acknowledged.
 
 mod backoff;
+mod cases;
+pub mod cluster_environment;
+pub mod cluster_flows;
 pub mod environment;
 mod intake;
 pub mod metrics;
@@ -32,6 +35,8 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use cluster_environment::ClusterEnvironments;
+pub use cluster_flows::ClusterFlows;
 pub use environment::{
     EnvironmentError, EnvironmentResolver, LocalEnvironments, ResolvedEnvironment,
 };
@@ -80,6 +85,7 @@ struct Shared {
     /// For everything else.
     queue: RedisQueue,
     resolver: Arc<dyn EnvironmentResolver>,
+    cluster: Option<kube::Client>,
     metrics: ExecutorMetrics,
     readiness: Readiness,
     /// Entry ids being executed or recorded, whose claim is refreshed.
@@ -94,6 +100,8 @@ pub struct Executor {
     pub reader: RedisQueue,
     pub queue: RedisQueue,
     pub resolver: Arc<dyn EnvironmentResolver>,
+    /// The cluster the runs' `run_flow` calls read TestFlows from; flow files without it.
+    pub cluster: Option<kube::Client>,
     pub metrics: ExecutorMetrics,
     pub readiness: Readiness,
 }
@@ -144,6 +152,7 @@ impl Executor {
             reader: self.reader,
             queue: self.queue,
             resolver: self.resolver,
+            cluster: self.cluster,
             metrics: self.metrics,
             readiness,
             in_flight: Mutex::new(HashSet::new()),

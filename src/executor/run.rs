@@ -1,5 +1,6 @@
-//! Executing one run: resolve its environment, apply the run's limits, run the flow with
-//! secrets masked, forward step events, and hand the result to the recorder.
+//! Executing one run: resolve its environment, apply the run's limits, run the flow (once per
+//! row of its `data_source`, see cases.rs) with secrets masked (its `run_flow` calls reading TestFlows of its namespace when the executor
+//! has a cluster), forward step events, and hand the result to the recorder.
 
 use std::sync::Arc;
 
@@ -10,6 +11,8 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::Shared;
+use super::cases::{cases_of, combine};
+use super::cluster_flows::ClusterFlows;
 use super::recorder::Finished;
 use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, run_flow};
 use crate::flow::FlowDuration;
@@ -71,7 +74,10 @@ async fn run_one(shared: &Shared, run: &RunMessage, abandon: CancellationToken) 
     }
     let mut options = RunOptions {
         execution_id: Some(run.run_id.clone()),
-        source: Some(format!("{}/{}", run.flow.namespace, run.flow.name)),
+        source: Some(ClusterFlows::identity_of(
+            &run.flow.namespace,
+            &run.flow.name,
+        )),
         cancel: abandon.child_token(),
         abort: abandon,
         ..RunOptions::default()
@@ -90,6 +96,12 @@ async fn run_one(shared: &Shared, run: &RunMessage, abandon: CancellationToken) 
             Err(err) => return not_run(run, err.to_string()),
         }
     }
+    if let Some(client) = &shared.cluster {
+        options.flows = Some(Arc::new(ClusterFlows::new(
+            client.clone(),
+            &run.flow.namespace,
+        )));
+    }
     let mut spec = run.spec.clone();
     if spec.config.timeout.is_none()
         && let Some(seconds) = run.timeout_seconds
@@ -97,12 +109,25 @@ async fn run_one(shared: &Shared, run: &RunMessage, abandon: CancellationToken) 
     {
         spec.config.timeout = Some(limit);
     }
+    let cases = match cases_of(&spec) {
+        Ok(cases) => cases,
+        Err(err) => return not_run(run, err),
+    };
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    options.events = Some(events_tx);
     let forward = tokio::spawn(forward_steps(events_rx, shared.events.clone()));
-    let result = run_flow(&spec, options).await;
+    let mut results = Vec::with_capacity(cases.len());
+    for case in cases {
+        if options.cancel.is_cancelled() && !results.is_empty() {
+            break;
+        }
+        let mut case_options = options.clone();
+        case_options.variables.extend(case.variables);
+        case_options.events = Some(events_tx.clone());
+        results.push(run_flow(&case.spec, case_options).await);
+    }
+    drop(events_tx);
     let _ = forward.await;
-    result
+    combine(&run.flow.name, results)
 }
 
 /// Sends each finished step to the live events, numbered in run order.

@@ -1,5 +1,6 @@
-//! What every reconciler shares: the API client, the event recorder, the run queue, metrics,
-//! caches of flows and environments, the clock, and per-object error backoff.
+//! What every reconciler shares: the API client, the event recorder, the run queue, the store
+//! for queued execution rows (when given a database), metrics, caches of flows and
+//! environments, the clock, and per-object error backoff.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,7 @@ use kube::{Api, Client, Resource};
 use super::metrics::Metrics;
 use super::queue::{QueueError, RunQueue};
 use crate::resources::{TestEnvironment, TestFlow};
+use crate::store::Store as ExecutionStore;
 
 /// A reconcile that could not finish; retried with backoff.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,8 @@ pub struct Context {
     pub client: Client,
     pub recorder: Recorder,
     pub queue: RunQueue,
+    /// Where each enqueued run also gets its `queued` execution row; none without a database.
+    pub store: Option<ExecutionStore>,
     pub metrics: Metrics,
     pub flows: Store<TestFlow>,
     pub environments: Store<TestEnvironment>,
@@ -63,12 +67,19 @@ impl Context {
             recorder: Recorder::new(client.clone(), reporter),
             client,
             queue,
+            store: None,
             metrics,
             flows,
             environments,
             clock,
             failures: Arc::default(),
         }
+    }
+
+    /// The same context, also writing queued execution rows to `store`.
+    pub fn with_store(mut self, store: ExecutionStore) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// A TestFlow from the cache, or from the API when the cache does not have it (not loaded

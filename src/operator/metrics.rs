@@ -1,6 +1,6 @@
 //! The operator's Prometheus metrics, registered in the registry that `/metrics` serves.
 
-use prometheus::{Gauge, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Gauge, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 /// Counters and gauges the controllers update.
 #[derive(Clone)]
@@ -17,6 +17,8 @@ pub struct Metrics {
     pub results: IntCounterVec,
     /// Runs waiting for an executor.
     pub queue_depth: IntGauge,
+    /// Queued execution rows that could not be written (the executor records the run anyway).
+    pub queued_row_failures: IntCounter,
 }
 
 impl Metrics {
@@ -56,6 +58,10 @@ impl Metrics {
                 "testmesh_queue_depth",
                 "Runs in the runs stream not yet delivered to an executor",
             )?,
+            queued_row_failures: IntCounter::new(
+                "testmesh_queued_row_failures_total",
+                "Enqueued runs whose queued execution row could not be written to PostgreSQL",
+            )?,
         };
         registry.register(Box::new(metrics.last_tick.clone()))?;
         registry.register(Box::new(metrics.enqueued.clone()))?;
@@ -63,6 +69,7 @@ impl Metrics {
         registry.register(Box::new(metrics.reconcile_errors.clone()))?;
         registry.register(Box::new(metrics.results.clone()))?;
         registry.register(Box::new(metrics.queue_depth.clone()))?;
+        registry.register(Box::new(metrics.queued_row_failures.clone()))?;
         Ok(metrics)
     }
 }

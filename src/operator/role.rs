@@ -21,6 +21,7 @@ use super::queue::{QueueError, RedisQueue, RunQueue};
 use super::{results, testenvironment, testflow, testschedule};
 use crate::resources::testenvironment::SourceKind;
 use crate::resources::{TestEnvironment, TestFlow, TestSchedule};
+use crate::store::Store;
 use crate::telemetry::{Health, ops_router, serve};
 
 /// The name of the leader-election Lease.
@@ -40,6 +41,8 @@ pub struct OperatorConfig {
     pub lease_namespace: String,
     /// This replica's name in the Lease and in Events.
     pub identity: String,
+    /// Where the queued execution rows go; none leaves them to the executors.
+    pub store: Option<Store>,
 }
 
 /// Why the operator stopped.
@@ -159,7 +162,7 @@ fn controllers(
         Controller::new(scoped::<TestSchedule>(client, namespace), wc.clone()).with_config(limits);
     let flows = flow_controller.store();
     let environments = env_controller.store();
-    let ctx = Context::new(
+    let mut ctx = Context::new(
         client.clone(),
         RunQueue::Redis(queue.clone()),
         metrics.clone(),
@@ -168,6 +171,9 @@ fn controllers(
         Arc::new(Utc::now),
         Some(config.identity.clone()),
     );
+    if let Some(store) = &config.store {
+        ctx = ctx.with_store(store.clone());
+    }
 
     let flows_for_envs = flows.clone();
     let flow_controller = flow_controller.watches(

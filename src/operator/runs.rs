@@ -1,5 +1,12 @@
 //! Starting a run: the concurrency policy against the runs still active, the run message (a
-//! snapshot of the flow, references only, never secret values) and the enqueue.
+//! snapshot of the flow, references only, never secret values), the enqueue, and the run's
+//! `queued` execution row when the operator has a database.
+//!
+//! The row is written after the enqueue, so a run that never reached Redis never shows as
+//! queued; it is written for a duplicate too, which fills the row in when an earlier attempt
+//! enqueued and stopped before writing it. The insert changes nothing when the row exists (the
+//! executor may already have marked it running or finished). A database that is away costs a
+//! warning and a metric, never a run: the executor inserts the row itself when it starts.
 
 use chrono::{DateTime, Utc};
 use kube::ResourceExt;
@@ -56,6 +63,7 @@ pub async fn start_run(
     }
     let message = run_message(&request, ctx.now());
     let outcome = ctx.queue.enqueue(&message).await?;
+    record_queued(ctx, &message).await;
     if !active.contains(&request.run_id) {
         active.push(request.run_id.clone());
     }
@@ -72,6 +80,16 @@ pub async fn start_run(
             Started::Duplicate
         }
     })
+}
+
+/// Writes the `queued` execution row of `message`, if the operator has a database.
+async fn record_queued(ctx: &Context, message: &RunMessage) {
+    let Some(store) = &ctx.store else { return };
+    if let Err(err) = store.insert_queued_run(message).await {
+        ctx.metrics.queued_row_failures.inc();
+        tracing::warn!(run_id = %message.run_id, error = %err,
+            "cannot write the queued execution row; the executor records the run when it starts");
+    }
 }
 
 /// The message for `request`, enqueued at `now`.

@@ -1,10 +1,10 @@
-//! `run_flow`: runs another flow file, found by path (relative to the calling flow's folder)
-//! or by its `name` among the flows in that folder, with `inputs` as its variables (they win
+//! `run_flow`: runs another flow, found by the run's flow resolver (a file by path relative to
+//! the calling flow's folder or by its `name` in that folder; a TestFlow in an executor), with `inputs` as its variables (they win
 //! over the called flow's `env`, which gives defaults). Its steps
 //! are recorded under the calling step's id and its captured values are the step's `outputs`.
-//! A flow that calls itself, directly or through others, is stopped with the chain of files.
+//! A flow that calls itself, directly or through others, is stopped with the chain of flows.
 
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
@@ -12,9 +12,8 @@ use serde_json::{Map, Value};
 use super::{Run, RunOptions, StepContext};
 use crate::engine::actions::fields::{first_text, optional_map};
 use crate::engine::actions::{ActionError, ActionOutput};
+use crate::engine::flow_resolver::FlowFiles;
 use crate::engine::result::FlowStatus;
-use crate::flow::FlowSpec;
-use crate::flow::load::load_paths;
 
 impl Run<'_> {
     pub(super) fn call_flow<'s>(
@@ -29,24 +28,24 @@ impl Run<'_> {
                     "is required: a flow file or a flow name",
                 ));
             };
-            let base = self
+            let resolver = self
                 .options
-                .base_dir
+                .flows
                 .clone()
-                .unwrap_or_else(|| PathBuf::from("."));
-            let (file, spec) =
-                find_flow(&base, &target).map_err(|err| ActionError::invalid(key, err))?;
-            let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
+                .unwrap_or_else(|| Arc::new(FlowFiles));
+            let called = resolver
+                .find(&target, self.options.base_dir.as_deref())
+                .await
+                .map_err(|err| ActionError::invalid(key, err))?;
             let mut stack = self.options.call_stack.clone();
             if let Some(source) = &self.options.source {
-                let current = PathBuf::from(source);
-                stack.push(current.canonicalize().unwrap_or(current));
+                stack.push(resolver.identity(source));
             }
-            if stack.contains(&canonical) {
-                let chain: Vec<String> = stack
+            if stack.contains(&called.identity) {
+                let chain: Vec<&str> = stack
                     .iter()
-                    .chain(std::iter::once(&canonical))
-                    .map(|p| p.display().to_string())
+                    .chain(std::iter::once(&called.identity))
+                    .map(String::as_str)
                     .collect();
                 return Err(ActionError::invalid(
                     key,
@@ -54,7 +53,7 @@ impl Run<'_> {
                 ));
             }
             // Inputs win over the called flow's own `env`, which then only gives defaults.
-            let mut spec = spec;
+            let mut spec = called.spec;
             let mut variables = self.options.variables.clone();
             for key in ["inputs", "variables"] {
                 if let Some(inputs) = optional_map(config, key)? {
@@ -69,13 +68,15 @@ impl Run<'_> {
                 variables,
                 secrets: self.options.secrets.clone(),
                 default_headers: self.options.default_headers.clone(),
-                base_dir: file.parent().map(Path::to_path_buf),
-                source: Some(canonical.display().to_string()),
+                base_dir: called.base_dir,
+                source: Some(called.identity),
                 cancel: context.cancel.clone(),
                 abort: self.options.abort.clone(),
                 events: None,
                 call_stack: stack,
+                flows: Some(resolver),
             };
+            let location = called.location;
             let called = super::run_flow(&spec, options).await;
             for mut step in called.steps {
                 step.id = format!("{}.{}", context.id, step.id);
@@ -87,13 +88,13 @@ impl Run<'_> {
                 return Err(ActionError::NestedFailed(format!(
                     "flow `{}` ({}) {}{why}",
                     called.flow_name,
-                    file.display(),
+                    location,
                     called.status.as_str()
                 )));
             }
             let mut result = Map::new();
             result.insert("flow".into(), Value::String(called.flow_name));
-            result.insert("file".into(), Value::String(file.display().to_string()));
+            result.insert("file".into(), Value::String(location));
             result.insert(
                 "status".into(),
                 Value::String(called.status.as_str().into()),
@@ -102,43 +103,4 @@ impl Run<'_> {
             Ok(ActionOutput::from_result(result))
         })
     }
-}
-
-/// The file and flow `target` names: a path (with or without `.yaml`/`.yml`), or the `name` of a
-/// flow in a file under `base`.
-fn find_flow(base: &Path, target: &str) -> Result<(PathBuf, FlowSpec), String> {
-    let direct = base.join(target);
-    let candidates = [
-        direct.clone(),
-        direct.with_extension("yaml"),
-        direct.with_extension("yml"),
-    ];
-    if let Some(file) = candidates.iter().find(|p| p.is_file()) {
-        let loaded = load_paths(std::slice::from_ref(file));
-        if loaded.has_errors() {
-            let problems: Vec<String> =
-                loaded.diagnostics.iter().map(ToString::to_string).collect();
-            return Err(format!(
-                "{} does not load: {}",
-                file.display(),
-                problems.join("; ")
-            ));
-        }
-        return loaded
-            .flows()
-            .next()
-            .map(|flow| (file.clone(), flow.spec.clone()))
-            .ok_or_else(|| format!("{} holds no flow", file.display()));
-    }
-    let loaded = load_paths(&[base.to_path_buf()]);
-    loaded
-        .flows()
-        .find(|flow| flow.spec.name == target)
-        .map(|flow| (flow.file.clone(), flow.spec.clone()))
-        .ok_or_else(|| {
-            format!(
-                "no flow file `{target}` and no flow named `{target}` under {}",
-                base.display()
-            )
-        })
 }
