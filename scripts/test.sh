@@ -23,7 +23,8 @@ bash scripts/check-docker-build.sh --quick
 cargo build --bins
 
 echo "== examples: every file validates, every flow runs"
-./target/debug/testmesh validate examples/
+# The flows in examples/services/ take their servers' URLs as variables, named in services.env.
+./target/debug/testmesh validate examples/ --env-file examples/services/services.env
 # examples/services/ talk to real servers: each runs against the one started above.
 ./target/debug/testmesh run examples/*.yaml examples/gitops examples/manifests \
   --report junit="$workdir/examples.xml" --report json="$workdir/examples.json"
@@ -31,7 +32,7 @@ run_service_example() { # FILE VARIABLE URL-OR-EMPTY
   if [ -z "$3" ]; then
     echo "skipped examples/services/$1: no server for $2 could be started (see above)"
   else
-    ./target/debug/testmesh run "examples/services/$1" --var "$2=$3"
+    ./target/debug/testmesh run "examples/services/$1" --env-file examples/services/services.env --var "$2=$3"
   fi
 }
 run_service_example postgres.yaml DATABASE_URL "${TESTMESH_TEST_DATABASE_URL:-}"
