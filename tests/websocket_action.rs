@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 use testmesh::engine::{FlowResult, FlowStatus, RunOptions, StepStatus};
@@ -396,4 +398,46 @@ steps:
 "#,
     );
     assert!(found.is_empty(), "{found:#?}");
+}
+
+/// Runs the built `testmesh` with `args`, off the async workers so the server keeps answering;
+/// gives the exit code and everything it printed.
+async fn testmesh(args: Vec<String>) -> (Option<i32>, String) {
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_testmesh"))
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    });
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), output)
+        .await
+        .expect("testmesh did not finish")
+        .unwrap();
+    let all = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), all)
+}
+
+#[tokio::test]
+async fn the_example_validates_and_passes_through_the_command_line() {
+    let server = start().await;
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/services/websocket.yaml");
+    let example = example.to_string_lossy().into_owned();
+    let ws_url = format!("WS_URL={}", server.base);
+    for command in ["validate", "run"] {
+        let args = [command, &example, "--var", &ws_url]
+            .map(String::from)
+            .to_vec();
+        let (code, all) = testmesh(args).await;
+        assert_eq!(code, Some(0), "{command}: {all}");
+    }
+    let seen = server.seen();
+    assert_eq!(seen.connections, 1);
+    assert_eq!(seen.authorization, vec!["Bearer example-token".to_string()]);
+    assert_eq!(seen.closes, vec![(1000, String::new())]);
 }
