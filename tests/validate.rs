@@ -1,25 +1,15 @@
 //! `testmesh validate` on bad input: each message names the file, line, column, step and field
 //! a user has to fix.
 
+mod common;
+
 use std::path::Path;
 
 use testmesh::engine::builtins;
 use testmesh::flow::load::{Loaded, load_text};
 use testmesh::flow::validate::{KnownNames, validate};
 
-fn diagnostics(text: &str) -> Vec<String> {
-    let mut loaded = Loaded::default();
-    load_text(text, Path::new("flows/bad.yaml"), &mut loaded);
-    let mut out: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
-    for flow in loaded.flows() {
-        out.extend(
-            validate(flow, &KnownNames::default(), builtins::NAMES)
-                .iter()
-                .map(ToString::to_string),
-        );
-    }
-    out
-}
+use common::flows::diagnostics;
 
 #[test]
 fn a_valid_flow_has_nothing_to_say() {

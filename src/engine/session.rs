@@ -1,7 +1,7 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
 //! the mock servers the run started, the database pools, Redis
-//! connections, NATS clients
-//! and AMQP connections. Built once when a run starts, dropped when it ends.
+//! connections, NATS clients,
+//! AMQP connections and WebSocket connections. Built once when a run starts, dropped when it ends.
 
 use indexmap::IndexMap;
 
@@ -11,6 +11,7 @@ use super::actions::http::HttpSession;
 use super::actions::mock_server::MockRegistry;
 use super::actions::nats::NatsClients;
 use super::actions::redis::RedisClients;
+use super::actions::websocket::WebSockets;
 
 /// Everything the actions of one run share.
 pub struct Session {
@@ -24,6 +25,8 @@ pub struct Session {
     pub nats: NatsClients,
     /// AMQP connections, one per broker.
     pub amqp: AmqpClients,
+    /// WebSocket connections, by the name steps give them.
+    pub websockets: WebSockets,
     /// The flow's name, for log lines.
     pub flow_name: String,
 }
@@ -38,6 +41,7 @@ impl Session {
             redis: RedisClients::default(),
             nats: NatsClients::default(),
             amqp: AmqpClients::default(),
+            websockets: WebSockets::default(),
             flow_name: flow_name.to_string(),
         }
     }
@@ -49,5 +53,6 @@ impl Session {
         self.redis.close_all().await;
         self.nats.close_all().await;
         self.amqp.close_all().await;
+        self.websockets.close_all().await;
     }
 }

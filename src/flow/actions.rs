@@ -32,6 +32,7 @@ pub enum ActionKind {
     NatsSubscribe,
     AmqpPublish,
     AmqpConsume,
+    WebSocket,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -116,6 +117,7 @@ impl ActionKind {
         ActionKind::NatsSubscribe,
         ActionKind::AmqpPublish,
         ActionKind::AmqpConsume,
+        ActionKind::WebSocket,
     ];
 
     /// Looks an action up by its name or one of its aliases.
@@ -155,6 +157,7 @@ impl ActionKind {
             ActionKind::NatsSubscribe => "nats.subscribe",
             ActionKind::AmqpPublish => "amqp.publish",
             ActionKind::AmqpConsume => "amqp.consume",
+            ActionKind::WebSocket => "websocket",
         }
     }
 
@@ -178,6 +181,7 @@ impl ActionKind {
             ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
             ActionKind::AmqpPublish => &["amqp_publish", "rabbitmq.publish"],
             ActionKind::AmqpConsume => &["amqp_consume", "rabbitmq.consume"],
+            ActionKind::WebSocket => &["ws"],
             _ => &[],
         }
     }
@@ -363,6 +367,25 @@ impl ActionKind {
                 required: &["queue"],
                 known: &["url", "queue", "durable", "match", "count", "timeout"],
             },
+            ActionKind::WebSocket => ConfigKeys {
+                required: &[],
+                known: &[
+                    "url",
+                    "connection",
+                    "headers",
+                    "subprotocols",
+                    "connect_timeout",
+                    "verify_ssl",
+                    "send",
+                    "send_binary",
+                    "until",
+                    "count",
+                    "timeout",
+                    "close",
+                    "close_code",
+                    "close_reason",
+                ],
+            },
         }
     }
 
@@ -375,6 +398,7 @@ impl ActionKind {
             ActionKind::Condition => &["condition", "if", "expression", "then", "else"],
             ActionKind::ForEach => &["steps"],
             ActionKind::Parallel => &["branches", "steps"],
+            ActionKind::WebSocket => &["until"],
             _ => &[],
         }
     }
@@ -406,20 +430,21 @@ impl ActionKind {
             "inputs" | "variables" => KeyType::Map,
             "connection" | "dsn" | "connection_string" | "query" | "condition" | "url" | "if"
             | "expression" | "flow" | "file" | "path" | "as" | "tcp" | "type" | "method"
-            | "name" | "server_id" | "message" | "level" => KeyType::Text,
+            | "name" | "server_id" | "message" | "level" | "until" | "close_reason" => {
+                KeyType::Text
+            }
             "params" if matches!(self, ActionKind::DatabaseQuery | ActionKind::DbPoll) => {
                 KeyType::List
             }
-            "max_redirects" | "port" | "db" | "maxlen" => KeyType::Count,
+            "max_redirects" | "port" | "db" | "maxlen" | "close_code" => KeyType::Count,
             "count" if self != ActionKind::ForEach => KeyType::Count,
-            "follow_redirects" | "verify_ssl" | "tls" | "nx" | "jetstream" | "durable" => {
-                KeyType::Flag
-            }
+            "follow_redirects" | "verify_ssl" | "tls" | "nx" | "jetstream" | "durable"
+            | "close" => KeyType::Flag,
             "subject" | "exchange" | "routing_key" | "queue" | "content_type" => KeyType::Text,
             "key" | "stream" | "host" | "username" | "password" | "from" | "id" => KeyType::Text,
             "ttl" => KeyType::Duration,
             "headers" | "transforms" | "auth" | "fields" | "match" => KeyType::Map,
-            "endpoints" => KeyType::List,
+            "endpoints" | "subprotocols" => KeyType::List,
             _ => KeyType::Any,
         }
     }
@@ -439,7 +464,6 @@ impl fmt::Display for ActionKind {
 /// Actions of the flow language that this version does not run yet.
 pub const PLANNED_ACTIONS: &[&str] = &[
     "grpc",
-    "websocket",
     "kafka_producer",
     "kafka_consumer",
     "kafka_publish",

@@ -218,7 +218,7 @@ impl Checker<'_> {
             }
             let child = format!("{config_pointer}/{}", pointer_segment(key));
             if raw_keys.contains(&key.as_str()) {
-                if let (Value::String(expression), "condition" | "if" | "expression") =
+                if let (Value::String(expression), "condition" | "if" | "expression" | "until") =
                     (value, key.as_str())
                 {
                     self.check_expression(expression, &child, id);

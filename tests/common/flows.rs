@@ -4,9 +4,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use testmesh::engine::{FlowResult, RunOptions, StepResult, run_flow};
+use testmesh::engine::{FlowResult, RunOptions, StepResult, builtins, run_flow};
 use testmesh::flow::load::{Loaded, load_text};
 use testmesh::flow::model::FlowSpec;
+use testmesh::flow::validate::{KnownNames, validate};
 
 /// Only there to stop a broken run from hanging the suite; no test depends on timing.
 const BOUND: Duration = Duration::from_secs(60);
@@ -63,4 +64,20 @@ pub fn error_of(result: &FlowResult, id: &str) -> String {
 
 pub fn dump(result: &FlowResult) -> String {
     serde_json::to_string_pretty(result).unwrap()
+}
+
+/// What `testmesh validate` says of `text`, read as `flows/bad.yaml`: load and validation
+/// diagnostics, each as printed.
+pub fn diagnostics(text: &str) -> Vec<String> {
+    let mut loaded = Loaded::default();
+    load_text(text, Path::new("flows/bad.yaml"), &mut loaded);
+    let mut out: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
+    for flow in loaded.flows() {
+        out.extend(
+            validate(flow, &KnownNames::default(), builtins::NAMES)
+                .iter()
+                .map(ToString::to_string),
+        );
+    }
+    out
 }

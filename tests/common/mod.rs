@@ -11,3 +11,5 @@ pub mod http_server;
 pub mod own_services;
 #[allow(dead_code)]
 pub mod services;
+#[allow(dead_code)]
+pub mod ws_server;

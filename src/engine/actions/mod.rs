@@ -13,6 +13,7 @@ pub mod received;
 pub mod redis;
 pub mod transform;
 pub mod wait_for;
+pub mod websocket;
 
 use serde_json::{Map, Value};
 
@@ -93,7 +94,8 @@ pub async fn execute(
         | ActionKind::Condition
         | ActionKind::ForEach
         | ActionKind::Parallel
-        | ActionKind::RunFlow => Err(ActionError::Failed(format!(
+        | ActionKind::RunFlow
+        | ActionKind::WebSocket => Err(ActionError::Failed(format!(
             "{kind} runs expressions or steps of its own, so the engine's runner drives it"
         ))),
     }

@@ -1,5 +1,5 @@
-//! What the consuming messaging actions (`nats.subscribe`, `amqp.consume`) share: the error when
-//! too few matching messages arrived, and the result built from those that did.
+//! What the consuming messaging actions (`nats.subscribe`, `amqp.consume`, `websocket`) share:
+//! the error when too few matching messages arrived, and the result built from those that did.
 
 use std::time::Duration;
 
@@ -22,10 +22,22 @@ pub fn too_few(
     } else {
         format!(" matching {}", Value::Object(wanted))
     };
-    ActionError::Failed(format!(
+    ActionError::Failed(shortfall(source, found, want, &filter, limit, seen))
+}
+
+/// The text of that error, for a `filter` described in words (` matching …`, or empty).
+pub fn shortfall(
+    source: &str,
+    found: usize,
+    want: u64,
+    filter: &str,
+    limit: Duration,
+    seen: u64,
+) -> String {
+    format!(
         "{source}: {found} of {want} messages{filter} arrived within {} ({seen} read)",
         humantime::format_duration(limit)
-    ))
+    )
 }
 
 /// `count`, `messages`, and the first one as `message` with its `data`.

@@ -1,5 +1,6 @@
-//! Actions that repeat until an expression over their result holds: `db_poll` (a query).
-//! The runner drives them because the condition sees the variables as assertions do.
+//! Actions that wait until an expression holds: `db_poll` (over a query's result) and
+//! `websocket` (over each received message, as `message`). The runner drives them because the
+//! expression sees the variables as assertions do.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use tokio::time::Instant;
 
 use super::Run;
 use crate::engine::actions::fields::duration;
-use crate::engine::actions::{ActionError, ActionOutput, database};
+use crate::engine::actions::{ActionError, ActionOutput, database, websocket};
 use crate::engine::evaluate::Scope;
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
@@ -78,5 +79,25 @@ impl Run<'_> {
             }
             tokio::time::sleep(interval).await;
         }
+    }
+
+    /// `websocket`: the action receives; this checks its `until` against each message.
+    pub(super) async fn websocket(
+        &mut self,
+        config: &Map<String, Value>,
+        raw: &Map<String, Value>,
+    ) -> Result<ActionOutput, ActionError> {
+        let until = websocket::until(raw)?;
+        let vars = &self.vars;
+        let evaluator = &mut self.evaluator;
+        let holds = |message: &Value| {
+            let Some(expression) = until.as_deref() else {
+                return Ok(true);
+            };
+            let seen = Map::from_iter([("message".to_string(), message.clone())]);
+            let scope = Scope::new(vars, Some(&seen));
+            evaluator.condition(expression, vars, &scope)
+        };
+        websocket::execute(config, until.as_deref(), &self.session.websockets, holds).await
     }
 }
