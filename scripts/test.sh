@@ -24,7 +24,9 @@ cargo build --bins
 
 echo "== examples: every file validates, every flow runs"
 ./target/debug/testmesh validate examples/
-./target/debug/testmesh run examples/ --report junit="$workdir/examples.xml" --report json="$workdir/examples.json"
+# examples/services/ need real servers: their own integration tests run them (tests/kafka_action.rs).
+mapfile -t runnable < <(find examples -name '*.yaml' -not -path 'examples/services/*' | sort)
+./target/debug/testmesh run "${runnable[@]}" --report junit="$workdir/examples.xml" --report json="$workdir/examples.json"
 
 echo "== dashboard: build, component tests, end-to-end test in headless Chromium"
 (

@@ -1,13 +1,14 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
 //! the mock servers the run started, the database pools, Redis
-//! connections, NATS clients
-//! and AMQP connections. Built once when a run starts, dropped when it ends.
+//! connections, NATS clients,
+//! AMQP connections and Kafka clients. Built once when a run starts, dropped when it ends.
 
 use indexmap::IndexMap;
 
 use super::actions::amqp::AmqpClients;
 use super::actions::database::DatabasePools;
 use super::actions::http::HttpSession;
+use super::actions::kafka::KafkaClients;
 use super::actions::mock_server::MockRegistry;
 use super::actions::nats::NatsClients;
 use super::actions::redis::RedisClients;
@@ -24,6 +25,8 @@ pub struct Session {
     pub nats: NatsClients,
     /// AMQP connections, one per broker.
     pub amqp: AmqpClients,
+    /// Kafka clients, one per broker list and credentials; also when the run began.
+    pub kafka: KafkaClients,
     /// The flow's name, for log lines.
     pub flow_name: String,
 }
@@ -38,6 +41,7 @@ impl Session {
             redis: RedisClients::default(),
             nats: NatsClients::default(),
             amqp: AmqpClients::default(),
+            kafka: KafkaClients::default(),
             flow_name: flow_name.to_string(),
         }
     }
@@ -49,5 +53,6 @@ impl Session {
         self.redis.close_all().await;
         self.nats.close_all().await;
         self.amqp.close_all().await;
+        self.kafka.close_all().await;
     }
 }

@@ -32,6 +32,8 @@ pub enum ActionKind {
     NatsSubscribe,
     AmqpPublish,
     AmqpConsume,
+    KafkaProduce,
+    KafkaConsume,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -79,6 +81,13 @@ macro_rules! redis_keys {
     };
 }
 
+/// The connection keys every Kafka action reads, followed by its own.
+macro_rules! kafka_keys {
+    ($($own:literal),*) => {
+        &["brokers", "bootstrap_servers", "topic", "sasl", "tls", "timeout", $($own),*]
+    };
+}
+
 /// What the validator knows of one action's config.
 pub struct ConfigKeys {
     /// Keys that must be present (any one of a `|`-separated group).
@@ -116,6 +125,8 @@ impl ActionKind {
         ActionKind::NatsSubscribe,
         ActionKind::AmqpPublish,
         ActionKind::AmqpConsume,
+        ActionKind::KafkaProduce,
+        ActionKind::KafkaConsume,
     ];
 
     /// Looks an action up by its name or one of its aliases.
@@ -155,6 +166,8 @@ impl ActionKind {
             ActionKind::NatsSubscribe => "nats.subscribe",
             ActionKind::AmqpPublish => "amqp.publish",
             ActionKind::AmqpConsume => "amqp.consume",
+            ActionKind::KafkaProduce => "kafka_producer",
+            ActionKind::KafkaConsume => "kafka_consumer",
         }
     }
 
@@ -178,6 +191,8 @@ impl ActionKind {
             ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
             ActionKind::AmqpPublish => &["amqp_publish", "rabbitmq.publish"],
             ActionKind::AmqpConsume => &["amqp_consume", "rabbitmq.consume"],
+            ActionKind::KafkaProduce => &["kafka_publish", "kafka.produce", "kafka.publish"],
+            ActionKind::KafkaConsume => &["kafka_consume", "kafka.consume"],
             _ => &[],
         }
     }
@@ -363,6 +378,28 @@ impl ActionKind {
                 required: &["queue"],
                 known: &["url", "queue", "durable", "match", "count", "timeout"],
             },
+            ActionKind::KafkaProduce => ConfigKeys {
+                required: &["topic", "value|messages"],
+                known: kafka_keys!(
+                    "key",
+                    "value",
+                    "headers",
+                    "partition",
+                    "messages",
+                    "compression"
+                ),
+            },
+            ActionKind::KafkaConsume => ConfigKeys {
+                required: &["topic"],
+                known: kafka_keys!(
+                    "partition",
+                    "partitions",
+                    "from",
+                    "until",
+                    "count",
+                    "group_id"
+                ),
+            },
         }
     }
 
@@ -371,6 +408,7 @@ impl ActionKind {
     pub fn raw_config_keys(self) -> &'static [&'static str] {
         match self {
             ActionKind::DbPoll => &["condition"],
+            ActionKind::KafkaConsume => &["until"],
             ActionKind::WaitUntil => &["steps", "condition"],
             ActionKind::Condition => &["condition", "if", "expression", "then", "else"],
             ActionKind::ForEach => &["steps"],
@@ -404,6 +442,14 @@ impl ActionKind {
             "max_concurrent" | "parallelism" | "max_attempts" => KeyType::Count,
             "fail_fast" => KeyType::Flag,
             "inputs" | "variables" => KeyType::Map,
+            "brokers" | "bootstrap_servers" | "value" | "partition" | "partitions"
+                if matches!(self, ActionKind::KafkaProduce | ActionKind::KafkaConsume) =>
+            {
+                KeyType::Any
+            }
+            "topic" | "group_id" | "compression" | "until" => KeyType::Text,
+            "messages" => KeyType::List,
+            "sasl" => KeyType::Map,
             "connection" | "dsn" | "connection_string" | "query" | "condition" | "url" | "if"
             | "expression" | "flow" | "file" | "path" | "as" | "tcp" | "type" | "method"
             | "name" | "server_id" | "message" | "level" => KeyType::Text,
@@ -437,14 +483,7 @@ impl fmt::Display for ActionKind {
 }
 
 /// Actions of the flow language that this version does not run yet.
-pub const PLANNED_ACTIONS: &[&str] = &[
-    "grpc",
-    "websocket",
-    "kafka_producer",
-    "kafka_consumer",
-    "kafka_publish",
-    "kafka_consume",
-];
+pub const PLANNED_ACTIONS: &[&str] = &["grpc", "websocket"];
 
 #[cfg(test)]
 mod tests {

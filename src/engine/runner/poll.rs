@@ -1,5 +1,6 @@
-//! Actions that repeat until an expression over their result holds: `db_poll` (a query).
-//! The runner drives them because the condition sees the variables as assertions do.
+//! Actions that repeat until an expression holds: `db_poll` (over a query's result) and
+//! `kafka_consumer` (over each message read). The runner drives them because the expression
+//! sees the variables as assertions do.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use tokio::time::Instant;
 
 use super::Run;
 use crate::engine::actions::fields::duration;
-use crate::engine::actions::{ActionError, ActionOutput, database};
+use crate::engine::actions::{ActionError, ActionOutput, database, kafka};
 use crate::engine::evaluate::Scope;
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
@@ -78,5 +79,35 @@ impl Run<'_> {
             }
             tokio::time::sleep(interval).await;
         }
+    }
+
+    /// `kafka_consumer`: reads messages until `count` of them make `until` true (every message
+    /// counts without one). `until` sees the message's `key`, `value`, `headers`, `offset`,
+    /// `partition`, `timestamp` and `topic`, and the flow's variables.
+    pub(super) async fn consume_kafka(
+        &mut self,
+        config: &Map<String, Value>,
+        raw: &Map<String, Value>,
+    ) -> Result<ActionOutput, ActionError> {
+        let until = match raw.get("until") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(other) => {
+                return Err(ActionError::invalid(
+                    "until",
+                    format!("expected an expression such as `value.id == 7`, found {other}"),
+                ));
+            }
+        };
+        let vars = &self.vars;
+        let evaluator = &mut self.evaluator;
+        let mut matches = |message: &Map<String, Value>| match &until {
+            None => Ok(true),
+            Some(expression) => {
+                let scope = Scope::new(vars, Some(message));
+                evaluator.condition(expression, vars, &scope)
+            }
+        };
+        kafka::consume::consume(config, &self.session.kafka, until.as_deref(), &mut matches).await
     }
 }
