@@ -223,3 +223,50 @@ fn nested_steps_are_checked_like_top_level_ones() {
     );
     assert!(clean.is_empty(), "{clean:#?}");
 }
+
+#[test]
+fn kafka_configs_are_checked_before_running() {
+    let found = diagnostics(
+        r#"name: f
+env: {brokers: "k1:9092"}
+steps:
+  - id: send
+    action: kafka_producer
+    config:
+      brokers: [k1:9092, k2]
+      topc: orders
+      value: {id: 1}
+      compression: zstd
+      sasl: {mechanism: GSSAPI, username: u, password: p}
+      messages: [{key: a, vaule: 1}]
+  - id: read
+    action: kafka_consume
+    config:
+      brokers: ${brokers}
+      topic: orders
+      from: earlist
+      group_id: checkout
+      count: many
+      until: value.id ==
+"#,
+    );
+    let expect = [
+        "steps[0].config.brokers: kafka_producer config `brokers`: `k2` is not `host:port` (for example 127.0.0.1:9092)",
+        "steps[0].config.topc: kafka_producer does not read `topc` (did you mean `topic`?)",
+        "steps[0].config: kafka_producer needs `topic` in its config",
+        "kafka_producer config `compression`: `zstd` is not a compression: use one of none, gzip, snappy",
+        "kafka_producer config `sasl`: mechanism `GSSAPI` is not supported: use one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
+        "kafka_producer config `messages`: messages[0]: unknown key `vaule` (did you mean `value`?); a message reads key, value, headers, partition",
+        "kafka_consumer config `from`: `earlist` is not a starting point (did you mean `earliest`?): use one of run_start, earliest, latest, or an offset number",
+        "kafka_consumer config `group_id`: consumer groups are not supported",
+        "kafka_consumer config `count`: expected a whole number, found a string \"many\"",
+        "steps[1].config.until: `value.id ==` is not a valid expression",
+    ];
+    for wanted in expect {
+        assert!(
+            found.iter().any(|d| d.contains(wanted)),
+            "{wanted}\n{found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+}

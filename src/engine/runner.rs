@@ -527,6 +527,7 @@ impl Run<'_> {
         match kind {
             ActionKind::DbPoll => self.poll_database(config, raw).await,
             ActionKind::WebSocket => self.websocket(config, raw).await,
+            ActionKind::KafkaConsume => self.consume_kafka(config, raw).await,
             ActionKind::WaitUntil => self.wait_until(config, raw, context).await,
             ActionKind::Condition => self.condition(raw, context).await,
             ActionKind::ForEach => self.for_each(config, raw, context).await,

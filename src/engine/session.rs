@@ -1,13 +1,14 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
-//! the mock servers the run started, the database pools, Redis
-//! connections, NATS clients,
-//! AMQP connections and WebSocket connections. Built once when a run starts, dropped when it ends.
+//! the mock servers the run started, the database pools, Redis connections, NATS clients, AMQP
+//! connections, WebSocket connections and Kafka clients. Built once when a run starts, dropped
+//! when it ends.
 
 use indexmap::IndexMap;
 
 use super::actions::amqp::AmqpClients;
 use super::actions::database::DatabasePools;
 use super::actions::http::HttpSession;
+use super::actions::kafka::KafkaClients;
 use super::actions::mock_server::MockRegistry;
 use super::actions::nats::NatsClients;
 use super::actions::redis::RedisClients;
@@ -27,6 +28,8 @@ pub struct Session {
     pub amqp: AmqpClients,
     /// WebSocket connections, by the name steps give them.
     pub websockets: WebSockets,
+    /// Kafka clients, one per broker list and credentials; also when the run began.
+    pub kafka: KafkaClients,
     /// The flow's name, for log lines.
     pub flow_name: String,
 }
@@ -42,6 +45,7 @@ impl Session {
             nats: NatsClients::default(),
             amqp: AmqpClients::default(),
             websockets: WebSockets::default(),
+            kafka: KafkaClients::default(),
             flow_name: flow_name.to_string(),
         }
     }
@@ -54,5 +58,6 @@ impl Session {
         self.nats.close_all().await;
         self.amqp.close_all().await;
         self.websockets.close_all().await;
+        self.kafka.close_all().await;
     }
 }

@@ -33,6 +33,8 @@ pub enum ActionKind {
     AmqpPublish,
     AmqpConsume,
     WebSocket,
+    KafkaProduce,
+    KafkaConsume,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -80,6 +82,13 @@ macro_rules! redis_keys {
     };
 }
 
+/// The connection keys every Kafka action reads, followed by its own.
+macro_rules! kafka_keys {
+    ($($own:literal),*) => {
+        &["brokers", "bootstrap_servers", "topic", "sasl", "tls", "timeout", $($own),*]
+    };
+}
+
 /// What the validator knows of one action's config.
 pub struct ConfigKeys {
     /// Keys that must be present (any one of a `|`-separated group).
@@ -118,6 +127,8 @@ impl ActionKind {
         ActionKind::AmqpPublish,
         ActionKind::AmqpConsume,
         ActionKind::WebSocket,
+        ActionKind::KafkaProduce,
+        ActionKind::KafkaConsume,
     ];
 
     /// Looks an action up by its name or one of its aliases.
@@ -158,6 +169,8 @@ impl ActionKind {
             ActionKind::AmqpPublish => "amqp.publish",
             ActionKind::AmqpConsume => "amqp.consume",
             ActionKind::WebSocket => "websocket",
+            ActionKind::KafkaProduce => "kafka_producer",
+            ActionKind::KafkaConsume => "kafka_consumer",
         }
     }
 
@@ -182,6 +195,8 @@ impl ActionKind {
             ActionKind::AmqpPublish => &["amqp_publish", "rabbitmq.publish"],
             ActionKind::AmqpConsume => &["amqp_consume", "rabbitmq.consume"],
             ActionKind::WebSocket => &["ws"],
+            ActionKind::KafkaProduce => &["kafka_publish", "kafka.produce", "kafka.publish"],
+            ActionKind::KafkaConsume => &["kafka_consume", "kafka.consume"],
             _ => &[],
         }
     }
@@ -386,6 +401,28 @@ impl ActionKind {
                     "close_reason",
                 ],
             },
+            ActionKind::KafkaProduce => ConfigKeys {
+                required: &["topic", "value|messages"],
+                known: kafka_keys!(
+                    "key",
+                    "value",
+                    "headers",
+                    "partition",
+                    "messages",
+                    "compression"
+                ),
+            },
+            ActionKind::KafkaConsume => ConfigKeys {
+                required: &["topic"],
+                known: kafka_keys!(
+                    "partition",
+                    "partitions",
+                    "from",
+                    "until",
+                    "count",
+                    "group_id"
+                ),
+            },
         }
     }
 
@@ -394,6 +431,7 @@ impl ActionKind {
     pub fn raw_config_keys(self) -> &'static [&'static str] {
         match self {
             ActionKind::DbPoll => &["condition"],
+            ActionKind::KafkaConsume => &["until"],
             ActionKind::WaitUntil => &["steps", "condition"],
             ActionKind::Condition => &["condition", "if", "expression", "then", "else"],
             ActionKind::ForEach => &["steps"],
@@ -428,9 +466,17 @@ impl ActionKind {
             "max_concurrent" | "parallelism" | "max_attempts" => KeyType::Count,
             "fail_fast" => KeyType::Flag,
             "inputs" | "variables" => KeyType::Map,
+            "brokers" | "bootstrap_servers" | "value" | "partition" | "partitions"
+                if matches!(self, ActionKind::KafkaProduce | ActionKind::KafkaConsume) =>
+            {
+                KeyType::Any
+            }
+            "topic" | "group_id" | "compression" | "until" => KeyType::Text,
+            "messages" => KeyType::List,
+            "sasl" => KeyType::Map,
             "connection" | "dsn" | "connection_string" | "query" | "condition" | "url" | "if"
             | "expression" | "flow" | "file" | "path" | "as" | "tcp" | "type" | "method"
-            | "name" | "server_id" | "message" | "level" | "until" | "close_reason" => {
+            | "name" | "server_id" | "message" | "level" | "close_reason" => {
                 KeyType::Text
             }
             "params" if matches!(self, ActionKind::DatabaseQuery | ActionKind::DbPoll) => {
@@ -462,13 +508,7 @@ impl fmt::Display for ActionKind {
 }
 
 /// Actions of the flow language that this version does not run yet.
-pub const PLANNED_ACTIONS: &[&str] = &[
-    "grpc",
-    "kafka_producer",
-    "kafka_consumer",
-    "kafka_publish",
-    "kafka_consume",
-];
+pub const PLANNED_ACTIONS: &[&str] = &["grpc"];
 
 #[cfg(test)]
 mod tests {

@@ -384,6 +384,10 @@ impl Checker<'_> {
                 let message = format!("{kind} config `{key}`: {problem}");
                 let at = format!("{pointer}/config/{}", pointer_segment(key));
                 self.report(Diagnostic::error(message), &at, Some(id));
+            } else if let Some(problem) = value_problem(kind, key, value) {
+                let message = format!("{kind} config {problem}");
+                let at = format!("{pointer}/config/{}", pointer_segment(key));
+                self.report(Diagnostic::error(message), &at, Some(id));
             }
             if !keys.known.contains(&key.as_str()) {
                 let hint = did_you_mean(key, keys.known.iter().copied())
@@ -490,6 +494,32 @@ fn type_problem(value: &Value, expected: KeyType) -> Option<String> {
             super::source::kind_of(value)
         )
     })
+}
+
+/// Why a value the action reads cannot work (a broker without a port, an unknown SASL
+/// mechanism), for the actions whose keys have more rules than a type; values holding
+/// references are only known when the step runs.
+fn value_problem(kind: ActionKind, key: &str, value: &Value) -> Option<String> {
+    if !matches!(kind, ActionKind::KafkaProduce | ActionKind::KafkaConsume)
+        || holds_reference(value)
+    {
+        return None;
+    }
+    if key == "messages" {
+        return crate::engine::actions::kafka::produce::messages_problem(value)
+            .map(|problem| format!("`messages`: {problem}"));
+    }
+    crate::engine::actions::kafka::settings::value_problem(key, value)
+}
+
+/// True when a reference appears anywhere in `value`.
+fn holds_reference(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains("${") || text.contains("{{"),
+        Value::Array(items) => items.iter().any(holds_reference),
+        Value::Object(map) => map.values().any(holds_reference),
+        _ => false,
+    }
 }
 
 fn is_valid_id(id: &str) -> bool {

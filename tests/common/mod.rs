@@ -4,6 +4,8 @@
 #[allow(dead_code)]
 pub mod executor_process;
 #[allow(dead_code)]
+pub mod fake_kafka;
+#[allow(dead_code)]
 pub mod flows;
 #[allow(dead_code)]
 pub mod http_server;

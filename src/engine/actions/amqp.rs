@@ -289,9 +289,10 @@ pub async fn consume(
             &source,
             found.len(),
             want,
-            wanted,
+            &received::matching(wanted),
             limit,
             seen,
+            &[],
         ));
     }
     Ok(received::result(found))

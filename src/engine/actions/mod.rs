@@ -7,6 +7,7 @@ pub mod basic;
 pub mod database;
 pub mod fields;
 pub mod http;
+pub mod kafka;
 pub mod mock_server;
 pub mod nats;
 pub mod received;
@@ -89,13 +90,15 @@ pub async fn execute(
         ActionKind::NatsSubscribe => nats::subscribe(config, &session.nats).await,
         ActionKind::AmqpPublish => amqp::publish(config, &session.amqp).await,
         ActionKind::AmqpConsume => amqp::consume(config, &session.amqp).await,
+        ActionKind::KafkaProduce => kafka::produce::produce(config, &session.kafka).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition
         | ActionKind::ForEach
         | ActionKind::Parallel
         | ActionKind::RunFlow
-        | ActionKind::WebSocket => Err(ActionError::Failed(format!(
+        | ActionKind::WebSocket
+        | ActionKind::KafkaConsume => Err(ActionError::Failed(format!(
             "{kind} runs expressions or steps of its own, so the engine's runner drives it"
         ))),
     }

@@ -270,9 +270,10 @@ pub async fn subscribe(
             &source,
             found.len(),
             want,
-            wanted,
+            &received::matching(wanted),
             limit,
             seen,
+            &[],
         ));
     }
     Ok(received::result(found))

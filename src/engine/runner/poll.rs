@@ -1,6 +1,7 @@
-//! Actions that wait until an expression holds: `db_poll` (over a query's result) and
-//! `websocket` (over each received message, as `message`). The runner drives them because the
-//! expression sees the variables as assertions do.
+//! Actions that repeat until an expression holds: `db_poll` (over a query's result),
+//! `websocket` (over each received message, as `message`) and `kafka_consumer` (over each
+//! message read). The runner drives them because the expression sees the variables as
+//! assertions do.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use tokio::time::Instant;
 
 use super::Run;
 use crate::engine::actions::fields::duration;
-use crate::engine::actions::{ActionError, ActionOutput, database, websocket};
+use crate::engine::actions::{ActionError, ActionOutput, database, kafka, websocket};
 use crate::engine::evaluate::Scope;
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
@@ -87,7 +88,7 @@ impl Run<'_> {
         config: &Map<String, Value>,
         raw: &Map<String, Value>,
     ) -> Result<ActionOutput, ActionError> {
-        let until = websocket::until(raw)?;
+        let until = until(raw, "message.status == \"shipped\"")?;
         let vars = &self.vars;
         let evaluator = &mut self.evaluator;
         let holds = |message: &Value| {
@@ -99,5 +100,38 @@ impl Run<'_> {
             evaluator.condition(expression, vars, &scope)
         };
         websocket::execute(config, until.as_deref(), &self.session.websockets, holds).await
+    }
+
+    /// `kafka_consumer`: reads messages until `count` of them make `until` true (every message
+    /// counts without one). `until` sees the message's `key`, `value`, `headers`, `offset`,
+    /// `partition`, `timestamp` and `topic`, and the flow's variables.
+    pub(super) async fn consume_kafka(
+        &mut self,
+        config: &Map<String, Value>,
+        raw: &Map<String, Value>,
+    ) -> Result<ActionOutput, ActionError> {
+        let until = until(raw, "value.id == 7")?;
+        let vars = &self.vars;
+        let evaluator = &mut self.evaluator;
+        let mut matches = |message: &Map<String, Value>| match &until {
+            None => Ok(true),
+            Some(expression) => {
+                let scope = Scope::new(vars, Some(message));
+                evaluator.condition(expression, vars, &scope)
+            }
+        };
+        kafka::consume::consume(config, &self.session.kafka, until.as_deref(), &mut matches).await
+    }
+}
+
+/// The `until` expression as written (`example` shows one in the error for a wrong type).
+fn until(raw: &Map<String, Value>, example: &str) -> Result<Option<String>, ActionError> {
+    match raw.get("until") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(other) => Err(ActionError::invalid(
+            "until",
+            format!("expected an expression such as `{example}`, found {other}"),
+        )),
     }
 }

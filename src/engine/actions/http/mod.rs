@@ -85,7 +85,7 @@ fn build_client(jar: &Arc<Jar>, verify_ssl: bool) -> Result<Client, String> {
 
 /// The TLS configuration of every verifying client, built once per process: loading the
 /// system's root certificates takes milliseconds, too much to repeat for each run of a busy
-/// executor (it was most of an executor's CPU time per run).
+/// executor (it was most of an executor's CPU time per run). Kafka's TLS starts from it too.
 pub(crate) fn shared_tls() -> Result<rustls::ClientConfig, String> {
     static TLS: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
     TLS.get_or_init(|| {

@@ -27,20 +27,6 @@ const NORMAL_CLOSURE: u64 = 1000;
 /// The highest close code there is (4000–4999 are for applications).
 const HIGHEST_CLOSE_CODE: u64 = 4999;
 
-/// The `until` expression as written; the runner evaluates it against each message.
-pub fn until(raw: &Map<String, Value>) -> Result<Option<String>, ActionError> {
-    match raw.get("until") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(other) => Err(ActionError::invalid(
-            "until",
-            format!(
-                "expected an expression such as `message.status == \"shipped\"`, found {other}"
-            ),
-        )),
-    }
-}
-
 /// What one step asks of its connection.
 struct Exchange {
     name: String,
@@ -171,6 +157,7 @@ where
                         &filter,
                         exchange.limit,
                         messages.len() as u64,
+                        &[],
                     );
                     message.push_str(&format!("; {}", frames::recent(&messages)));
                     if let Some(err) = unchecked {
