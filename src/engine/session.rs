@@ -1,12 +1,15 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
 //! the mock servers the run started, the database pools, Redis
-//! connections, NATS clients
-//! and AMQP connections. Built once when a run starts, dropped when it ends.
+//! connections, NATS clients,
+//! AMQP connections and gRPC channels. Built once when a run starts, dropped when it ends.
+
+use std::path::PathBuf;
 
 use indexmap::IndexMap;
 
 use super::actions::amqp::AmqpClients;
 use super::actions::database::DatabasePools;
+use super::actions::grpc::GrpcChannels;
 use super::actions::http::HttpSession;
 use super::actions::mock_server::MockRegistry;
 use super::actions::nats::NatsClients;
@@ -24,13 +27,20 @@ pub struct Session {
     pub nats: NatsClients,
     /// AMQP connections, one per broker.
     pub amqp: AmqpClients,
+    /// gRPC channels, one per server.
+    pub grpc: GrpcChannels,
     /// The flow's name, for log lines.
     pub flow_name: String,
 }
 
 impl Session {
-    /// A fresh session; `default_headers` are sent by every HTTP step unless it sets its own.
-    pub fn new(flow_name: &str, default_headers: IndexMap<String, String>) -> Self {
+    /// A fresh session; `default_headers` are sent by every HTTP step unless it sets its own,
+    /// and files the steps name (descriptor sets, certificates) are found from `base_dir`.
+    pub fn new(
+        flow_name: &str,
+        default_headers: IndexMap<String, String>,
+        base_dir: Option<PathBuf>,
+    ) -> Self {
         Self {
             http: HttpSession::new(default_headers),
             mocks: MockRegistry::default(),
@@ -38,6 +48,7 @@ impl Session {
             redis: RedisClients::default(),
             nats: NatsClients::default(),
             amqp: AmqpClients::default(),
+            grpc: GrpcChannels::new(base_dir),
             flow_name: flow_name.to_string(),
         }
     }
@@ -49,5 +60,6 @@ impl Session {
         self.redis.close_all().await;
         self.nats.close_all().await;
         self.amqp.close_all().await;
+        self.grpc.close_all().await;
     }
 }

@@ -32,6 +32,7 @@ pub enum ActionKind {
     NatsSubscribe,
     AmqpPublish,
     AmqpConsume,
+    Grpc,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -52,6 +53,8 @@ pub enum KeyType {
     List,
     /// A map.
     Map,
+    /// true, false, or a map of settings.
+    FlagOrMap,
 }
 
 impl KeyType {
@@ -65,6 +68,7 @@ impl KeyType {
             KeyType::Flag => "true or false",
             KeyType::List => "a list",
             KeyType::Map => "a map",
+            KeyType::FlagOrMap => "true, false or a map",
         }
     }
 }
@@ -116,6 +120,7 @@ impl ActionKind {
         ActionKind::NatsSubscribe,
         ActionKind::AmqpPublish,
         ActionKind::AmqpConsume,
+        ActionKind::Grpc,
     ];
 
     /// Looks an action up by its name or one of its aliases.
@@ -155,6 +160,7 @@ impl ActionKind {
             ActionKind::NatsSubscribe => "nats.subscribe",
             ActionKind::AmqpPublish => "amqp.publish",
             ActionKind::AmqpConsume => "amqp.consume",
+            ActionKind::Grpc => "grpc",
         }
     }
 
@@ -178,6 +184,7 @@ impl ActionKind {
             ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
             ActionKind::AmqpPublish => &["amqp_publish", "rabbitmq.publish"],
             ActionKind::AmqpConsume => &["amqp_consume", "rabbitmq.consume"],
+            ActionKind::Grpc => &["grpc_call", "grpc.call"],
             _ => &[],
         }
     }
@@ -363,6 +370,25 @@ impl ActionKind {
                 required: &["queue"],
                 known: &["url", "queue", "durable", "match", "count", "timeout"],
             },
+            ActionKind::Grpc => ConfigKeys {
+                required: &["address|url|target", "method"],
+                known: &[
+                    "address",
+                    "url",
+                    "target",
+                    "service",
+                    "method",
+                    "request",
+                    "message",
+                    "body",
+                    "metadata",
+                    "timeout",
+                    "tls",
+                    "descriptor_set",
+                    "proto",
+                    "import_paths",
+                ],
+            },
         }
     }
 
@@ -403,6 +429,11 @@ impl ActionKind {
             "status" if self == ActionKind::WaitFor => KeyType::Count,
             "max_concurrent" | "parallelism" | "max_attempts" => KeyType::Count,
             "fail_fast" => KeyType::Flag,
+            "tls" if self == ActionKind::Grpc => KeyType::FlagOrMap,
+            "request" | "metadata" if self == ActionKind::Grpc => KeyType::Map,
+            "message" | "body" if self == ActionKind::Grpc => KeyType::Map,
+            "service" | "descriptor_set" | "address" | "target" => KeyType::Text,
+            "import_paths" => KeyType::List,
             "inputs" | "variables" => KeyType::Map,
             "connection" | "dsn" | "connection_string" | "query" | "condition" | "url" | "if"
             | "expression" | "flow" | "file" | "path" | "as" | "tcp" | "type" | "method"
@@ -438,7 +469,6 @@ impl fmt::Display for ActionKind {
 
 /// Actions of the flow language that this version does not run yet.
 pub const PLANNED_ACTIONS: &[&str] = &[
-    "grpc",
     "websocket",
     "kafka_producer",
     "kafka_consumer",

@@ -482,6 +482,7 @@ fn type_problem(value: &Value, expected: KeyType) -> Option<String> {
         KeyType::Flag => matches!(value, Value::Bool(_)),
         KeyType::List => matches!(value, Value::Array(_)),
         KeyType::Map => matches!(value, Value::Object(_)),
+        KeyType::FlagOrMap => matches!(value, Value::Bool(_) | Value::Object(_)),
     };
     (!fits).then(|| {
         format!(

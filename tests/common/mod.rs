@@ -6,6 +6,8 @@ pub mod executor_process;
 #[allow(dead_code)]
 pub mod flows;
 #[allow(dead_code)]
+pub mod grpc_server;
+#[allow(dead_code)]
 pub mod http_server;
 #[allow(dead_code)]
 pub mod own_services;

@@ -6,6 +6,7 @@ pub mod amqp;
 pub mod basic;
 pub mod database;
 pub mod fields;
+pub mod grpc;
 pub mod http;
 pub mod mock_server;
 pub mod nats;
@@ -88,6 +89,7 @@ pub async fn execute(
         ActionKind::NatsSubscribe => nats::subscribe(config, &session.nats).await,
         ActionKind::AmqpPublish => amqp::publish(config, &session.amqp).await,
         ActionKind::AmqpConsume => amqp::consume(config, &session.amqp).await,
+        ActionKind::Grpc => grpc::execute(config, &session.grpc).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition
