@@ -43,11 +43,11 @@ fn unknown_actions_list_the_known_ones() {
 
 #[test]
 fn planned_actions_say_they_are_not_here_yet() {
-    let found = diagnostics("name: f\nsteps:\n  - action: grpc\n    config: {query: x}\n");
+    let found = diagnostics("name: f\nsteps:\n  - action: websocket\n    config: {query: x}\n");
     assert_eq!(found.len(), 1);
     assert!(
         found[0].contains(
-            "action `grpc` is part of the flow language but not available in this version yet"
+            "action `websocket` is part of the flow language but not available in this version yet"
         ),
         "{found:?}"
     );
