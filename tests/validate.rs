@@ -32,18 +32,6 @@ fn unknown_actions_list_the_known_ones() {
 }
 
 #[test]
-fn planned_actions_say_they_are_not_here_yet() {
-    let found = diagnostics("name: f\nsteps:\n  - action: grpc\n    config: {query: x}\n");
-    assert_eq!(found.len(), 1);
-    assert!(
-        found[0].contains(
-            "action `grpc` is part of the flow language but not available in this version yet"
-        ),
-        "{found:?}"
-    );
-}
-
-#[test]
 fn missing_required_fields() {
     let found = diagnostics("description: no name\nsteps: []\n");
     assert_eq!(

@@ -84,7 +84,11 @@ pub async fn run_flow(flow: &FlowSpec, options: RunOptions) -> FlowResult {
     let mut run = Run {
         flow,
         vars: Variables::new(&flow.name, &execution_id),
-        session: Arc::new(Session::new(&flow.name, options.default_headers.clone())),
+        session: Arc::new(Session::new(
+            &flow.name,
+            options.default_headers.clone(),
+            options.base_dir.clone(),
+        )),
         evaluator: Evaluator::default(),
         steps: Vec::new(),
         captured: IndexMap::new(),

@@ -1,12 +1,15 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
 //! the mock servers the run started, the database pools, Redis connections, NATS clients, AMQP
-//! connections, WebSocket connections and Kafka clients. Built once when a run starts, dropped
-//! when it ends.
+//! connections, WebSocket connections, Kafka clients and gRPC channels. Built once when a run
+//! starts, dropped when it ends.
+
+use std::path::PathBuf;
 
 use indexmap::IndexMap;
 
 use super::actions::amqp::AmqpClients;
 use super::actions::database::DatabasePools;
+use super::actions::grpc::GrpcChannels;
 use super::actions::http::HttpSession;
 use super::actions::kafka::KafkaClients;
 use super::actions::mock_server::MockRegistry;
@@ -30,13 +33,20 @@ pub struct Session {
     pub websockets: WebSockets,
     /// Kafka clients, one per broker list and credentials; also when the run began.
     pub kafka: KafkaClients,
+    /// gRPC channels, one per server.
+    pub grpc: GrpcChannels,
     /// The flow's name, for log lines.
     pub flow_name: String,
 }
 
 impl Session {
-    /// A fresh session; `default_headers` are sent by every HTTP step unless it sets its own.
-    pub fn new(flow_name: &str, default_headers: IndexMap<String, String>) -> Self {
+    /// A fresh session; `default_headers` are sent by every HTTP step unless it sets its own,
+    /// and files the steps name (descriptor sets, certificates) are found from `base_dir`.
+    pub fn new(
+        flow_name: &str,
+        default_headers: IndexMap<String, String>,
+        base_dir: Option<PathBuf>,
+    ) -> Self {
         Self {
             http: HttpSession::new(default_headers),
             mocks: MockRegistry::default(),
@@ -46,6 +56,7 @@ impl Session {
             amqp: AmqpClients::default(),
             websockets: WebSockets::default(),
             kafka: KafkaClients::default(),
+            grpc: GrpcChannels::new(base_dir),
             flow_name: flow_name.to_string(),
         }
     }
@@ -59,5 +70,6 @@ impl Session {
         self.amqp.close_all().await;
         self.websockets.close_all().await;
         self.kafka.close_all().await;
+        self.grpc.close_all().await;
     }
 }

@@ -35,6 +35,7 @@ pub enum ActionKind {
     WebSocket,
     KafkaProduce,
     KafkaConsume,
+    Grpc,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -55,6 +56,8 @@ pub enum KeyType {
     List,
     /// A map.
     Map,
+    /// true, false, or a map of settings.
+    FlagOrMap,
 }
 
 impl KeyType {
@@ -68,6 +71,7 @@ impl KeyType {
             KeyType::Flag => "true or false",
             KeyType::List => "a list",
             KeyType::Map => "a map",
+            KeyType::FlagOrMap => "true, false or a map",
         }
     }
 }
@@ -129,6 +133,7 @@ impl ActionKind {
         ActionKind::WebSocket,
         ActionKind::KafkaProduce,
         ActionKind::KafkaConsume,
+        ActionKind::Grpc,
     ];
 
     /// Looks an action up by its name or one of its aliases.
@@ -171,6 +176,7 @@ impl ActionKind {
             ActionKind::WebSocket => "websocket",
             ActionKind::KafkaProduce => "kafka_producer",
             ActionKind::KafkaConsume => "kafka_consumer",
+            ActionKind::Grpc => "grpc",
         }
     }
 
@@ -197,6 +203,7 @@ impl ActionKind {
             ActionKind::WebSocket => &["ws"],
             ActionKind::KafkaProduce => &["kafka_publish", "kafka.produce", "kafka.publish"],
             ActionKind::KafkaConsume => &["kafka_consume", "kafka.consume"],
+            ActionKind::Grpc => &["grpc_call", "grpc.call"],
             _ => &[],
         }
     }
@@ -423,6 +430,25 @@ impl ActionKind {
                     "group_id"
                 ),
             },
+            ActionKind::Grpc => ConfigKeys {
+                required: &["address|url|target", "method"],
+                known: &[
+                    "address",
+                    "url",
+                    "target",
+                    "service",
+                    "method",
+                    "request",
+                    "message",
+                    "body",
+                    "metadata",
+                    "timeout",
+                    "tls",
+                    "descriptor_set",
+                    "proto",
+                    "import_paths",
+                ],
+            },
         }
     }
 
@@ -465,6 +491,11 @@ impl ActionKind {
             "status" if self == ActionKind::WaitFor => KeyType::Count,
             "max_concurrent" | "parallelism" | "max_attempts" => KeyType::Count,
             "fail_fast" => KeyType::Flag,
+            "tls" if self == ActionKind::Grpc => KeyType::FlagOrMap,
+            "request" | "metadata" if self == ActionKind::Grpc => KeyType::Map,
+            "message" | "body" if self == ActionKind::Grpc => KeyType::Map,
+            "service" | "descriptor_set" | "address" | "target" => KeyType::Text,
+            "import_paths" => KeyType::List,
             "inputs" | "variables" => KeyType::Map,
             "brokers" | "bootstrap_servers" | "value" | "partition" | "partitions"
                 if matches!(self, ActionKind::KafkaProduce | ActionKind::KafkaConsume) =>
@@ -506,9 +537,6 @@ impl fmt::Display for ActionKind {
         f.write_str(self.name())
     }
 }
-
-/// Actions of the flow language that this version does not run yet.
-pub const PLANNED_ACTIONS: &[&str] = &["grpc"];
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::actions::{ActionKind, KeyType, PLANNED_ACTIONS};
+use super::actions::{ActionKind, KeyType};
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::expression::prepare_for_check;
 use super::load::{LoadedFlow, field_of_pointer};
@@ -187,13 +187,6 @@ impl Checker<'_> {
             None
         } else if let Some(kind) = ActionKind::from_name(&step.action) {
             Some(kind)
-        } else if PLANNED_ACTIONS.contains(&step.action.as_str()) {
-            let message = format!(
-                "action `{}` is part of the flow language but not available in this version yet",
-                step.action
-            );
-            self.report(Diagnostic::error(message), &action_pointer, Some(id));
-            None
         } else {
             let known = ActionKind::known_names();
             let hint = did_you_mean(&step.action, known.iter().copied())
@@ -486,6 +479,7 @@ fn type_problem(value: &Value, expected: KeyType) -> Option<String> {
         KeyType::Flag => matches!(value, Value::Bool(_)),
         KeyType::List => matches!(value, Value::Array(_)),
         KeyType::Map => matches!(value, Value::Object(_)),
+        KeyType::FlagOrMap => matches!(value, Value::Bool(_) | Value::Object(_)),
     };
     (!fits).then(|| {
         format!(

@@ -8,6 +8,8 @@ pub mod fake_kafka;
 #[allow(dead_code)]
 pub mod flows;
 #[allow(dead_code)]
+pub mod grpc_server;
+#[allow(dead_code)]
 pub mod http_server;
 #[allow(dead_code)]
 pub mod own_services;

@@ -6,6 +6,7 @@ pub mod amqp;
 pub mod basic;
 pub mod database;
 pub mod fields;
+pub mod grpc;
 pub mod http;
 pub mod kafka;
 pub mod mock_server;
@@ -91,6 +92,7 @@ pub async fn execute(
         ActionKind::AmqpPublish => amqp::publish(config, &session.amqp).await,
         ActionKind::AmqpConsume => amqp::consume(config, &session.amqp).await,
         ActionKind::KafkaProduce => kafka::produce::produce(config, &session.kafka).await,
+        ActionKind::Grpc => grpc::execute(config, &session.grpc).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition
