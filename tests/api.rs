@@ -96,7 +96,7 @@ async fn start(test: &str, setup: Setup) -> Option<TestApi> {
     })
 }
 
-/// A run written with SQL, and its metrics row when it finished.
+/// A run written with SQL, and its metrics row (and trend rollups) when it finished.
 #[allow(clippy::too_many_arguments)]
 async fn seed_run(
     store: &Store,
@@ -135,8 +135,8 @@ async fn seed_run(
     .unwrap();
     if finished {
         sqlx::query(
-            "INSERT INTO metrics.run_metrics (time, namespace, flow_name, environment, status, \
-             duration_ms) VALUES ($1 + interval '1 second', $2, $3, $4, $5, $6)",
+            "SELECT metrics.record_runs(ARRAY[$1 + interval '1 second'], ARRAY[$2], ARRAY[$3], \
+             ARRAY[$4::text], ARRAY[$5], ARRAY[$6::int8])",
         )
         .bind(queued_at)
         .bind(namespace)
@@ -548,7 +548,15 @@ async fn flows_carry_their_last_run_pass_rate_history_and_trend() {
     assert_eq!(trend.len(), 1);
     assert_eq!(trend[0]["runs"], 2);
     assert_eq!(trend[0]["passRate"], 0.5);
-    assert_eq!(trend[0]["p50Ms"], 40.0);
+    assert_within_histogram(trend[0]["p50Ms"].as_f64().unwrap(), 40.0);
+}
+
+/// Trend percentiles come from histogram bins with 2 % relative accuracy.
+fn assert_within_histogram(actual: f64, exact: f64) {
+    assert!(
+        (actual - exact).abs() <= 0.02 * exact + 1e-9,
+        "{actual} is not within 2 % of {exact}"
+    );
 }
 
 #[tokio::test]
@@ -602,12 +610,9 @@ async fn trends_give_pass_rate_and_percentiles_per_bucket() {
         );
         assert_eq!(first["runs"], 5);
         assert_eq!(first["passRate"], 0.8);
-        assert_eq!(first["p50Ms"], 300.0);
-        let p95 = first["p95Ms"].as_f64().unwrap();
-        assert!(
-            (p95 - 880.0).abs() < 1e-6,
-            "percentile_cont interpolates: {p95}"
-        );
+        assert_within_histogram(first["p50Ms"].as_f64().unwrap(), 300.0);
+        // Between the ranks of 400 and 1000 ms, as percentile_cont interpolates.
+        assert_within_histogram(first["p95Ms"].as_f64().unwrap(), 880.0);
         assert_eq!(buckets[1]["runs"], 1);
     }
     let days = api.ok("/api/v1/trends?bucket=day&flow=orders").await;
@@ -618,6 +623,80 @@ async fn trends_give_pass_rate_and_percentiles_per_bucket() {
         .map(|b| b["runs"].as_i64().unwrap())
         .sum();
     assert_eq!(total, 6);
+}
+
+#[tokio::test]
+async fn trends_of_every_shape_agree_with_exact_percentiles_over_the_runs() {
+    let Some(api) = start("trends_exact", Setup::default()).await else {
+        return;
+    };
+    let start_hour = Utc::now().duration_trunc(Duration::hours(1)).unwrap() - Duration::hours(36);
+    for i in 0..150_i64 {
+        let namespace = ["qa", "ops"][(i % 2) as usize];
+        let flow = ["orders", "users", "backup"][(i % 3) as usize];
+        let status = if i % 7 == 0 { "failed" } else { "passed" };
+        let duration = match i % 10 {
+            0 => 0,
+            1 => 1,
+            _ => (i * 7919) % 5000,
+        };
+        seed_run(
+            &api.store,
+            &format!("x{i}"),
+            namespace,
+            flow,
+            status,
+            "manual",
+            None,
+            start_hour + Duration::minutes(13 * i),
+            duration,
+        )
+        .await;
+    }
+    let from = start_hour - Duration::hours(1);
+    for (filters, unit) in [
+        ("namespace=qa&flow=orders", "hour"),
+        ("namespace=qa&flow=orders", "day"),
+        ("flow=users", "day"),
+        ("namespace=ops", "hour"),
+        ("", "hour"),
+        ("", "day"),
+    ] {
+        let path = format!(
+            "/api/v1/trends?{filters}&bucket={unit}&from={}",
+            urlencode(&from.to_rfc3339())
+        );
+        let buckets = api.ok(&path).await["buckets"].as_array().unwrap().clone();
+        let namespace = filters
+            .split('&')
+            .find_map(|f| f.strip_prefix("namespace="));
+        let flow = filters.split('&').find_map(|f| f.strip_prefix("flow="));
+        let exact: Vec<(DateTime<Utc>, i64, f64, f64, f64)> = sqlx::query_as(
+            "SELECT date_trunc($1, time, 'UTC'), count(*), \
+             avg(CASE WHEN status = 'passed' THEN 1.0 ELSE 0.0 END)::float8, \
+             percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms), \
+             percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) \
+             FROM metrics.run_metrics WHERE ($2::text IS NULL OR namespace = $2) \
+             AND ($3::text IS NULL OR flow_name = $3) GROUP BY 1 ORDER BY 1",
+        )
+        .bind(unit)
+        .bind(namespace)
+        .bind(flow)
+        .fetch_all(api.store.pool())
+        .await
+        .unwrap();
+        assert!(exact.len() >= 2, "{path}: several buckets");
+        assert_eq!(buckets.len(), exact.len(), "{path}");
+        for (bucket, (start, runs, pass_rate, p50, p95)) in buckets.iter().zip(exact) {
+            let got_start: DateTime<Utc> = bucket["start"].as_str().unwrap().parse().unwrap();
+            assert_eq!(got_start, start, "{path}");
+            assert_eq!(bucket["runs"], runs, "{path} at {start}");
+            let got_rate = bucket["passRate"].as_f64().unwrap();
+            assert!((got_rate - pass_rate).abs() < 1e-9, "{path} at {start}");
+            assert_within_histogram(bucket["p50Ms"].as_f64().unwrap(), p50);
+            assert_within_histogram(bucket["p95Ms"].as_f64().unwrap(), p95);
+        }
+    }
 }
 
 #[tokio::test]

@@ -235,6 +235,14 @@ async fn a_queued_run_is_executed_recorded_and_reported() {
     })
     .await;
     assert_eq!(kinds, vec!["started", "step", "finished"]);
+    let entries = world.stream(&events_key).await;
+    let finished: String = entries.ids[2].get("data").unwrap();
+    let finished: serde_json::Value = serde_json::from_str(&finished).unwrap();
+    assert_eq!(
+        finished["runId"], "full-1",
+        "the JSON is in the `data` field"
+    );
+    assert_eq!(finished["status"], "passed");
     assert_eq!(world.pending().await, 0, "the run was acknowledged");
 
     let metrics_text = reqwest::get(&executor.metrics_url)

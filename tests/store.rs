@@ -4,7 +4,7 @@
 
 mod common;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use indexmap::IndexMap;
 use serde_json::json;
 use testmesh::engine::result::{AttemptResult, Phase, StepResult};
@@ -86,9 +86,21 @@ async fn migrations_run_twice_and_concurrently_without_harm() {
     assert_eq!(a.unwrap(), StorageMode::Plain);
     assert_eq!(b.unwrap(), StorageMode::Plain);
     assert_eq!(first.migrate().await.unwrap(), StorageMode::Plain);
+    let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|entry| {
+            entry.as_ref().unwrap().path().extension() == Some(std::ffi::OsStr::new("sql"))
+        })
+        .count();
+    assert!(shipped >= 3, "the migrations folder holds {shipped} files");
     assert_eq!(
-        count(&first, "SELECT count(*) FROM _sqlx_migrations").await,
-        2
+        count(
+            &first,
+            "SELECT count(*) FROM _sqlx_migrations WHERE success"
+        )
+        .await,
+        i64::try_from(shipped).unwrap(),
+        "every shipped migration applied once, however many roles ran them"
     );
     assert_eq!(
         count(&first, "SELECT count(*) FROM executions.runs").await,
@@ -286,6 +298,86 @@ async fn retention_deletes_what_is_old_and_nothing_else() {
         count(&store, "SELECT count(*) FROM metrics.run_metrics").await,
         2
     );
+    for table in ["metrics.flow_rollup", "metrics.namespace_rollup"] {
+        let oldest: DateTime<Utc> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT min(bucket) FROM {table}"
+        )))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert!(oldest > now - Duration::days(31), "{table} keeps {oldest}");
+        let runs: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT sum(runs)::int8 FROM {table} WHERE grain = 'day'"
+        )))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(runs, 2, "{table} counts the runs left");
+    }
+}
+
+#[tokio::test]
+async fn finished_runs_land_in_the_trend_rollups_with_their_duration_bins() {
+    let Some(store) = store("rollups").await else {
+        return;
+    };
+    let durations = [0_u64, 1, 40, 45, 1000, 1000];
+    let at = Utc::now();
+    for (i, duration) in durations.iter().enumerate() {
+        let run_id = format!("r{i}");
+        let run = run_message(&run_id, "orders", one_step_spec());
+        store
+            .start_runs(&[&run], "exec-a", Utc::now())
+            .await
+            .unwrap();
+        let status = if i == 2 {
+            FlowStatus::Failed
+        } else {
+            FlowStatus::Passed
+        };
+        let mut outcome = result(&run_id, status, 10);
+        outcome.duration_ms = *duration;
+        outcome.started_at = at;
+        store
+            .finish_runs(&[FinishedRun {
+                run_id,
+                attempt: 1,
+                result: outcome,
+            }])
+            .await
+            .unwrap();
+    }
+    let bins: Vec<(f64, i64, i64)> = sqlx::query_as(
+        "SELECT metrics.bin_duration(bin), runs, passed FROM metrics.flow_rollup \
+         WHERE grain = 'hour' AND flow_name = 'orders' ORDER BY bin",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let counts: Vec<(i64, i64)> = bins
+        .iter()
+        .map(|(_, runs, passed)| (*runs, *passed))
+        .collect();
+    assert_eq!(counts, [(1, 1), (1, 1), (1, 0), (1, 1), (2, 2)]);
+    for ((value, ..), exact) in bins.iter().zip([0.0, 1.0, 40.0, 45.0, 1000.0]) {
+        assert!(
+            (value - exact).abs() <= 0.02 * exact + 1e-9,
+            "{exact} ms reads back as {value}"
+        );
+    }
+    for table in ["metrics.flow_rollup", "metrics.namespace_rollup"] {
+        let per_grain: Vec<(String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT grain, sum(runs)::int8, sum(passed)::int8 FROM {table} GROUP BY grain ORDER BY grain"
+        )))
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            per_grain,
+            [("day".to_string(), 6, 5), ("hour".to_string(), 6, 5)],
+            "{table}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
-//! Where the definitions come from: flows, schedules and environments. The store serves what
-//! its runs tell (every flow that ran, with its latest spec; the schedules and environments runs
-//! came from). The cluster source — TestFlow, TestSchedule and TestEnvironment resources read
-//! from the Kubernetes API — implements the same trait when the operator's resource types land,
-//! and `testmesh api` picks it when it can reach a cluster.
+//! Where the definitions come from: flows, schedules and environments. The cluster
+//! (src/api/cluster_catalog.rs: TestFlow, TestSchedule and TestEnvironment resources, cached
+//! from watches) when `testmesh api` runs in a cluster or is given a kubeconfig; the store
+//! otherwise, and while the cluster's caches fill (src/api/store_catalog.rs: every flow that
+//! ran, with its latest spec; the schedules and environments runs came from).
 
 use futures::future::BoxFuture;
 use serde_json::Value;

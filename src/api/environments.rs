@@ -19,7 +19,8 @@ pub struct Environment {
     #[schema(value_type = std::collections::HashMap<String, String>)]
     pub variables: IndexMap<String, String>,
     pub secret_refs: Vec<SecretRef>,
-    /// The flows that ran with this environment.
+    /// The flows that use this environment: that name it (from the cluster), or that ran
+    /// with it (from the store).
     pub flows: Vec<String>,
 }
 

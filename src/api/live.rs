@@ -4,8 +4,9 @@
 //! - `testmesh:events:{run_id}` — every event of one run; `testmesh:live` — the `started` and
 //!   `finished` events of every run.
 //! - Each stream entry has two fields: `event` (`started`, `step` or `finished`) and `data`, a
-//!   JSON text. (`message` is read as another name for `data`: the executor's queue names its
-//!   JSON field so.)
+//!   JSON text. (`message` is read when `data` is absent: executors before this contract was
+//!   followed wrote that name, and their entries stay in Redis for a day or until trimmed, and
+//!   are still written during a rolling upgrade.)
 //! - `step`: `{"runId", "stepIndex", "step"}` with `step` the engine's StepResult (every attempt,
 //!   secrets masked); a `data` that already is an API step object (it has `stepId`) is passed on.
 //! - `started`: at least `{"runId"}`; `finished`: the run's ResultMessage (camelCase: runId,
@@ -44,8 +45,8 @@ pub const LIVE_STREAM: &str = "testmesh:live";
 /// The field of an entry that names the event.
 pub const EVENT_FIELD: &str = "event";
 /// The field of an entry that holds the event's JSON.
-pub const DATA_FIELD: &str = "data";
-/// Read as [`DATA_FIELD`] when that is absent.
+pub const DATA_FIELD: &str = crate::queue::EVENT_DATA_FIELD;
+/// Read as [`DATA_FIELD`] when that is absent: the name older executors wrote.
 const DATA_FIELD_ALIAS: &str = "message";
 
 /// How long one XREAD waits for entries before the run's state is checked again.

@@ -6,6 +6,7 @@
 mod app;
 mod auth;
 mod catalog;
+mod cluster_catalog;
 mod cursor;
 mod dashboard;
 mod environments;
@@ -25,10 +26,13 @@ mod trends;
 
 pub use app::{AppState, RouterError, RouterOptions, router};
 pub use catalog::{CatalogFlow, FlowCatalog};
+pub use cluster_catalog::ClusterCatalog;
+pub use environments::{Environment, SecretRef};
 pub use error::ApiError;
 pub use flaky::flakiness;
 pub use live::LiveSource;
 pub use openapi::ApiDoc;
 pub use readiness::watch_readiness;
+pub use schedules::Schedule;
 pub use scope::Scope;
 pub use store_catalog::StoreCatalog;

@@ -30,5 +30,7 @@ pub const LIVE_STREAM: &str = "testmesh:live";
 pub const EVENTS_STREAM_PREFIX: &str = "testmesh:events:";
 /// The field of a live event entry that names its kind.
 pub const EVENT_FIELD: &str = "event";
+/// The field of a live event entry that holds its JSON (the read API's contract, src/api/live.rs).
+pub const EVENT_DATA_FIELD: &str = "data";
 /// The field of a dead-letter entry that says why the message could not be processed.
 pub const REASON_FIELD: &str = "reason";

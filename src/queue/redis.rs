@@ -13,7 +13,7 @@ use ::redis::{Client, RedisError, Value};
 use super::events::LiveEvent;
 use super::message::{ResultMessage, RunMessage};
 use super::streams::Streams;
-use super::{EVENT_FIELD, PAYLOAD_FIELD, REASON_FIELD};
+use super::{EVENT_DATA_FIELD, EVENT_FIELD, PAYLOAD_FIELD, REASON_FIELD};
 
 /// The results stream keeps about this many entries.
 const RESULTS_MAXLEN: usize = 100_000;
@@ -395,7 +395,7 @@ impl RedisQueue {
                 .arg("*")
                 .arg(EVENT_FIELD)
                 .arg(event.kind.as_str())
-                .arg(PAYLOAD_FIELD)
+                .arg(EVENT_DATA_FIELD)
                 .arg(&text)
                 .ignore();
             pipe.cmd("EXPIRE")
@@ -411,7 +411,7 @@ impl RedisQueue {
                     .arg("*")
                     .arg(EVENT_FIELD)
                     .arg(event.kind.as_str())
-                    .arg(PAYLOAD_FIELD)
+                    .arg(EVENT_DATA_FIELD)
                     .arg(&text)
                     .ignore();
             }

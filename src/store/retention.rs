@@ -1,10 +1,12 @@
 //! Retention: runs (with their steps, by cascade) queued more than N days ago are deleted, and
-//! on the plain path the metrics rows too (TimescaleDB's own policy drops old metrics chunks).
+//! on the plain path the metrics rows too (TimescaleDB's own policy drops old metrics chunks),
+//! and on both paths the trend rollup buckets that ended before the cutoff.
 //! The executors run it periodically; a try-lock lets one of them do it at a time.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 
 use super::Store;
 use super::error::StoreError;
@@ -123,6 +125,16 @@ async fn delete_in_chunks(
                 break;
             }
         }
+    }
+    for table in ["metrics.flow_rollup", "metrics.namespace_rollup"] {
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE bucket + CASE grain WHEN 'hour' THEN interval '1 hour' \
+             ELSE interval '1 day' END <= $1"
+        )))
+        .bind(cutoff)
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::query("delete old trend rollups"))?;
     }
     Ok(outcome)
 }

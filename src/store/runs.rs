@@ -1,6 +1,7 @@
 //! The run lifecycle in `executions.runs`: queued (by the operator), running (by an executor,
-//! counting attempts), finished (result, steps and metrics row in one transaction), or rejected
-//! (a poison message recorded as an error). Writes take batches: one statement per batch.
+//! counting attempts), finished (result, steps, metrics row and trend rollups in one
+//! transaction), or rejected (a poison message recorded as an error). Writes take batches: one
+//! statement per batch.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -243,7 +244,8 @@ fn counts(
         .collect()
 }
 
-/// Rows of `metrics.run_metrics`, as arrays for one UNNEST insert.
+/// Rows of `metrics.run_metrics`, as arrays for `metrics.record_runs` (which adds them to the
+/// trend rollups too, in the same transaction).
 #[derive(Default)]
 struct MetricRows {
     time: Vec<DateTime<Utc>>,
@@ -275,9 +277,8 @@ impl MetricRows {
             return Ok(());
         }
         sqlx::query(
-            "INSERT INTO metrics.run_metrics (time, namespace, flow_name, environment, status, \
-             duration_ms) SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], \
-             $4::text[], $5::text[], $6::int8[])",
+            "SELECT metrics.record_runs($1::timestamptz[], $2::text[], $3::text[], $4::text[], \
+             $5::text[], $6::int8[])",
         )
         .bind(self.time)
         .bind(self.namespace)
