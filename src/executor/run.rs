@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Shared;
 use super::recorder::Finished;
-use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, run_flow};
+use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, RunTrace, run_flow};
 use crate::flow::FlowDuration;
 use crate::queue::{LiveEvent, LiveEventKind, RunMessage};
 
@@ -74,6 +74,11 @@ async fn run_one(shared: &Shared, run: &RunMessage, abandon: CancellationToken) 
         source: Some(format!("{}/{}", run.flow.namespace, run.flow.name)),
         cancel: abandon.child_token(),
         abort: abandon,
+        trace: RunTrace {
+            namespace: Some(run.flow.namespace.clone()),
+            trigger: Some(run.trigger.kind.as_str().to_string()),
+            traceparent: None,
+        },
         ..RunOptions::default()
     };
     if let Some(environment) = &run.environment {
