@@ -169,6 +169,7 @@ fn message(run_id: String, spec: &FlowSpec) -> RunMessage {
         enqueued_at: Utc::now(),
         start_deadline: None,
         timeout_seconds: None,
+        traceparent: None,
     }
 }
 

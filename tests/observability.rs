@@ -1,7 +1,10 @@
 //! Traces and logs as an operator of TestMesh sees them: `testmesh run` (the built binary)
 //! against an in-process OTLP/HTTP receiver and an HTTP service that records what it was sent.
 //! The spans must arrive with their names, attributes and parent links, the service must see a
-//! `traceparent` naming the step's span, and JSON log lines must carry the trace id.
+//! `traceparent` naming the step's span, and JSON log lines must carry the trace id. An executor
+//! (with PostgreSQL and Redis, skipped without them) continues the trace its run message carries.
+
+mod common;
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
@@ -20,6 +23,10 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode as SpanStatus;
 use prost::Message;
 use serde_json::Value;
 use tempfile::TempDir;
+use testmesh::queue::{RedisQueue, Streams};
+
+use common::executor_process::{ExecutorProcess, ExecutorSetup, eventually};
+use common::services::{fresh_database, redis_url, run_message, spec, unique_prefix};
 
 const BIN: &str = env!("CARGO_BIN_EXE_testmesh");
 /// Only there to stop a hung child from hanging the suite; no test depends on timing.
@@ -216,6 +223,15 @@ fn span_of<'a>(spans: &'a [Exported], step_id: &str) -> &'a Exported {
         .iter()
         .find(|span| span.name == "step" && span.attributes["step.id"] == step_id)
         .unwrap_or_else(|| panic!("no step span for `{step_id}` in {spans:#?}"))
+}
+
+fn request_from(seen: &Seen, step: &str) -> Option<Option<String>> {
+    seen.traceparents
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(name, _)| name == step)
+        .map(|(_, traceparent)| traceparent.clone())
 }
 
 fn traceparent_of(seen: &Seen, step: &str) -> Option<String> {
@@ -427,4 +443,62 @@ async fn the_service_name_comes_from_otel_service_name() {
         assert_eq!(span.resource["service.name"], "ci-smoke");
         assert_eq!(span.resource["deployment.environment"], "ci");
     }
+}
+
+#[tokio::test]
+async fn an_executor_continues_the_trace_its_run_message_carries() {
+    let Some(redis) = redis_url() else { return };
+    let Some(database) = fresh_database("otel_executor").await else {
+        return;
+    };
+    let servers = start_servers().await;
+    let prefix = unique_prefix("otel");
+    let queue = RedisQueue::connect(&redis, Streams::prefixed(&prefix), Duration::from_secs(5))
+        .await
+        .unwrap();
+    let mut message = run_message(
+        "otel-run-1",
+        "traced",
+        spec(&format!(
+            "name: traced\nsteps:\n  - id: call\n    action: http_request\n    config: {{url: \"{}/api/exec\"}}\n",
+            servers.service
+        )),
+    );
+    message.traceparent = Some(USER_TRACEPARENT.into());
+    queue.enqueue_run(&message).await.unwrap();
+    let env = endpoint(&servers);
+    let mut executor = ExecutorProcess::spawn(&ExecutorSetup {
+        database_url: &database,
+        redis_url: &redis,
+        prefix: &prefix,
+        executor_id: "otel-1",
+        extra: &[],
+        env: &env,
+    });
+    let sent = eventually("the run's HTTP request", BOUND, || async {
+        request_from(&servers.seen, "exec")
+    })
+    .await
+    .expect("a traceparent");
+    // SIGTERM drains and flushes the spans.
+    executor.terminate(BOUND).await;
+
+    let spans = servers.seen.spans.lock().unwrap().clone();
+    let run = spans
+        .iter()
+        .find(|span| span.name == "flow.run")
+        .unwrap_or_else(|| panic!("no flow.run span: {spans:#?}\n{}", executor.log_text()));
+    assert_eq!(run.trace_id, "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(
+        run.parent_id, "b7ad6b7169203331",
+        "a child of the enqueuing span"
+    );
+    assert_eq!(run.resource["service.name"], "testmesh-executor");
+    assert_eq!(run.attributes["run.id"], "otel-run-1");
+    assert_eq!(run.attributes["flow.namespace"], message.flow.namespace);
+    assert_eq!(run.attributes["run.trigger"], message.trigger.kind.as_str());
+    assert_eq!(run.attributes["run.result"], "passed");
+    let call = span_of(&spans, "call");
+    assert_eq!(call.parent_id, run.span_id);
+    assert_eq!(sent, format!("00-{}-{}-01", call.trace_id, call.span_id));
 }

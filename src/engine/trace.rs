@@ -110,6 +110,17 @@ pub fn finish_step(span: &Span, result: &StepResult, masker: &Masker) {
     }
 }
 
+/// The W3C `traceparent` of `span`, to hand to whoever runs the work it asks for; `None` when
+/// tracing is off.
+pub fn traceparent_of(span: &Span) -> Option<String> {
+    if !crate::telemetry::tracing_enabled() || span.is_disabled() {
+        return None;
+    }
+    let mut carrier = std::collections::HashMap::new();
+    TraceContextPropagator::new().inject_context(&span.context(), &mut carrier);
+    carrier.remove("traceparent")
+}
+
 /// Adds `traceparent` (and `tracestate`) for the current span to an HTTP step's headers, unless
 /// tracing is off or the step set its own `traceparent`.
 pub fn inject_traceparent(headers: &mut HeaderMap) {

@@ -77,7 +77,7 @@ async fn run_one(shared: &Shared, run: &RunMessage, abandon: CancellationToken) 
         trace: RunTrace {
             namespace: Some(run.flow.namespace.clone()),
             trigger: Some(run.trigger.kind.as_str().to_string()),
-            traceparent: None,
+            traceparent: run.traceparent.clone(),
         },
         ..RunOptions::default()
     };
