@@ -5,6 +5,9 @@
 //!
 //! Usage: dispatch-bench DATABASE_URL REDIS_URL TESTMESH_BINARY RUNS CONCURRENCY
 
+// The engine's step futures nest past the default depth of 128 (see src/lib.rs).
+#![recursion_limit = "256"]
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -169,6 +172,7 @@ fn message(run_id: String, spec: &FlowSpec) -> RunMessage {
         enqueued_at: Utc::now(),
         start_deadline: None,
         timeout_seconds: None,
+        traceparent: None,
     }
 }
 

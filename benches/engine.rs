@@ -5,6 +5,9 @@
 //! loaded by the real loader and run by `run_flow`. It prints best and median wall times and the
 //! ratio engine/baseline; it exits non-zero if the flow does not pass, never on a timing.
 
+// The engine's step futures nest past the default depth of 128 (see src/lib.rs).
+#![recursion_limit = "256"]
+
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -60,6 +60,7 @@ fn message(i: usize) -> RunMessage {
         enqueued_at: chrono::Utc::now(),
         start_deadline: None,
         timeout_seconds: Some(60),
+        traceparent: None,
     }
 }
 

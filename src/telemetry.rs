@@ -1,11 +1,11 @@
-//! Logs, metrics and health for the long-running roles: JSON logs in production and readable
-//! ones on a terminal, a Prometheus registry, and the `/metrics`, `/healthz` and `/readyz`
-//! endpoints every role serves.
+//! Logs, traces, metrics and health: JSON logs in production and readable ones on a terminal,
+//! OpenTelemetry traces over OTLP when an endpoint is set, a Prometheus registry, and the
+//! `/metrics`, `/healthz` and `/readyz` endpoints every long-running role serves.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Once, RwLock};
 
 use axum::Router;
 use axum::extract::State;
@@ -14,6 +14,14 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use prometheus::{Encoder, Registry, TextEncoder};
 use serde_json::{Value, json};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt::format::JsonFields;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+mod json_log;
+mod otlp;
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,27 +32,81 @@ pub enum LogFormat {
     Text,
 }
 
-/// Starts logging at the level of `RUST_LOG` (default `info`). Safe to call more than once.
-pub fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+/// Starts logging, and tracing when an OTLP endpoint is set (see [`otlp`]). Logs go to stderr
+/// at the level of `RUST_LOG`, else `default_level`; as JSON with `trace_id` and `span_id` in
+/// production, as text on a terminal. `role` names the service in traces (`testmesh-<role>`).
+/// Only the first call in a process does anything.
+pub fn init(role: &str, format: LogFormat, default_level: &str) {
+    static STARTED: Once = Once::new();
+    STARTED.call_once(|| start(role, format, default_level));
+}
+
+/// [`init`] for the long-running roles, at `info` by default.
+pub fn init_logging(role: &str, format: LogFormat) {
+    init(role, format, "info");
+}
+
+/// Whether spans are exported: HTTP steps then send a `traceparent`.
+pub fn tracing_enabled() -> bool {
+    otlp::enabled()
+}
+
+/// Sends the spans not yet sent; call as the process ends.
+pub fn shutdown() {
+    otlp::shutdown();
+}
+
+fn start(role: &str, format: LogFormat, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Text => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init()
+    let logs = if json {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .fmt_fields(JsonFields::new())
+            .event_format(json_log::JsonLines)
+            .with_filter(filter)
+            .boxed()
     } else {
-        builder.try_init()
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(filter)
+            .boxed()
     };
+    let mut layers: Vec<Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>> = vec![logs];
+    let mut problem = None;
+    match otlp::start(role) {
+        otlp::Start::Off => {}
+        otlp::Start::On(tracer) => layers.push(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_tracked_inactivity(false)
+                .with_threads(false)
+                .with_location(false)
+                .with_filter(Targets::new().with_target("testmesh", tracing::Level::INFO))
+                .boxed(),
+        ),
+        otlp::Start::Failed(message) => problem = Some(message),
+    }
+    if tracing_subscriber::registry()
+        .with(layers)
+        .try_init()
+        .is_err()
+    {
+        return;
+    }
+    if let Some(message) = problem {
+        tracing::warn!("{message}");
+    }
+    if otlp::enabled()
+        && let Some((name, value)) = otlp::unsupported_protocol()
+    {
+        tracing::warn!("{name}={value} is not supported: traces are sent as http/protobuf");
+    }
 }
 
 /// Liveness and readiness of a role, with details shown by `/readyz`.

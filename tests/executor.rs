@@ -61,6 +61,7 @@ impl World {
             prefix: &self.prefix,
             executor_id: id,
             extra,
+            env: &[],
         })
     }
 

@@ -419,7 +419,7 @@ def optional_objects_follow_their_values() -> None:
     assert api["containers"][0]["image"] == "registry.example.com/testmesh:1.2.3"
     assert api["imagePullSecrets"] == [{"name": "regcred"}]
     env = env_of(api["containers"][0])
-    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability:4317" and env["RUST_LOG"] == "info"
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability:4318" and env["RUST_LOG"] == "info"
     assert env_of(pod_spec(named(full, "Job", f"{RELEASE}-testmesh-migrations"))["containers"][0])["RUST_LOG"] == "info"
     executor = pod_spec(named(full, "Deployment", f"{RELEASE}-testmesh-executor"))
     assert executor["tolerations"][0]["key"] == "dedicated"

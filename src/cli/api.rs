@@ -66,7 +66,7 @@ pub struct ApiArgs {
 }
 
 pub async fn api(args: ApiArgs) -> Exit {
-    init_logging(args.log_format);
+    init_logging("api", args.log_format);
     match serve_api(args).await {
         Ok(()) => Exit::Passed,
         Err(err) => {

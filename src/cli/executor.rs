@@ -55,7 +55,7 @@ pub struct ExecutorArgs {
 }
 
 pub async fn executor(args: ExecutorArgs) -> Exit {
-    init_logging(args.log_format);
+    init_logging("executor", args.log_format);
     match start(args).await {
         Ok(()) => Exit::Passed,
         Err(err) => {

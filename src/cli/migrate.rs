@@ -6,7 +6,7 @@ use crate::store::Store;
 use crate::telemetry::{LogFormat, init_logging};
 
 pub async fn migrate(args: StoreArgs, log_format: LogFormat) -> Exit {
-    init_logging(log_format);
+    init_logging("migrate", log_format);
     let outcome = async {
         let store = Store::connect(&args.database_url, args.options(2)).await?;
         store.migrate().await

@@ -99,5 +99,6 @@ pub fn main() -> ExitCode {
             Command::Api(args) => api::api(*args).await,
         }
     });
+    crate::telemetry::shutdown();
     exit.into()
 }

@@ -52,7 +52,7 @@ const QUEUED_ROW_OPTIONS: StoreOptions = StoreOptions {
 };
 
 pub async fn operator(args: OperatorArgs) -> Exit {
-    init_logging(args.log_format);
+    init_logging("operator", args.log_format);
     let identity = args.identity.unwrap_or_else(|| {
         std::env::var("HOSTNAME")
             .unwrap_or_else(|_| format!("testmesh-operator-{}", std::process::id()))

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::exit::Exit;
 use super::inputs::{Environment, VariableArgs, environment, print_diagnostics};
 use super::output;
-use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, builtins, run_flow};
+use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, RunTrace, builtins, run_flow};
 use crate::flow::data_source::{self, DataCase};
 use crate::flow::validate::validate as validate_flow;
 use crate::flow::{LoadedFlow, load_paths};
@@ -23,6 +23,7 @@ use crate::report::terminal::{
     Progress, Style, flow_block, flow_footer, flow_header, step_block, summary,
 };
 use crate::report::{ReportTarget, parse_report_arg, write_report};
+use crate::telemetry::{self, LogFormat};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -40,9 +41,13 @@ pub struct RunArgs {
     /// Write a report: junit=FILE or json=FILE (repeatable).
     #[arg(long = "report", value_name = "KIND=FILE", value_parser = parse_report_arg)]
     pub reports: Vec<ReportTarget>,
+    /// Format of log lines on stderr (warnings by default; RUST_LOG for more).
+    #[arg(long, env = "TESTMESH_LOG_FORMAT", value_enum, default_value = "auto")]
+    pub log_format: LogFormat,
 }
 
 pub async fn run(args: RunArgs) -> Exit {
+    telemetry::init("run", args.log_format, "warn");
     let loaded = load_paths(&args.paths);
     let env = match environment(&args.variables, &loaded) {
         Ok(env) => env,
@@ -141,6 +146,10 @@ fn options_for(
         source: Some(flow.file_label()),
         cancel: cancel.clone(),
         abort: abort.clone(),
+        trace: RunTrace {
+            trigger: Some("cli".into()),
+            ..RunTrace::default()
+        },
         ..RunOptions::default()
     }
 }

@@ -13,8 +13,10 @@ pub mod retry;
 pub mod runner;
 pub mod schema_check;
 pub mod session;
+pub mod trace;
 pub mod variables;
 
 pub use flow_resolver::{CalledFlow, FlowFiles, FlowResolver};
 pub use result::{FlowResult, FlowStatus, StepResult, StepStatus};
 pub use runner::{RunEvent, RunOptions, run_flow};
+pub use trace::RunTrace;

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::actions::{self, ActionError, ActionOutput};
 use super::capture::capture;
@@ -29,6 +30,7 @@ use super::result::{AttemptResult, FlowResult, FlowStatus, Phase, StepResult, St
 use super::retry::delay_after;
 use super::schema_check;
 use super::session::Session;
+use super::trace::{self, RunTrace};
 use super::variables::Variables;
 use crate::flow::actions::ActionKind;
 use crate::flow::{Assertion, FlowSpec, OnError, Step};
@@ -59,6 +61,8 @@ pub struct RunOptions {
     pub call_stack: Vec<String>,
     /// Where `run_flow` finds the flows it calls; flow files when not given.
     pub flows: Option<Arc<dyn FlowResolver>>,
+    /// The run's namespace, trigger and parent trace, for its span.
+    pub trace: RunTrace,
 }
 
 /// Progress of a run, for live output.
@@ -81,6 +85,7 @@ pub async fn run_flow(flow: &FlowSpec, options: RunOptions) -> FlowResult {
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let masker = Masker::new(options.secrets.values().cloned());
+    let span = trace::flow_span(&flow.name, &execution_id, &options.trace);
     let mut run = Run {
         flow,
         vars: Variables::new(&flow.name, &execution_id),
@@ -96,7 +101,9 @@ pub async fn run_flow(flow: &FlowSpec, options: RunOptions) -> FlowResult {
         execution_id,
         options,
     };
-    run.execute().await
+    let result = run.execute().instrument(span.clone()).await;
+    trace::finish_flow(&span, &result);
+    result
 }
 
 struct Run<'a> {
@@ -298,7 +305,26 @@ impl Run<'_> {
         self.steps.push(step);
     }
 
+    /// Runs one step in its span.
     async fn run_step(
+        &mut self,
+        step: &Step,
+        id: &str,
+        phase: Phase,
+        deadline: Option<Instant>,
+        cancel: &CancellationToken,
+    ) -> StepResult {
+        let span = trace::step_span(id, &step.action, phase);
+        let result = self
+            .run_attempts(step, id, phase, deadline, cancel)
+            .instrument(span.clone())
+            .await;
+        trace::finish_step(&span, &result, &self.masker);
+        result
+    }
+
+    /// A step's condition, then its attempts as its retry policy allows.
+    async fn run_attempts(
         &mut self,
         step: &Step,
         id: &str,

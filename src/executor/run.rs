@@ -14,7 +14,7 @@ use super::Shared;
 use super::cases::{cases_of, combine};
 use super::cluster_flows::ClusterFlows;
 use super::recorder::Finished;
-use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, run_flow};
+use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, RunTrace, run_flow};
 use crate::flow::FlowDuration;
 use crate::queue::{LiveEvent, LiveEventKind, RunMessage};
 
@@ -80,6 +80,11 @@ async fn run_one(shared: &Shared, run: &RunMessage, abandon: CancellationToken) 
         )),
         cancel: abandon.child_token(),
         abort: abandon,
+        trace: RunTrace {
+            namespace: Some(run.flow.namespace.clone()),
+            trigger: Some(run.trigger.kind.as_str().to_string()),
+            traceparent: run.traceparent.clone(),
+        },
         ..RunOptions::default()
     };
     if let Some(environment) = &run.environment {

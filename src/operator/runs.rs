@@ -10,9 +10,11 @@
 
 use chrono::{DateTime, Utc};
 use kube::ResourceExt;
+use tracing::Instrument;
 
 use super::context::{Context, Error};
 use super::queue::Enqueued;
+use crate::engine::trace::traceparent_of;
 use crate::queue::{EnvironmentRef, FlowRef, RunMessage, Trigger};
 use crate::resources::{ConcurrencyPolicy, LocalRef, TestFlow};
 
@@ -61,8 +63,17 @@ pub async fn start_run(
             ConcurrencyPolicy::Allow => {}
         }
     }
-    let message = run_message(&request, ctx.now());
-    let outcome = ctx.queue.enqueue(&message).await?;
+    let span = tracing::info_span!(
+        "run.enqueue",
+        otel.name = "run.enqueue",
+        flow.namespace = %request.flow.namespace().unwrap_or_default(),
+        flow.name = %request.flow.name_any(),
+        run.id = %request.run_id,
+        run.trigger = request.trigger.kind.as_str(),
+    );
+    let mut message = run_message(&request, ctx.now());
+    message.traceparent = traceparent_of(&span);
+    let outcome = ctx.queue.enqueue(&message).instrument(span).await?;
     record_queued(ctx, &message).await;
     if !active.contains(&request.run_id) {
         active.push(request.run_id.clone());
@@ -121,6 +132,7 @@ pub fn run_message(request: &RunRequest<'_>, now: DateTime<Utc>) -> RunMessage {
         enqueued_at: now,
         start_deadline: request.start_deadline,
         timeout_seconds: flow.spec.timeout.as_ref().map(|t| t.get().as_secs()),
+        traceparent: None,
     }
 }
 

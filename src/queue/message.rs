@@ -27,6 +27,10 @@ pub struct RunMessage {
     /// Limit for the whole run, from the TestFlow's `timeout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
+    /// The W3C `traceparent` of the operator's span that enqueued the run, when tracing is on:
+    /// the executor's span of the run is its child.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// Which TestFlow, at which generation.
@@ -147,9 +151,11 @@ mod tests {
             enqueued_at: Utc::now(),
             start_deadline: None,
             timeout_seconds: Some(60),
+            traceparent: Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
         };
         let text = serde_json::to_string(&message).unwrap();
         assert!(text.contains("\"runId\""), "{text}");
+        assert!(text.contains("\"traceparent\""), "{text}");
         assert_eq!(serde_json::from_str::<RunMessage>(&text).unwrap(), message);
     }
 }

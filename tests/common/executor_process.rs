@@ -22,6 +22,8 @@ pub struct ExecutorSetup<'a> {
     pub prefix: &'a str,
     pub executor_id: &'a str,
     pub extra: &'a [&'a str],
+    /// Environment variables set for it (OTEL_* for tracing).
+    pub env: &'a [(&'a str, String)],
 }
 
 fn free_port() -> u16 {
@@ -48,6 +50,12 @@ impl ExecutorProcess {
             .args(setup.extra)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
+            .envs(
+                setup
+                    .env
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str())),
+            )
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()

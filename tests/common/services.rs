@@ -77,6 +77,7 @@ pub fn run_message(run_id: &str, flow_name: &str, spec: FlowSpec) -> RunMessage 
         enqueued_at: Utc::now(),
         start_deadline: None,
         timeout_seconds: None,
+        traceparent: None,
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
-use super::{Run, RunOptions, StepContext};
+use super::{Run, RunOptions, RunTrace, StepContext};
 use crate::engine::actions::fields::{first_text, optional_map};
 use crate::engine::actions::{ActionError, ActionOutput};
 use crate::engine::flow_resolver::FlowFiles;
@@ -75,6 +75,11 @@ impl Run<'_> {
                 events: None,
                 call_stack: stack,
                 flows: Some(resolver),
+                // Its span is a child of this step's, which it is run in.
+                trace: RunTrace {
+                    traceparent: None,
+                    ..self.options.trace.clone()
+                },
             };
             let location = called.location;
             let called = super::run_flow(&spec, options).await;

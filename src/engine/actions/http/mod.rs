@@ -107,7 +107,8 @@ pub async fn execute(
     config: &Map<String, Value>,
     session: &HttpSession,
 ) -> Result<ActionOutput, ActionError> {
-    let spec = RequestSpec::parse(config, &session.default_headers)?;
+    let mut spec = RequestSpec::parse(config, &session.default_headers)?;
+    crate::engine::trace::inject_traceparent(&mut spec.headers);
     let client = session.client(spec.verify_ssl)?;
     let label = request_label(&spec.method, &spec.url);
     let started = Instant::now();
