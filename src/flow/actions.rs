@@ -507,9 +507,7 @@ impl ActionKind {
             "sasl" => KeyType::Map,
             "connection" | "dsn" | "connection_string" | "query" | "condition" | "url" | "if"
             | "expression" | "flow" | "file" | "path" | "as" | "tcp" | "type" | "method"
-            | "name" | "server_id" | "message" | "level" | "close_reason" => {
-                KeyType::Text
-            }
+            | "name" | "server_id" | "message" | "level" | "close_reason" => KeyType::Text,
             "params" if matches!(self, ActionKind::DatabaseQuery | ActionKind::DbPoll) => {
                 KeyType::List
             }
