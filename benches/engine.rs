@@ -6,7 +6,6 @@
 //! ratio engine/baseline; it exits non-zero if the flow does not pass, never on a timing.
 
 // The engine's step futures nest past the default depth of 128 (see src/lib.rs).
-#![recursion_limit = "256"]
 
 use std::path::Path;
 use std::process::ExitCode;

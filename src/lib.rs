@@ -4,10 +4,6 @@
 //! can drive them directly. Dependencies point one way: `flow` (the language) is used by `engine`
 //! (runs one flow), which is used by `report` and the command line.
 
-// The step futures nest deeply (a span around each run and step); the release build's layout
-// computation of `testmesh run` needs more than the default depth of 128.
-#![recursion_limit = "256"]
-
 pub mod api;
 pub mod cli;
 pub mod engine;

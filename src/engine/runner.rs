@@ -101,7 +101,10 @@ pub async fn run_flow(flow: &FlowSpec, options: RunOptions) -> FlowResult {
         execution_id,
         options,
     };
-    let result = run.execute().instrument(span.clone()).await;
+    // Boxed, as each step's attempts are below: the span wrappers would otherwise nest the
+    // future types of nested steps past the compiler's depth limit in every crate that awaits
+    // a run.
+    let result = Box::pin(run.execute()).instrument(span.clone()).await;
     trace::finish_flow(&span, &result);
     result
 }
@@ -315,8 +318,7 @@ impl Run<'_> {
         cancel: &CancellationToken,
     ) -> StepResult {
         let span = trace::step_span(id, &step.action, phase);
-        let result = self
-            .run_attempts(step, id, phase, deadline, cancel)
+        let result = Box::pin(self.run_attempts(step, id, phase, deadline, cancel))
             .instrument(span.clone())
             .await;
         trace::finish_step(&span, &result, &self.masker);
