@@ -15,5 +15,5 @@ trap stop_services EXIT
 start_services
 
 cargo build --release --quiet --bin testmesh --example dispatch-bench
-./target/release/examples/dispatch-bench "$TESTMESH_TEST_DATABASE_URL" "$TESTMESH_TEST_REDIS_URL" \
-  ./target/release/testmesh "$runs" "$concurrency"
+"${CARGO_TARGET_DIR:-target}"/release/examples/dispatch-bench "$TESTMESH_TEST_DATABASE_URL" "$TESTMESH_TEST_REDIS_URL" \
+  "${CARGO_TARGET_DIR:-target}"/release/testmesh "$runs" "$concurrency"

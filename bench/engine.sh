@@ -29,7 +29,7 @@ steps:
     config:
       message: hello
 YAML
-bin=target/release/testmesh
+bin="${CARGO_TARGET_DIR:-target}/release/testmesh"
 "$bin" run "$flow" >/dev/null 2>&1 || {
     echo "testmesh run of the one-step flow failed:" >&2
     "$bin" run "$flow" >&2 || true

@@ -62,7 +62,7 @@ resync() {
     local start end pid rss done_at
     start=$(date +%s.%N)
     TESTMESH_METRICS_ADDR="127.0.0.1:$(free_port)" TESTMESH_REDIS_URL="$TESTMESH_TEST_REDIS_URL" \
-        POD_NAME=bench RUST_LOG=warn target/release/testmesh operator >"$work/operator.log" 2>&1 &
+        POD_NAME=bench RUST_LOG=warn "${CARGO_TARGET_DIR:-target}/release/testmesh" operator >"$work/operator.log" 2>&1 &
     pid=$!
     pids+=($pid)
     done_at=""
