@@ -264,13 +264,16 @@ impl Intake {
     /// is handled again when claimed.
     async fn poison(&self, id: &str, raw: &str, reason: &str) {
         tracing::warn!(entry = id, %reason, "poison message: recording it and moving it to the dead-letter stream");
-        if let Some(rejected) = rejected_run(raw, reason)
+        let message: Option<serde_json::Value> = serde_json::from_str(raw).ok();
+        if let Some(rejected) = message.as_ref().and_then(|m| rejected_run(m, reason))
             && let Err(err) = self.shared.store.reject_run(&rejected).await
         {
             tracing::warn!(error = %err, "cannot record the poison run; it stays pending");
             return;
         }
-        let result = rejected_result(raw, reason, &self.shared.config.executor_id);
+        let result = message
+            .as_ref()
+            .and_then(|m| rejected_result(m, reason, &self.shared.config.executor_id));
         match self
             .shared
             .queue
@@ -328,12 +331,14 @@ fn check(run: &RunMessage) -> Result<(), String> {
 }
 
 /// What can be recorded of a poison message: only when its JSON names a run id.
-fn rejected_run(raw: &str, reason: &str) -> Option<RejectedRun> {
-    let value: serde_json::Value = serde_json::from_str(raw).ok()?;
-    let run_id = value.get("runId")?.as_str()?.trim().to_string();
-    if run_id.is_empty() {
-        return None;
-    }
+/// The run id a message names, if any.
+fn named_run_id(value: &serde_json::Value) -> Option<String> {
+    let run_id = value.get("runId")?.as_str()?.trim();
+    (!run_id.is_empty()).then(|| run_id.to_string())
+}
+
+fn rejected_run(value: &serde_json::Value, reason: &str) -> Option<RejectedRun> {
+    let run_id = named_run_id(value)?;
     let text = |pointer: &str| {
         value
             .pointer(pointer)
@@ -365,12 +370,12 @@ fn rejected_run(raw: &str, reason: &str) -> Option<RejectedRun> {
 
 /// The error result of a message that cannot run, when it names its run, flow and trigger well
 /// enough for the operator to find the objects whose status lists the run as active.
-fn rejected_result(raw: &str, reason: &str, executor_id: &str) -> Option<ResultMessage> {
-    let value: serde_json::Value = serde_json::from_str(raw).ok()?;
-    let run_id = value.get("runId")?.as_str()?.trim().to_string();
-    if run_id.is_empty() {
-        return None;
-    }
+fn rejected_result(
+    value: &serde_json::Value,
+    reason: &str,
+    executor_id: &str,
+) -> Option<ResultMessage> {
+    let run_id = named_run_id(value)?;
     let flow: FlowRef = serde_json::from_value(value.get("flow")?.clone()).ok()?;
     let trigger: Trigger = serde_json::from_value(value.get("trigger")?.clone()).ok()?;
     let now = Utc::now();
@@ -393,10 +398,14 @@ fn rejected_result(raw: &str, reason: &str, executor_id: &str) -> Option<ResultM
 mod tests {
     use super::*;
 
+    fn json(text: &str) -> serde_json::Value {
+        serde_json::from_str(text).unwrap()
+    }
+
     #[test]
     fn a_poison_message_with_a_run_id_is_recorded_and_one_without_is_not() {
         let rejected = rejected_run(
-            r#"{"runId": "r-1", "flow": {"namespace": "qa", "name": "orders"}, "spec": 3}"#,
+            &json(r#"{"runId": "r-1", "flow": {"namespace": "qa", "name": "orders"}, "spec": 3}"#),
             "not a run message",
         )
         .unwrap();
@@ -406,8 +415,8 @@ mod tests {
             ("qa", "orders")
         );
         assert_eq!(rejected.trigger, "manual");
-        assert!(rejected_run("not json", "x").is_none());
-        assert!(rejected_run(r#"{"flow": {}}"#, "x").is_none());
+        assert!(rejected_run(&json(r#"{"runId": "  ", "flow": {}}"#), "x").is_none());
+        assert!(rejected_run(&json(r#"{"flow": {}}"#), "x").is_none());
     }
 
     #[test]
@@ -415,14 +424,20 @@ mod tests {
         let raw = r#"{"runId": "sch-1", "flow": {"namespace": "qa", "name": "orders", "generation": 2},
             "trigger": {"kind": "schedule", "schedule": {"namespace": "qa", "name": "nightly", "uid": "u-1"}},
             "spec": {"steps": []}}"#;
-        let result = rejected_result(raw, "flow qa/orders has no steps", "executor-1").unwrap();
+        let result =
+            rejected_result(&json(raw), "flow qa/orders has no steps", "executor-1").unwrap();
         assert_eq!(result.run_id, "sch-1");
         assert_eq!(result.flow.name, "orders");
         assert_eq!(result.trigger.schedule.unwrap().name, "nightly");
         assert_eq!(result.status, FlowStatus::Error);
         assert_eq!(result.error.as_deref(), Some("flow qa/orders has no steps"));
         assert!(
-            rejected_result(r#"{"runId": "r-1", "flow": {"namespace": "qa"}}"#, "x", "e").is_none()
+            rejected_result(
+                &json(r#"{"runId": "r-1", "flow": {"namespace": "qa"}}"#),
+                "x",
+                "e"
+            )
+            .is_none()
         );
     }
 }

@@ -13,6 +13,7 @@ pub mod mock_server;
 pub mod nats;
 pub mod received;
 pub mod redis;
+pub mod tls;
 pub mod transform;
 pub mod wait_for;
 pub mod websocket;

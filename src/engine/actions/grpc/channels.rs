@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use prost_reflect::DescriptorPool;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tokio_rustls::TlsConnector;
@@ -150,15 +149,8 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 
 /// The rustls configuration of one TLS server: its CA file, the system's roots, or no check.
 fn tls_config(options: &TlsOptions, server: &Server) -> Result<ClientConfig, ActionError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|err| ActionError::Failed(format!("cannot set up TLS: {err}")))?;
     let mut config = if options.insecure_skip_verify {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-            .with_no_client_auth()
+        super::super::tls::accepting_any_certificate().map_err(ActionError::Failed)?
     } else if let Some(path) = &options.ca_cert {
         let mut roots = RootCertStore::empty();
         let certificates = CertificateDer::pem_file_iter(path)
@@ -177,65 +169,16 @@ fn tls_config(options: &TlsOptions, server: &Server) -> Result<ClientConfig, Act
                 ActionError::invalid("tls.ca_cert", format!("{}: {err}", path.display()))
             })?;
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    } else {
-        use rustls_platform_verifier::BuilderVerifierExt;
-        builder
-            .with_platform_verifier()
-            .map_err(|err| {
-                ActionError::Failed(format!("cannot set up TLS for {}: {err}", server.authority))
-            })?
+        ClientConfig::builder_with_provider(super::super::tls::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|err| ActionError::Failed(format!("cannot set up TLS: {err}")))?
+            .with_root_certificates(roots)
             .with_no_client_auth()
+    } else {
+        super::super::tls::system_roots().map_err(|err| {
+            ActionError::Failed(format!("cannot set up TLS for {}: {err}", server.authority))
+        })?
     };
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(config)
-}
-
-/// `insecure_skip_verify`: any certificate is taken, its signatures still checked.
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }

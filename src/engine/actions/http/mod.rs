@@ -74,32 +74,15 @@ fn build_client(jar: &Arc<Jar>, verify_ssl: bool) -> Result<Client, String> {
         .cookie_provider(Arc::clone(jar))
         .user_agent(concat!("testmesh/", env!("CARGO_PKG_VERSION")));
     let builder = if verify_ssl {
-        builder.tls_backend_preconfigured(shared_tls()?)
+        let mut tls = super::tls::system_roots()?;
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        builder.tls_backend_preconfigured(tls)
     } else {
         builder.tls_danger_accept_invalid_certs(true)
     };
     builder
         .build()
         .map_err(|err| format!("cannot set up the HTTP client: {err}"))
-}
-
-/// The TLS configuration of every verifying client, built once per process: loading the
-/// system's root certificates takes milliseconds, too much to repeat for each run of a busy
-/// executor (it was most of an executor's CPU time per run). Kafka's TLS starts from it too.
-pub(crate) fn shared_tls() -> Result<rustls::ClientConfig, String> {
-    static TLS: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
-    TLS.get_or_init(|| {
-        use rustls_platform_verifier::BuilderVerifierExt;
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .and_then(|builder| builder.with_platform_verifier())
-            .map_err(|err| format!("cannot set up TLS: {err}"))?
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(config)
-    })
-    .clone()
 }
 
 /// Runs one `http_request` step.

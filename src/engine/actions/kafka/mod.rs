@@ -125,9 +125,8 @@ impl KafkaClients {
             });
         }
         if cluster.tls {
-            let mut tls = super::http::shared_tls()
+            let tls = super::tls::system_roots()
                 .map_err(|err| ActionError::Failed(format!("Kafka TLS: {err}")))?;
-            tls.alpn_protocols.clear();
             builder = builder.tls_config(Arc::new(tls));
         }
         let client = tokio::time::timeout(limit + Duration::from_secs(1), builder.build())
