@@ -66,34 +66,38 @@ impl ActionError {
 }
 
 /// Runs one action with its interpolated config.
+///
+/// Each action's future is boxed: awaited inline, this match would be as large as the largest
+/// action's state (tens of KiB with gRPC and Kafka), and every step would copy that much
+/// memory several times as its futures are built and moved.
 pub async fn execute(
     kind: ActionKind,
     config: &Map<String, Value>,
     session: &Session,
 ) -> Result<ActionOutput, ActionError> {
     match kind {
-        ActionKind::HttpRequest => http::execute(config, &session.http).await,
+        ActionKind::HttpRequest => Box::pin(http::execute(config, &session.http)).await,
         ActionKind::Assert => basic::assert_data(config),
         ActionKind::Log => basic::log(config, session),
-        ActionKind::Delay => basic::delay(config).await,
+        ActionKind::Delay => Box::pin(basic::delay(config)).await,
         ActionKind::Transform => transform::execute(config),
-        ActionKind::MockServerStart => mock_server::start(config, &session.mocks).await,
-        ActionKind::MockServerStop => mock_server::stop(config, &session.mocks).await,
-        ActionKind::DatabaseQuery => database::query(config, &session.databases).await,
-        ActionKind::RedisGet => redis::get(config, &session.redis).await,
-        ActionKind::RedisSet => redis::set(config, &session.redis).await,
-        ActionKind::RedisDel => redis::del(config, &session.redis).await,
-        ActionKind::RedisExists => redis::exists(config, &session.redis).await,
-        ActionKind::RedisCommand => redis::command(config, &session.redis).await,
-        ActionKind::RedisXadd => redis::xadd(config, &session.redis).await,
-        ActionKind::RedisXread => redis::xread(config, &session.redis).await,
-        ActionKind::WaitFor => wait_for::execute(config, &session.http).await,
-        ActionKind::NatsPublish => nats::publish(config, &session.nats).await,
-        ActionKind::NatsSubscribe => nats::subscribe(config, &session.nats).await,
-        ActionKind::AmqpPublish => amqp::publish(config, &session.amqp).await,
-        ActionKind::AmqpConsume => amqp::consume(config, &session.amqp).await,
-        ActionKind::KafkaProduce => kafka::produce::produce(config, &session.kafka).await,
-        ActionKind::Grpc => grpc::execute(config, &session.grpc).await,
+        ActionKind::MockServerStart => Box::pin(mock_server::start(config, &session.mocks)).await,
+        ActionKind::MockServerStop => Box::pin(mock_server::stop(config, &session.mocks)).await,
+        ActionKind::DatabaseQuery => Box::pin(database::query(config, &session.databases)).await,
+        ActionKind::RedisGet => Box::pin(redis::get(config, &session.redis)).await,
+        ActionKind::RedisSet => Box::pin(redis::set(config, &session.redis)).await,
+        ActionKind::RedisDel => Box::pin(redis::del(config, &session.redis)).await,
+        ActionKind::RedisExists => Box::pin(redis::exists(config, &session.redis)).await,
+        ActionKind::RedisCommand => Box::pin(redis::command(config, &session.redis)).await,
+        ActionKind::RedisXadd => Box::pin(redis::xadd(config, &session.redis)).await,
+        ActionKind::RedisXread => Box::pin(redis::xread(config, &session.redis)).await,
+        ActionKind::WaitFor => Box::pin(wait_for::execute(config, &session.http)).await,
+        ActionKind::NatsPublish => Box::pin(nats::publish(config, &session.nats)).await,
+        ActionKind::NatsSubscribe => Box::pin(nats::subscribe(config, &session.nats)).await,
+        ActionKind::AmqpPublish => Box::pin(amqp::publish(config, &session.amqp)).await,
+        ActionKind::AmqpConsume => Box::pin(amqp::consume(config, &session.amqp)).await,
+        ActionKind::KafkaProduce => Box::pin(kafka::produce::produce(config, &session.kafka)).await,
+        ActionKind::Grpc => Box::pin(grpc::execute(config, &session.grpc)).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition
