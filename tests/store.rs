@@ -38,7 +38,7 @@ fn result(run_id: &str, status: FlowStatus, response_bytes: usize) -> FlowResult
         assertions: Vec::new(),
         error: None,
         request: Some(json!({"method": "GET", "url": "http://127.0.0.1/x"})),
-        response: Some(json!({"status": 200, "body": "x".repeat(response_bytes)})),
+        response: Some(json!({"status": 200, "body": "x".repeat(response_bytes)}).into()),
     };
     FlowResult {
         execution_id: run_id.to_string(),

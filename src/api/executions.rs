@@ -135,7 +135,7 @@ impl ExecutionStep {
                 assertions: serde_json::to_value(&attempt.assertions)
                     .unwrap_or(Value::Array(Vec::new())),
                 request: attempt.request.clone(),
-                response: attempt.response.clone(),
+                response: attempt.response.as_deref().cloned(),
                 error: attempt.error.clone(),
                 ..base.clone()
             })

@@ -18,17 +18,33 @@ use crate::flow::reference::has_reference;
 /// Compiles each distinct expression and capture path once per run.
 #[derive(Default)]
 pub struct Evaluator {
-    programs: HashMap<String, Result<expr::Program, String>>,
-    /// Prepared text of expressions that hold no reference (so it never changes).
-    prepared: HashMap<String, String>,
+    /// Expressions that hold no reference (so their prepared text never changes), by the text
+    /// as written: one look-up finds the program.
+    fixed: HashMap<String, Compiled>,
+    /// Programs of expressions with references, by their text once the references are filled.
+    substituted: HashMap<String, Result<expr::Program, String>>,
     capture_paths: HashMap<String, Result<CapturePath, String>>,
 }
 
+/// An expression rewritten into expr syntax, and its program (or why it does not compile).
+struct Compiled {
+    prepared: String,
+    program: Result<expr::Program, String>,
+}
+
+impl Compiled {
+    fn new(prepared: String) -> Self {
+        let program = expr::compile(&prepared).map_err(|err| compile_message(&prepared, &err));
+        Self { prepared, program }
+    }
+}
+
 /// The names an expression can read, resolved lazily: the step's own result keys (which win),
-/// then earlier steps by id, then the variables. Building one costs the step's own keys only.
+/// then earlier steps by id, then the variables. Building one costs a pointer per result key:
+/// results have few keys and expressions read few names, so they are found by a scan.
 pub struct Scope<'a> {
     vars: &'a Variables,
-    result: IndexMap<&'a str, (&'a Value, OnceLock<expr::Value>)>,
+    result: Vec<(&'a str, &'a Value, OnceLock<expr::Value>)>,
     whole: Option<&'a Map<String, Value>>,
     /// `response`: the result itself plus `time`, built when an expression reads it.
     response: OnceLock<expr::Value>,
@@ -39,7 +55,7 @@ impl<'a> Scope<'a> {
         let result = result_map
             .into_iter()
             .flatten()
-            .map(|(key, value)| (key.as_str(), (value, OnceLock::new())))
+            .map(|(key, value)| (key.as_str(), value, OnceLock::new()))
             .collect();
         Self {
             vars,
@@ -64,7 +80,7 @@ impl<'a> Scope<'a> {
 
 impl expr::ContextProvider for Scope<'_> {
     fn get(&self, key: &str) -> Option<&expr::Value> {
-        if let Some((json, converted)) = self.result.get(key) {
+        if let Some((_, json, converted)) = self.result.iter().find(|(name, ..)| *name == key) {
             return Some(converted.get_or_init(|| to_expr(json)));
         }
         if key == "response"
@@ -81,16 +97,33 @@ impl expr::ContextProvider for Scope<'_> {
         for (key, entry) in vars {
             context.insert(key.to_string(), entry.expr().clone());
         }
-        for (key, (json, _)) in &self.result {
+        for (key, json, _) in &self.result {
             context.insert(key.to_string(), to_expr(json));
         }
         context
     }
 }
 
-/// A JSON value as expressions see it; what cannot convert is `nil`.
+/// A JSON value as expressions see it. Converted directly rather than through serde, which
+/// costs more and turns a whole value into `nil` when one number is past `i64` (such a number
+/// becomes a float here, as JSON readers take it).
 pub fn to_expr(value: &Value) -> expr::Value {
-    expr::to_value(value).unwrap_or(expr::Value::Nil)
+    match value {
+        Value::Null => expr::Value::Nil,
+        Value::Bool(flag) => expr::Value::Bool(*flag),
+        Value::Number(number) => number
+            .as_i64()
+            .map(expr::Value::Integer)
+            .or_else(|| number.as_f64().map(expr::Value::Float))
+            .unwrap_or(expr::Value::Nil),
+        Value::String(text) => expr::Value::String(text.clone()),
+        Value::Array(items) => expr::Value::Array(items.iter().map(to_expr).collect()),
+        Value::Object(map) => expr::Value::Map(
+            map.iter()
+                .map(|(key, value)| (key.clone(), to_expr(value)))
+                .collect(),
+        ),
+    }
 }
 
 fn to_json(value: &expr::Value) -> Value {
@@ -112,24 +145,27 @@ impl Evaluator {
             actual: IndexMap::new(),
             error: None,
         };
-        let prepared = match self.prepare(&assertion.expression, vars) {
-            Ok(prepared) => prepared,
+        let ran = self.run(&assertion.expression, vars, scope);
+        let prepared = match ran {
+            Ok((Ok(expr::Value::Bool(true)), _)) => {
+                outcome.passed = true;
+                return outcome;
+            }
+            Ok((Ok(expr::Value::Bool(false)), prepared)) => prepared,
+            Ok((Ok(other), prepared)) => {
+                outcome.error = Some(format!("the expression gave {other}, not true or false"));
+                prepared
+            }
+            Ok((Err(err), prepared)) => {
+                outcome.error = Some(err);
+                prepared
+            }
             Err(err) => {
                 outcome.error = Some(err);
                 return outcome;
             }
         };
-        match self.evaluate(&prepared, scope) {
-            Ok(expr::Value::Bool(true)) => outcome.passed = true,
-            Ok(expr::Value::Bool(false)) => {}
-            Ok(other) => {
-                outcome.error = Some(format!("the expression gave {other}, not true or false"))
-            }
-            Err(err) => outcome.error = Some(err),
-        }
-        if !outcome.passed {
-            outcome.actual = self.actual_values(&prepared, scope);
-        }
+        outcome.actual = self.actual_values(&prepared, scope);
         outcome
     }
 
@@ -140,8 +176,7 @@ impl Evaluator {
         vars: &Variables,
         scope: &Scope<'_>,
     ) -> Result<bool, String> {
-        let prepared = self.prepare(expression, vars)?;
-        match self.evaluate(&prepared, scope)? {
+        match self.run(expression, vars, scope)?.0? {
             expr::Value::Bool(b) => Ok(b),
             expr::Value::Nil => Ok(false),
             other => Err(format!("`{expression}` gave {other}, not true or false")),
@@ -150,36 +185,56 @@ impl Evaluator {
 
     /// A capture path, parsed once per run.
     pub fn capture_path(&mut self, text: &str) -> &Result<CapturePath, String> {
-        self.capture_paths
-            .entry(text.to_string())
-            .or_insert_with(|| CapturePath::parse(text))
+        if !self.capture_paths.contains_key(text) {
+            let parsed = CapturePath::parse(text);
+            self.capture_paths.insert(text.to_string(), parsed);
+        }
+        &self.capture_paths[text]
     }
 
-    /// Substitutes references and rewrites compatibility forms; cached when nothing can vary.
-    fn prepare(&mut self, expression: &str, vars: &Variables) -> Result<String, String> {
-        if has_reference(expression) {
-            return prepare(expression, &mut |name| {
-                vars.lookup(name).map_err(|err| err.to_string())
-            });
+    /// Prepares `expression` (references substituted, compatibility forms rewritten) and runs
+    /// it: the outer error is a reference that does not resolve; the inner one, an expression
+    /// that does not compile or run. The prepared text comes back for failure reports.
+    fn run(
+        &mut self,
+        expression: &str,
+        vars: &Variables,
+        scope: &Scope<'_>,
+    ) -> Result<(Result<expr::Value, String>, String), String> {
+        // A known expression is a reference-free one: no need to scan it again.
+        if !self.fixed.contains_key(expression) {
+            if has_reference(expression) {
+                let prepared = prepare(expression, &mut |name| {
+                    vars.lookup(name).map_err(|err| err.to_string())
+                })?;
+                let value = self.evaluate(&prepared, scope);
+                return Ok((value, prepared));
+            }
+            let prepared = prepare(expression, &mut |_| Ok(Value::Null))?;
+            self.fixed
+                .insert(expression.to_string(), Compiled::new(prepared));
         }
-        if let Some(prepared) = self.prepared.get(expression) {
-            return Ok(prepared.clone());
-        }
-        let prepared = prepare(expression, &mut |_| Ok(Value::Null))?;
-        self.prepared
-            .insert(expression.to_string(), prepared.clone());
-        Ok(prepared)
-    }
-
-    fn evaluate(&mut self, prepared: &str, scope: &Scope<'_>) -> Result<expr::Value, String> {
-        if !self.programs.contains_key(prepared) {
-            let compiled = expr::compile(prepared).map_err(|err| compile_message(prepared, &err));
-            self.programs.insert(prepared.to_string(), compiled);
-        }
-        let Some(program) = self.programs.get(prepared) else {
-            return Err(format!("`{prepared}` could not be compiled"));
+        let compiled = &self.fixed[expression];
+        let value = match &compiled.program {
+            Ok(program) => expr::run(program, scope).map_err(|err| err.to_string()),
+            Err(err) => Err(err.clone()),
         };
-        match program {
+        // The text is copied only for a report: a passing check never reads it.
+        let prepared = if matches!(value, Ok(expr::Value::Bool(true))) {
+            String::new()
+        } else {
+            compiled.prepared.clone()
+        };
+        Ok((value, prepared))
+    }
+
+    /// Runs prepared text, compiling it on first sight.
+    fn evaluate(&mut self, prepared: &str, scope: &Scope<'_>) -> Result<expr::Value, String> {
+        if !self.substituted.contains_key(prepared) {
+            let compiled = expr::compile(prepared).map_err(|err| compile_message(prepared, &err));
+            self.substituted.insert(prepared.to_string(), compiled);
+        }
+        match &self.substituted[prepared] {
             Ok(program) => expr::run(program, scope).map_err(|err| err.to_string()),
             Err(err) => Err(err.clone()),
         }
@@ -220,7 +275,11 @@ mod tests {
         let mut vars = Variables::new("f", "e");
         vars.set("user_id", json!("u-1"));
         vars.set("n", json!(2));
-        vars.set_step("login", json!({"body": {"token": "t"}}));
+        vars.set_step(
+            "login",
+            json!({"body": {"token": "t"}}).into(),
+            IndexMap::new(),
+        );
         let result = json!({
             "status": 201,
             "body": {"id": "u-1", "items": [{"price": 3, "quantity": 2}], "email": "a@b.co", "name": "x"},
@@ -266,6 +325,24 @@ mod tests {
             let outcome = check(expression);
             assert!(outcome.passed, "{expression}: {outcome:?}");
         }
+    }
+
+    #[test]
+    fn json_converts_as_serde_would_and_big_numbers_stay_numbers() {
+        let value = json!({"id": 7, "ratio": 0.5, "tags": ["a", null, true], "nested": {"k": -3}});
+        assert_eq!(to_expr(&value), expr::to_value(&value).unwrap());
+        let big = json!({"id": u64::MAX, "name": "x"});
+        assert_eq!(
+            to_expr(&big),
+            expr::Value::Map(
+                [
+                    ("id".to_string(), expr::Value::Float(u64::MAX as f64)),
+                    ("name".to_string(), expr::Value::String("x".into())),
+                ]
+                .into_iter()
+                .collect()
+            )
+        );
     }
 
     #[test]

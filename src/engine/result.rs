@@ -2,6 +2,8 @@
 //! type is printed by `testmesh run --report json` and stored by executors, so it is plain data
 //! (serde) with no behaviour beyond a few summaries.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -166,9 +168,10 @@ pub struct AttemptResult {
     /// What was sent (for HTTP: method, url, headers, body), truncated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Value>,
-    /// The action's result (for HTTP: status, headers, body), truncated.
+    /// The action's result (for HTTP: status, headers, body), truncated. Shared with the
+    /// variables that later steps read it by, rather than copied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<Value>,
+    pub response: Option<Arc<Value>>,
 }
 
 /// One assertion, checked.

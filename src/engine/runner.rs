@@ -537,7 +537,7 @@ impl Run<'_> {
                 }
             }
         }
-        outcome.response = Some(result);
+        outcome.response = Some(Arc::new(result));
         if outcome.status == StepStatus::Passed {
             (outcome, AttemptEnd::Passed(captures))
         } else {
@@ -555,11 +555,12 @@ impl Run<'_> {
         context: &StepContext,
     ) -> Result<ActionOutput, ActionError> {
         // Control flow runs steps, which run actions: those actions return boxed `Send`
-        // futures, which break that cycle of types.
+        // futures, which break that cycle of types. The others are boxed too, as in
+        // `actions::execute`, so a step's future stays small.
         match kind {
-            ActionKind::DbPoll => self.poll_database(config, raw).await,
-            ActionKind::WebSocket => self.websocket(config, raw).await,
-            ActionKind::KafkaConsume => self.consume_kafka(config, raw).await,
+            ActionKind::DbPoll => Box::pin(self.poll_database(config, raw)).await,
+            ActionKind::WebSocket => Box::pin(self.websocket(config, raw)).await,
+            ActionKind::KafkaConsume => Box::pin(self.consume_kafka(config, raw)).await,
             ActionKind::WaitUntil => self.wait_until(config, raw, context).await,
             ActionKind::Condition => self.condition(raw, context).await,
             ActionKind::ForEach => self.for_each(config, raw, context).await,
@@ -569,24 +570,21 @@ impl Run<'_> {
         }
     }
 
-    /// Makes a passed step's result and captures visible to the steps after it.
+    /// Makes a passed step's result and captures visible to the steps after it. The result is
+    /// shared with the step's record, not copied.
     fn keep_step(&mut self, id: &str, result: &StepResult) {
-        let mut value = result
+        let response = result
             .last_attempt()
             .and_then(|a| a.response.clone())
-            .unwrap_or_else(|| Value::Object(Map::new()));
-        if let Value::Object(map) = &mut value {
-            for (name, captured) in &result.captured {
-                map.insert(name.clone(), captured.clone());
-            }
-        }
+            .unwrap_or_else(|| Arc::new(Value::Object(Map::new())));
         for (name, captured) in &result.captured {
             self.vars.set(name.clone(), captured.clone());
             self.captured.insert(name.clone(), captured.clone());
         }
         // A nested step (`loop[2].check`) is referenced by its own id, `check`.
         let reference = id.rsplit('.').next().unwrap_or(id);
-        self.vars.set_step(reference, value);
+        self.vars
+            .set_step(reference, response, result.captured.clone());
     }
 }
 
@@ -716,11 +714,12 @@ fn mask_step(masker: &Masker, step: &mut StepResult) {
     masker.option(&mut step.reason);
     for attempt in &mut step.attempts {
         masker.option(&mut attempt.error);
-        for value in [&mut attempt.request, &mut attempt.response]
-            .into_iter()
-            .flatten()
-        {
-            masker.value(value);
+        if let Some(request) = &mut attempt.request {
+            masker.value(request);
+        }
+        if let Some(response) = &mut attempt.response {
+            // Copied here when the step's variables share it: they keep the real values.
+            masker.value(Arc::make_mut(response));
         }
         for assertion in &mut attempt.assertions {
             assertion.expression = masker.text(&assertion.expression);

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -25,27 +25,59 @@ pub enum LookupError {
 
 /// A variable or step result, with its expr form made on the first expression that reads it, so
 /// that each step's expressions cost the names they read rather than every name of the run.
+///
+/// A step's result is shared with the run's record of it (not copied), and its captures are
+/// kept beside it: they read as keys of the result, winning over the result's own keys.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    json: Value,
+    json: Arc<Value>,
+    captured: IndexMap<String, Value>,
     expr: OnceLock<expr::Value>,
 }
 
 impl Entry {
     fn new(json: Value) -> Self {
+        Self::step(Arc::new(json), IndexMap::new())
+    }
+
+    fn step(json: Arc<Value>, captured: IndexMap<String, Value>) -> Self {
         Self {
             json,
+            captured,
             expr: OnceLock::new(),
         }
     }
 
-    pub fn json(&self) -> &Value {
-        &self.json
+    /// The whole value: a step's result with its captures merged in.
+    pub fn json(&self) -> Cow<'_, Value> {
+        match self.json.as_ref() {
+            Value::Object(map) if !self.captured.is_empty() => {
+                let mut merged = map.clone();
+                for (name, value) in &self.captured {
+                    merged.insert(name.clone(), value.clone());
+                }
+                Cow::Owned(Value::Object(merged))
+            }
+            json => Cow::Borrowed(json),
+        }
+    }
+
+    /// The value under `segments`, which start inside this entry.
+    fn walk(&self, segments: &[Segment]) -> Result<Value, String> {
+        if let Some((Segment::Key(key), rest)) = segments.split_first()
+            && let Some(captured) = self.captured.get(key)
+        {
+            return walk_below(captured, rest, &segments[..1]);
+        }
+        if segments.is_empty() {
+            return Ok(self.json().into_owned());
+        }
+        walk(&self.json, segments)
     }
 
     /// The value as expressions see it.
     pub fn expr(&self) -> &expr::Value {
-        self.expr.get_or_init(|| to_expr(&self.json))
+        self.expr.get_or_init(|| to_expr(&self.json()))
     }
 }
 
@@ -72,9 +104,15 @@ impl Variables {
         self.values.insert(name.into(), Entry::new(value));
     }
 
-    /// Records a finished step's result (with its captures merged in) under its id.
-    pub fn set_step(&mut self, id: &str, value: Value) {
-        self.steps.insert(id.to_string(), Entry::new(value));
+    /// Records a finished step's result and its captures under its id.
+    pub fn set_step(&mut self, id: &str, result: Arc<Value>, captured: IndexMap<String, Value>) {
+        self.steps
+            .insert(id.to_string(), Entry::step(result, captured));
+    }
+
+    /// Takes the step results another set of variables recorded (a parallel branch's).
+    pub fn take_steps(&mut self, other: Variables) {
+        self.steps.extend(other.steps);
     }
 
     /// Every variable, in the order it was first set.
@@ -104,16 +142,16 @@ impl Variables {
                 problem: "it must start with a name".into(),
             });
         };
-        let base = if let Some(entry) = self.get(root) {
-            Cow::Borrowed(entry.json())
+        let found = if let Some(entry) = self.get(root) {
+            entry.walk(&segments[1..])
         } else if let Some(value) = builtins::value(root, &self.flow_name, &self.execution_id) {
-            Cow::Owned(value)
+            walk(&value, &segments[1..])
         } else {
             return Err(LookupError::Undefined {
                 name: root.to_string(),
             });
         };
-        walk(&base, &segments[1..]).map_err(|problem| LookupError::MissingPath {
+        found.map_err(|problem| LookupError::MissingPath {
             name: name.to_string(),
             problem,
         })
@@ -123,6 +161,11 @@ impl Variables {
 /// Follows `segments` into `value`. A string that holds JSON is looked into as JSON, since
 /// bodies and captured values often arrive as text. Only the value found is cloned.
 pub fn walk(value: &Value, segments: &[Segment]) -> Result<Value, String> {
+    walk_below(value, segments, &[])
+}
+
+/// [`walk`] for a `value` that sits under `above`, which messages name as part of the path.
+fn walk_below(value: &Value, segments: &[Segment], above: &[Segment]) -> Result<Value, String> {
     let mut current = Cow::Borrowed(value);
     for (depth, segment) in segments.iter().enumerate() {
         if let Value::String(text) = current.as_ref()
@@ -138,7 +181,8 @@ pub fn walk(value: &Value, segments: &[Segment]) -> Result<Value, String> {
         match next {
             Some(value) => current = value,
             None => {
-                let at = display_path(&segments[..depth]);
+                let path: Vec<Segment> = above.iter().chain(&segments[..depth]).cloned().collect();
+                let at = display_path(&path);
                 let place = if at.is_empty() {
                     "the value".to_string()
                 } else {
@@ -223,10 +267,40 @@ mod tests {
         vars.set("count", json!(3));
         vars.set_step(
             "login",
-            json!({"status": 200, "body": {"token": "t-1", "items": [{"id": 7}]}, "token": "t-1",
-                   "headers": {"Content-Type": "application/json"}}),
+            Arc::new(
+                json!({"status": 200, "body": {"token": "t-1", "items": [{"id": 7}]},
+                            "headers": {"Content-Type": "application/json"}}),
+            ),
+            IndexMap::from([("token".to_string(), json!("t-1"))]),
         );
         vars
+    }
+
+    #[test]
+    fn captures_read_as_keys_of_their_step() {
+        let mut vars = sample();
+        vars.set_step(
+            "order",
+            Arc::new(json!({"status": 201, "id": "from-result"})),
+            IndexMap::from([
+                ("id".to_string(), json!("captured")),
+                ("user".to_string(), json!({"name": "ada"})),
+            ]),
+        );
+        assert_eq!(vars.lookup("order.id").unwrap(), json!("captured"));
+        assert_eq!(vars.lookup("order.user.name").unwrap(), json!("ada"));
+        assert_eq!(
+            vars.lookup("order").unwrap(),
+            json!({"status": 201, "id": "captured", "user": {"name": "ada"}})
+        );
+        assert_eq!(
+            vars.lookup("order.user.mail").unwrap_err().to_string(),
+            "`order.user.mail`: `user` has no key `mail` (it has: name)"
+        );
+        assert_eq!(
+            vars.get("order").unwrap().expr(),
+            &to_expr(&json!({"status": 201, "id": "captured", "user": {"name": "ada"}}))
+        );
     }
 
     #[test]

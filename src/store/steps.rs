@@ -92,7 +92,7 @@ impl StepRows {
                     attempt.duration_ms,
                     json_text(&attempt.assertions),
                     attempt.request.as_ref(),
-                    attempt.response.as_ref(),
+                    attempt.response.as_deref(),
                     attempt.error.clone(),
                 );
             }

@@ -95,6 +95,7 @@ pub fn http(
         Some(json!({"method": method, "url": url, "headers": {"Authorization": "***"}}));
     attempt.response = status.map(|status| {
         json!({"status": status, "headers": {"Content-Type": "application/json"}, "body": body})
+            .into()
     });
 }
 

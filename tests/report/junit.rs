@@ -185,7 +185,7 @@ fn any_text_stays_well_formed() {
     attempt.assertions[1]
         .actual
         .insert(nasty.to_owned(), json!(nasty));
-    attempt.response = Some(json!({"status": 200, "body": nasty}));
+    attempt.response = Some(json!({"status": 200, "body": nasty}).into());
     result.steps[1].status = StepStatus::Cancelled;
     result.steps[1].reason = Some(nasty.to_owned());
 

@@ -93,7 +93,8 @@ fn control_characters_from_results_are_printed_escaped() {
     let step = &mut result.steps[0];
     step.id = "bad\nid".to_owned();
     let attempt = step.attempts.last_mut().unwrap();
-    attempt.response = Some(json!({"status": 500, "body": "\x1b[2J\x1b]0;pwned\x07 cleared"}));
+    attempt.response =
+        Some(json!({"status": 500, "body": "\x1b[2J\x1b]0;pwned\x07 cleared"}).into());
     attempt.error = Some("boom \x1b[31m red".to_owned());
     for style in [PLAIN, COLOR] {
         let line = step_line(&result.steps[0], &style);

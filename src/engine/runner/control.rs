@@ -47,9 +47,7 @@ impl<'a> Run<'a> {
             self.vars.set(name.clone(), value.clone());
             self.captured.insert(name, value);
         }
-        for (id, value) in fork.vars.steps() {
-            self.vars.set_step(id, value.json().clone());
-        }
+        self.vars.take_steps(fork.vars);
     }
 
     /// Runs nested steps in order under `prefix`; a failed step stops the list (unless it says
