@@ -17,45 +17,13 @@ pub struct InterpolationError {
     pub cause: LookupError,
 }
 
-/// Interpolates every string inside `value`; `field` names where `value` sits, for errors.
-pub fn interpolate(
-    value: &Value,
-    vars: &Variables,
-    field: &str,
-) -> Result<Value, InterpolationError> {
-    match value {
-        Value::String(text) => interpolate_text(text, vars, field),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(index, item)| interpolate(item, vars, &format!("{field}[{index}]")))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
-        Value::Object(map) => interpolate_map(map, vars, field).map(Value::Object),
-        other => Ok(other.clone()),
-    }
-}
-
 /// Interpolates the values (and keys) of a map.
 pub fn interpolate_map(
     map: &Map<String, Value>,
     vars: &Variables,
     field: &str,
 ) -> Result<Map<String, Value>, InterpolationError> {
-    let mut out = Map::with_capacity(map.len());
-    for (key, item) in map {
-        let child = if field.is_empty() {
-            key.clone()
-        } else {
-            format!("{field}.{key}")
-        };
-        let key = match interpolate_text(key, vars, &child)? {
-            Value::String(s) => s,
-            other => text_of(&other),
-        };
-        out.insert(key, interpolate(item, vars, &child)?);
-    }
-    Ok(out)
+    interpolate_map_at(map, vars, Place::Root(field))
 }
 
 /// Interpolates one string.
@@ -64,11 +32,81 @@ pub fn interpolate_text(
     vars: &Variables,
     field: &str,
 ) -> Result<Value, InterpolationError> {
+    interpolate_text_at(text, vars, Place::Root(field))
+}
+
+/// Where a value sits in a config, written out only when an error names it: most values hold
+/// no reference, and formatting every path would cost more than the interpolation.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    Root(&'a str),
+    Key(&'a Place<'a>, &'a str),
+    Index(&'a Place<'a>, usize),
+}
+
+impl Place<'_> {
+    fn render(&self) -> String {
+        match self {
+            Place::Root(field) => (*field).to_string(),
+            Place::Key(parent, key) => {
+                let parent = parent.render();
+                if parent.is_empty() {
+                    (*key).to_string()
+                } else {
+                    format!("{parent}.{key}")
+                }
+            }
+            Place::Index(parent, index) => format!("{}[{index}]", parent.render()),
+        }
+    }
+}
+
+/// Interpolates every string inside `value`, which sits at `place`.
+fn interpolate_at(
+    value: &Value,
+    vars: &Variables,
+    place: Place<'_>,
+) -> Result<Value, InterpolationError> {
+    match value {
+        Value::String(text) => interpolate_text_at(text, vars, place),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| interpolate_at(item, vars, Place::Index(&place, index)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        Value::Object(map) => interpolate_map_at(map, vars, place).map(Value::Object),
+        other => Ok(other.clone()),
+    }
+}
+
+fn interpolate_map_at(
+    map: &Map<String, Value>,
+    vars: &Variables,
+    place: Place<'_>,
+) -> Result<Map<String, Value>, InterpolationError> {
+    let mut out = Map::with_capacity(map.len());
+    for (key, item) in map {
+        let child = Place::Key(&place, key);
+        let key = match interpolate_text_at(key, vars, child)? {
+            Value::String(s) => s,
+            other => text_of(&other),
+        };
+        out.insert(key, interpolate_at(item, vars, child)?);
+    }
+    Ok(out)
+}
+
+fn interpolate_text_at(
+    text: &str,
+    vars: &Variables,
+    place: Place<'_>,
+) -> Result<Value, InterpolationError> {
     if !text.contains("${") && !text.contains("{{") {
         return Ok(Value::String(text.to_string()));
     }
     let fail = |cause| InterpolationError {
-        field: field.to_string(),
+        field: place.render(),
         cause,
     };
     if let Some(name) = exact_reference(text) {
@@ -88,6 +126,14 @@ pub fn interpolate_text(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn interpolate(
+        value: &Value,
+        vars: &Variables,
+        field: &str,
+    ) -> Result<Value, InterpolationError> {
+        interpolate_at(value, vars, Place::Root(field))
+    }
 
     fn vars() -> Variables {
         let mut vars = Variables::new("f", "e");
@@ -124,6 +170,24 @@ mod tests {
                 "{input}"
             );
         }
+    }
+
+    #[test]
+    fn errors_name_items_of_lists_and_nested_keys() {
+        let err = interpolate(
+            &json!({"rows": [{"id": 1}, {"id": "${missing}"}]}),
+            &vars(),
+            "config",
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "config.rows[1].id");
+        let at_top = interpolate_map(
+            json!({"url": "${nowhere}"}).as_object().unwrap(),
+            &vars(),
+            "",
+        )
+        .unwrap_err();
+        assert_eq!(at_top.field, "url");
     }
 
     #[test]
