@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::auth::{Secrets, apply_auth};
+use super::url_memo::UrlMemo;
 use crate::engine::actions::ActionError;
 use crate::flow::duration::parse_duration;
 use crate::flow::source::kind_of;
@@ -46,13 +47,15 @@ pub struct RequestSpec {
 }
 
 impl RequestSpec {
-    /// Reads `config`; `default_headers` are used where the step does not set the same header.
+    /// Reads `config`; `default_headers` are used where the step does not set the same header,
+    /// and the URL is parsed through the run's `urls`.
     pub fn parse(
         config: &Map<String, Value>,
         default_headers: &indexmap::IndexMap<String, String>,
+        urls: &UrlMemo,
     ) -> Result<Self, ActionError> {
         let method = parse_method(config.get("method"))?;
-        let mut url = parse_url(config.get("url"))?;
+        let mut url = parse_url(config.get("url"), urls)?;
         let given = |key: &str| config.get(key).is_some_and(|value| !value.is_null());
         if given("params") && given("query") {
             return Err(ActionError::invalid(
@@ -146,7 +149,7 @@ fn parse_method(value: Option<&Value>) -> Result<Method, ActionError> {
     }
 }
 
-fn parse_url(value: Option<&Value>) -> Result<Url, ActionError> {
+fn parse_url(value: Option<&Value>, urls: &UrlMemo) -> Result<Url, ActionError> {
     let text = match value {
         None | Some(Value::Null) => return Err(ActionError::invalid("url", "is required")),
         Some(Value::String(text)) => text.trim(),
@@ -163,7 +166,7 @@ fn parse_url(value: Option<&Value>) -> Result<Url, ActionError> {
             format!("{text:?} is not an absolute http or https URL"),
         )
     };
-    let url = Url::parse(text).map_err(|_| not_absolute())?;
+    let url = urls.parse(text).map_err(|_| not_absolute())?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(not_absolute());
     }
@@ -370,7 +373,7 @@ mod tests {
         let Value::Object(map) = config else {
             panic!("not a map")
         };
-        RequestSpec::parse(&map, &indexmap::IndexMap::new())
+        RequestSpec::parse(&map, &indexmap::IndexMap::new(), &UrlMemo::default())
     }
 
     #[test]
@@ -393,7 +396,7 @@ mod tests {
         else {
             panic!()
         };
-        let spec = RequestSpec::parse(&config, &defaults).unwrap();
+        let spec = RequestSpec::parse(&config, &defaults, &UrlMemo::default()).unwrap();
         assert_eq!(spec.headers["x-team"], "web");
         assert_eq!(spec.headers.get_all("x-team").iter().count(), 1);
         assert_eq!(spec.headers["accept"], "text/plain");

@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod redirect;
 mod response;
+mod url_memo;
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -27,6 +28,7 @@ use self::response::{
     BodyError, MAX_BODY_BYTES, canonical_header_name, cookies_map, decode_body, headers_map,
     read_capped,
 };
+use self::url_memo::UrlMemo;
 use super::{ActionError, ActionOutput};
 
 /// The most request-body bytes shown in a report.
@@ -39,6 +41,7 @@ pub struct HttpSession {
     client: Result<Client, String>,
     /// Built on first use by a step with `verify_ssl: false`; shares the cookie jar.
     insecure_client: OnceLock<Result<Client, String>>,
+    urls: UrlMemo,
 }
 
 impl HttpSession {
@@ -51,6 +54,7 @@ impl HttpSession {
             jar,
             client,
             insecure_client: OnceLock::new(),
+            urls: UrlMemo::default(),
         }
     }
 
@@ -90,23 +94,24 @@ pub async fn execute(
     config: &Map<String, Value>,
     session: &HttpSession,
 ) -> Result<ActionOutput, ActionError> {
-    let mut spec = RequestSpec::parse(config, &session.default_headers)?;
+    let mut spec = RequestSpec::parse(config, &session.default_headers, &session.urls)?;
     crate::engine::trace::inject_traceparent(&mut spec.headers);
     let client = session.client(spec.verify_ssl)?;
-    let label = request_label(&spec.method, &spec.url);
     let started = Instant::now();
-    let exchange = tokio::time::timeout(spec.timeout, send(client, &session.jar, &spec))
-        .await
-        .map_err(|_| {
-            ActionError::Failed(format!(
-                "no response within {} ({label})",
-                spec.timeout_text
-            ))
-        })??;
+    let exchange = tokio::time::timeout(spec.timeout, send(client, &session.jar, &spec));
+    // The report's copy of the request is made while the request is in flight.
+    let (exchange, request) = tokio::join!(exchange, async { request_excerpt(&spec) });
+    let exchange = exchange.map_err(|_| {
+        ActionError::Failed(format!(
+            "no response within {} ({})",
+            spec.timeout_text,
+            request_label(&spec.method, &spec.url)
+        ))
+    })??;
     let elapsed = millis(started.elapsed());
     Ok(ActionOutput {
         result: result_map(exchange, elapsed),
-        request: Some(request_excerpt(&spec)),
+        request: Some(request),
     })
 }
 
@@ -181,7 +186,7 @@ async fn send(client: &Client, jar: &Jar, spec: &RequestSpec) -> Result<Exchange
         })?;
         return Ok(Exchange {
             status,
-            headers: response.headers().clone(),
+            headers: std::mem::take(response.headers_mut()),
             url: hop.url,
             redirects,
             body,
@@ -241,7 +246,7 @@ fn result_map(exchange: Exchange, elapsed_ms: u64) -> Map<String, Value> {
     let status = exchange.status.as_u16();
     // `response` (status, body, headers, cookies, time) is not stored twice: the engine reads
     // it as another name for this map (see `variables::child`).
-    let mut result = Map::new();
+    let mut result = Map::with_capacity(8);
     result.insert("status".into(), json!(status));
     result.insert("headers".into(), headers);
     result.insert("cookies".into(), cookies);

@@ -24,14 +24,15 @@ pub fn canonical_header_name(name: &str) -> String {
 
 /// Headers by canonical name; repeated headers are joined with `, `.
 pub fn headers_map(headers: &HeaderMap) -> Map<String, Value> {
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(headers.keys_len());
     for name in headers.keys() {
-        let joined = headers
-            .get_all(name)
-            .iter()
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let mut joined = String::new();
+        for value in headers.get_all(name) {
+            if !joined.is_empty() {
+                joined.push_str(", ");
+            }
+            joined.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        }
         out.insert(canonical_header_name(name.as_str()), Value::String(joined));
     }
     out
@@ -73,7 +74,8 @@ pub async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, Bo
     {
         return Err(BodyError::TooLarge);
     }
-    let mut body = Vec::new();
+    let expected = response.content_length().unwrap_or_default();
+    let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or_default());
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(BodyError::TooLarge);
