@@ -181,10 +181,18 @@ async fn run_streaming(
             events: Some(events),
             ..options_for(&case, flow, env, cancel, abort)
         };
-        let result = run_flow(&case.spec, options).await;
+        // A task of its own, as in `run_parallel`: the steps then share a worker thread with
+        // the connections they use, instead of crossing threads on every request.
+        let spec = case.spec;
+        let run = tokio::spawn(async move { run_flow(&spec, options).await }).await;
         let _ = printer.await;
-        output::line(&format!("{}\n", flow_footer(&result, &style)));
-        results.push(result);
+        match run {
+            Ok(result) => {
+                output::line(&format!("{}\n", flow_footer(&result, &style)));
+                results.push(result);
+            }
+            Err(err) => eprintln!("error: a flow task failed: {err}"),
+        }
     }
     results
 }
