@@ -16,13 +16,13 @@ psql -q -v ON_ERROR_STOP=1 "$TESTMESH_TEST_DATABASE_URL" -c "CREATE DATABASE \"$
 database_url="${TESTMESH_TEST_DATABASE_URL%/*}/$name"
 redis_url="$TESTMESH_TEST_REDIS_URL"
 
-./target/debug/testmesh migrate --database-url "$database_url" --log-format text 2>/dev/null
+"${CARGO_TARGET_DIR:-target}/debug/testmesh" migrate --database-url "$database_url" --log-format text 2>/dev/null
 python3 scripts/e2e_seed.py sql dashboard/e2e/fixtures | psql -q -v ON_ERROR_STOP=1 "$database_url" >/dev/null
 python3 scripts/e2e_seed.py redis dashboard/e2e/fixtures "$redis_url"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 log=$(mktemp)
-./target/debug/testmesh api --listen "127.0.0.1:$port" --dashboard-dir dashboard/out \
+"${CARGO_TARGET_DIR:-target}/debug/testmesh" api --listen "127.0.0.1:$port" --dashboard-dir dashboard/out \
   --database-url "$database_url" --redis-url "$redis_url" --log-format text 2>"$log" &
 api_pid=$!
 stop_api() { kill "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; rm -f "$log"; }

@@ -21,18 +21,20 @@ echo "== image: the Dockerfile's build steps, run outside a container (dev profi
 bash scripts/check-docker-build.sh --quick
 
 cargo build --bins
+# Where cargo put the binary: CARGO_TARGET_DIR when set, else ./target.
+testmesh="${CARGO_TARGET_DIR:-target}/debug/testmesh"
 
 echo "== examples: every file validates, every flow runs"
 # The flows in examples/services/ take their servers' URLs as variables, named in services.env.
-./target/debug/testmesh validate examples/ --env-file examples/services/services.env
+"$testmesh" validate examples/ --env-file examples/services/services.env
 # examples/services/ talk to real servers: each runs against the one started above.
-./target/debug/testmesh run examples/*.yaml examples/gitops examples/manifests \
+"$testmesh" run examples/*.yaml examples/gitops examples/manifests \
   --report junit="$workdir/examples.xml" --report json="$workdir/examples.json"
 run_service_example() { # FILE VARIABLE URL-OR-EMPTY
   if [ -z "$3" ]; then
     echo "skipped examples/services/$1: no server for $2 could be started (see above)"
   else
-    ./target/debug/testmesh run "examples/services/$1" --env-file examples/services/services.env --var "$2=$3"
+    "$testmesh" run "examples/services/$1" --env-file examples/services/services.env --var "$2=$3"
   fi
 }
 run_service_example postgres.yaml DATABASE_URL "${TESTMESH_TEST_DATABASE_URL:-}"
