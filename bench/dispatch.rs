@@ -5,8 +5,6 @@
 //!
 //! Usage: dispatch-bench DATABASE_URL REDIS_URL TESTMESH_BINARY RUNS CONCURRENCY
 
-// The engine's step futures nest past the default depth of 128 (see src/lib.rs).
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 

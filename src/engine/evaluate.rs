@@ -34,9 +34,14 @@ struct Compiled {
 
 impl Compiled {
     fn new(prepared: String) -> Self {
-        let program = expr::compile(&prepared).map_err(|err| compile_message(&prepared, &err));
+        let program = compile(&prepared);
         Self { prepared, program }
     }
+}
+
+/// The program of prepared text, or why it does not compile.
+fn compile(prepared: &str) -> Result<expr::Program, String> {
+    expr::compile(prepared).map_err(|err| compile_message(prepared, &err))
 }
 
 /// The names an expression can read, resolved lazily: the step's own result keys (which win),
@@ -231,8 +236,8 @@ impl Evaluator {
     /// Runs prepared text, compiling it on first sight.
     fn evaluate(&mut self, prepared: &str, scope: &Scope<'_>) -> Result<expr::Value, String> {
         if !self.substituted.contains_key(prepared) {
-            let compiled = expr::compile(prepared).map_err(|err| compile_message(prepared, &err));
-            self.substituted.insert(prepared.to_string(), compiled);
+            self.substituted
+                .insert(prepared.to_string(), compile(prepared));
         }
         match &self.substituted[prepared] {
             Ok(program) => expr::run(program, scope).map_err(|err| err.to_string()),

@@ -169,11 +169,7 @@ fn tls_config(options: &TlsOptions, server: &Server) -> Result<ClientConfig, Act
                 ActionError::invalid("tls.ca_cert", format!("{}: {err}", path.display()))
             })?;
         }
-        ClientConfig::builder_with_provider(super::super::tls::provider())
-            .with_safe_default_protocol_versions()
-            .map_err(|err| ActionError::Failed(format!("cannot set up TLS: {err}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth()
+        super::super::tls::trusting_roots(roots).map_err(ActionError::Failed)?
     } else {
         super::super::tls::system_roots().map_err(|err| {
             ActionError::Failed(format!("cannot set up TLS for {}: {err}", server.authority))

@@ -98,20 +98,19 @@ pub async fn execute(
     crate::engine::trace::inject_traceparent(&mut spec.headers);
     let client = session.client(spec.verify_ssl)?;
     let started = Instant::now();
-    let exchange = tokio::time::timeout(spec.timeout, send(client, &session.jar, &spec));
-    // The report's copy of the request is made while the request is in flight.
-    let (exchange, request) = tokio::join!(exchange, async { request_excerpt(&spec) });
-    let exchange = exchange.map_err(|_| {
-        ActionError::Failed(format!(
-            "no response within {} ({})",
-            spec.timeout_text,
-            request_label(&spec.method, &spec.url)
-        ))
-    })??;
+    let exchange = tokio::time::timeout(spec.timeout, send(client, &session.jar, &spec))
+        .await
+        .map_err(|_| {
+            ActionError::Failed(format!(
+                "no response within {} ({})",
+                spec.timeout_text,
+                request_label(&spec.method, &spec.url)
+            ))
+        })??;
     let elapsed = millis(started.elapsed());
     Ok(ActionOutput {
         result: result_map(exchange, elapsed),
-        request: Some(request),
+        request: Some(request_excerpt(&spec)),
     })
 }
 
