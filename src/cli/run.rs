@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::exit::Exit;
 use super::inputs::{Environment, VariableArgs, environment, print_diagnostics};
 use super::output;
+use crate::engine::panics::panic_message;
 use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, RunTrace, builtins, run_flow};
 use crate::flow::data_source::{self, DataCase};
 use crate::flow::validate::validate as validate_flow;
@@ -184,15 +185,12 @@ async fn run_streaming(
         // A task of its own, as in `run_parallel`: the steps then share a worker thread with
         // the connections they use, instead of crossing threads on every request.
         let spec = case.spec;
+        let name = spec.name.clone();
         let run = tokio::spawn(async move { run_flow(&spec, options).await }).await;
         let _ = printer.await;
-        match run {
-            Ok(result) => {
-                output::line(&format!("{}\n", flow_footer(&result, &style)));
-                results.push(result);
-            }
-            Err(err) => eprintln!("error: a flow task failed: {err}"),
-        }
+        let result = run.unwrap_or_else(|err| crashed(name, source, err));
+        output::line(&format!("{}\n", flow_footer(&result, &style)));
+        results.push(result);
     }
     results
 }
@@ -213,31 +211,63 @@ async fn run_parallel(
     let permits = Arc::new(Semaphore::new(jobs));
     let mut tasks = tokio::task::JoinSet::new();
     let count = cases.len();
+    let mut flows_by_task = std::collections::HashMap::with_capacity(count);
     for (order, (case, flow)) in cases.into_iter().enumerate() {
         let options = options_for(&case, flow, env, cancel, abort);
         let spec = case.spec;
         let permits = permits.clone();
         let progress = progress.clone();
-        tasks.spawn(async move {
+        let named = (order, spec.name.clone(), flow.file_label());
+        let task = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             progress.start(&spec.name);
             let result = run_flow(&spec, options).await;
             progress.inc(&spec.name);
             (order, result)
         });
+        flows_by_task.insert(task.id(), named);
     }
     let mut results: Vec<Option<FlowResult>> = vec![None; count];
     while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((order, result)) => {
-                let _ = progress.println(&format!("{}\n", flow_block(&result, &style)));
-                results[order] = Some(result);
+        let (order, result) = match joined {
+            Ok(finished) => finished,
+            Err(err) => {
+                let Some((order, name, source)) = flows_by_task.remove(&err.id()) else {
+                    continue;
+                };
+                (order, crashed(name, source, err))
             }
-            Err(err) => eprintln!("error: a flow task failed: {err}"),
-        }
+        };
+        let _ = progress.println(&format!("{}\n", flow_block(&result, &style)));
+        results[order] = Some(result);
     }
     progress.finish();
     results.into_iter().flatten().collect()
+}
+
+/// The result of a flow whose task ended without one (the engine panicked outside any
+/// action): an error, so the exit code and the reports count it.
+fn crashed(flow_name: String, source: String, err: tokio::task::JoinError) -> FlowResult {
+    let reason = match err.try_into_panic() {
+        Ok(payload) => format!(
+            "the engine stopped on an internal error: {} (a TestMesh bug: please report it)",
+            panic_message(payload.as_ref())
+        ),
+        Err(err) => format!("the run was stopped: {err}"),
+    };
+    let now = chrono::Utc::now();
+    FlowResult {
+        execution_id: uuid::Uuid::new_v4().to_string(),
+        flow_name,
+        source: Some(source),
+        status: FlowStatus::Error,
+        started_at: now,
+        finished_at: now,
+        duration_ms: 0,
+        steps: Vec::new(),
+        captured: Default::default(),
+        error: Some(reason),
+    }
 }
 
 /// The exit code for a set of results: interruption, then runtime errors, then failures.
@@ -277,4 +307,31 @@ fn display_paths(paths: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_flow_whose_task_panicked_counts_as_a_runtime_error() {
+        let joined = tokio::spawn(async {
+            let flows: Vec<FlowResult> = Vec::new();
+            std::hint::black_box(&flows)[0].clone()
+        })
+        .await;
+        let result = crashed(
+            "orders".into(),
+            "flows/orders.yaml".into(),
+            joined.unwrap_err(),
+        );
+        assert_eq!(result.status, FlowStatus::Error);
+        assert_eq!(result.source.as_deref(), Some("flows/orders.yaml"));
+        let reason = result.error.as_deref().unwrap();
+        assert!(
+            reason.starts_with("the engine stopped on an internal error: index out of bounds"),
+            "{reason}"
+        );
+        assert_eq!(exit_for(&[result], false), Exit::RuntimeError);
+    }
 }

@@ -8,6 +8,7 @@ pub mod evaluate;
 pub mod flow_resolver;
 pub mod interpolate;
 pub mod mask;
+pub mod panics;
 pub mod result;
 pub mod retry;
 pub mod runner;

@@ -26,6 +26,7 @@ use super::evaluate::{Evaluator, Scope};
 use super::flow_resolver::FlowResolver;
 use super::interpolate::{interpolate_map, interpolate_text};
 use super::mask::Masker;
+use super::panics;
 use super::result::{AttemptResult, FlowResult, FlowStatus, Phase, StepResult, StepStatus};
 use super::retry::delay_after;
 use super::schema_check;
@@ -557,17 +558,20 @@ impl Run<'_> {
         // Control flow runs steps, which run actions: those actions return boxed `Send`
         // futures, which break that cycle of types. The others are boxed too, as in
         // `actions::execute`, so a step's future stays small.
-        match kind {
-            ActionKind::DbPoll => Box::pin(self.poll_database(config, raw)).await,
-            ActionKind::WebSocket => Box::pin(self.websocket(config, raw)).await,
-            ActionKind::KafkaConsume => Box::pin(self.consume_kafka(config, raw)).await,
-            ActionKind::WaitUntil => self.wait_until(config, raw, context).await,
-            ActionKind::Condition => self.condition(raw, context).await,
-            ActionKind::ForEach => self.for_each(config, raw, context).await,
-            ActionKind::Parallel => self.parallel(config, raw, context).await,
-            ActionKind::RunFlow => self.call_flow(config, context).await,
-            _ => actions::execute(kind, config, &self.session).await,
-        }
+        let action = async move {
+            match kind {
+                ActionKind::DbPoll => Box::pin(self.poll_database(config, raw)).await,
+                ActionKind::WebSocket => Box::pin(self.websocket(config, raw)).await,
+                ActionKind::KafkaConsume => Box::pin(self.consume_kafka(config, raw)).await,
+                ActionKind::WaitUntil => self.wait_until(config, raw, context).await,
+                ActionKind::Condition => self.condition(raw, context).await,
+                ActionKind::ForEach => self.for_each(config, raw, context).await,
+                ActionKind::Parallel => self.parallel(config, raw, context).await,
+                ActionKind::RunFlow => self.call_flow(config, context).await,
+                _ => actions::execute(kind, config, &self.session).await,
+            }
+        };
+        panics::contain(kind, action).await
     }
 
     /// Makes a passed step's result and captures visible to the steps after it. The result is
