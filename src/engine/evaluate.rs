@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use foldhash::fast::RandomState as FastHash;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use super::result::AssertionOutcome;
+use super::shortcut::Comparison;
 use super::variables::Variables;
 use crate::flow::Assertion;
 use crate::flow::expression::{prepare, read_paths};
@@ -20,28 +22,50 @@ use crate::flow::reference::has_reference;
 pub struct Evaluator {
     /// Expressions that hold no reference (so their prepared text never changes), by the text
     /// as written: one look-up finds the program.
-    fixed: HashMap<String, Compiled>,
+    fixed: HashMap<String, Compiled, FastHash>,
     /// Programs of expressions with references, by their text once the references are filled.
-    substituted: HashMap<String, Result<expr::Program, String>>,
-    capture_paths: HashMap<String, Result<CapturePath, String>>,
+    substituted: HashMap<String, Program, FastHash>,
+    capture_paths: HashMap<String, Result<CapturePath, String>, FastHash>,
 }
 
-/// An expression rewritten into expr syntax, and its program (or why it does not compile).
+/// An expression rewritten into expr syntax, and its program.
 struct Compiled {
     prepared: String,
-    program: Result<expr::Program, String>,
+    program: Program,
 }
 
 impl Compiled {
     fn new(prepared: String) -> Self {
-        let program = compile(&prepared);
+        let program = Program::new(&prepared);
         Self { prepared, program }
     }
 }
 
-/// The program of prepared text, or why it does not compile.
-fn compile(prepared: &str) -> Result<expr::Program, String> {
-    expr::compile(prepared).map_err(|err| compile_message(prepared, &err))
+/// The expr program of prepared text (or why it does not compile), and the shortcut that
+/// checks it directly when it is a simple comparison.
+struct Program {
+    compiled: Result<expr::Program, String>,
+    shortcut: Option<Comparison>,
+}
+
+impl Program {
+    fn new(prepared: &str) -> Self {
+        let compiled = expr::compile(prepared).map_err(|err| compile_message(prepared, &err));
+        let shortcut = compiled.as_ref().ok().and(Comparison::parse(prepared));
+        Self { compiled, shortcut }
+    }
+
+    fn run(&self, scope: &Scope<'_>) -> Result<expr::Value, String> {
+        if let Some(shortcut) = &self.shortcut
+            && shortcut.holds(|name| scope.result_value(name))
+        {
+            return Ok(expr::Value::Bool(true));
+        }
+        match &self.compiled {
+            Ok(program) => expr::run(program, scope).map_err(|err| err.to_string()),
+            Err(err) => Err(err.clone()),
+        }
+    }
 }
 
 /// The names an expression can read, resolved lazily: the step's own result keys (which win),
@@ -68,6 +92,14 @@ impl<'a> Scope<'a> {
             whole: result_map,
             response: OnceLock::new(),
         }
+    }
+
+    /// A key of the step result, as JSON.
+    fn result_value(&self, name: &str) -> Option<&'a Value> {
+        self.result
+            .iter()
+            .find(|(key, ..)| *key == name)
+            .map(|(_, value, _)| *value)
     }
 
     /// The `response` view of a result that has a `status` but no `response` key.
@@ -207,42 +239,42 @@ impl Evaluator {
         scope: &Scope<'_>,
     ) -> Result<(Result<expr::Value, String>, String), String> {
         // A known expression is a reference-free one: no need to scan it again.
-        if !self.fixed.contains_key(expression) {
-            if has_reference(expression) {
-                let prepared = prepare(expression, &mut |name| {
-                    vars.lookup(name).map_err(|err| err.to_string())
-                })?;
-                let value = self.evaluate(&prepared, scope);
-                return Ok((value, prepared));
-            }
-            let prepared = prepare(expression, &mut |_| Ok(Value::Null))?;
-            self.fixed
-                .insert(expression.to_string(), Compiled::new(prepared));
+        if let Some(compiled) = self.fixed.get(expression) {
+            return Ok(Self::run_fixed(compiled, scope));
         }
-        let compiled = &self.fixed[expression];
-        let value = match &compiled.program {
-            Ok(program) => expr::run(program, scope).map_err(|err| err.to_string()),
-            Err(err) => Err(err.clone()),
-        };
+        if has_reference(expression) {
+            let prepared = prepare(expression, &mut |name| {
+                vars.lookup(name).map_err(|err| err.to_string())
+            })?;
+            let value = self.evaluate(&prepared, scope);
+            return Ok((value, prepared));
+        }
+        let prepared = prepare(expression, &mut |_| Ok(Value::Null))?;
+        let compiled = Compiled::new(prepared);
+        let ran = Self::run_fixed(&compiled, scope);
+        self.fixed.insert(expression.to_string(), compiled);
+        Ok(ran)
+    }
+
+    /// Runs a reference-free expression; the prepared text comes back for failure reports.
+    fn run_fixed(compiled: &Compiled, scope: &Scope<'_>) -> (Result<expr::Value, String>, String) {
+        let value = compiled.program.run(scope);
         // The text is copied only for a report: a passing check never reads it.
         let prepared = if matches!(value, Ok(expr::Value::Bool(true))) {
             String::new()
         } else {
             compiled.prepared.clone()
         };
-        Ok((value, prepared))
+        (value, prepared)
     }
 
     /// Runs prepared text, compiling it on first sight.
     fn evaluate(&mut self, prepared: &str, scope: &Scope<'_>) -> Result<expr::Value, String> {
         if !self.substituted.contains_key(prepared) {
             self.substituted
-                .insert(prepared.to_string(), compile(prepared));
+                .insert(prepared.to_string(), Program::new(prepared));
         }
-        match &self.substituted[prepared] {
-            Ok(program) => expr::run(program, scope).map_err(|err| err.to_string()),
-            Err(err) => Err(err.clone()),
-        }
+        self.substituted[prepared].run(scope)
     }
 
     fn actual_values(&mut self, prepared: &str, scope: &Scope<'_>) -> IndexMap<String, Value> {

@@ -14,6 +14,7 @@ pub mod retry;
 pub mod runner;
 pub mod schema_check;
 pub mod session;
+mod shortcut;
 pub mod trace;
 pub mod variables;
 

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
+use foldhash::fast::RandomState as FastHash;
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -84,8 +85,9 @@ impl Entry {
 /// Variables and step results of one run.
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
-    values: IndexMap<String, Entry>,
-    steps: HashMap<String, Entry>,
+    // Names are the flow author's own, so a fast hash serves: no untrusted input to fear.
+    values: IndexMap<String, Entry, FastHash>,
+    steps: HashMap<String, Entry, FastHash>,
     flow_name: String,
     execution_id: String,
 }
@@ -116,12 +118,12 @@ impl Variables {
     }
 
     /// Every variable, in the order it was first set.
-    pub fn values(&self) -> &IndexMap<String, Entry> {
+    pub fn values(&self) -> &IndexMap<String, Entry, FastHash> {
         &self.values
     }
 
     /// The recorded step results by id.
-    pub fn steps(&self) -> &HashMap<String, Entry> {
+    pub fn steps(&self) -> &HashMap<String, Entry, FastHash> {
         &self.steps
     }
 
