@@ -11,16 +11,24 @@ use crate::flow::path::{CapturePath, Segment};
 pub fn capture(whole: &Value, path: &CapturePath) -> Result<Value, String> {
     let body = whole.get("body");
     match path {
-        CapturePath::Json { text, path } => {
-            if let Some(found) = query(path, whole) {
+        CapturePath::Json {
+            text,
+            path,
+            singular,
+        } => {
+            let query = |value: &Value| match singular {
+                Some(segments) => select(value, segments).cloned(),
+                None => query(path, value),
+            };
+            if let Some(found) = query(whole) {
                 return Ok(found);
             }
-            if let Some(found) = body.and_then(|body| query(path, body)) {
+            if let Some(found) = body.and_then(query) {
                 return Ok(found);
             }
             if text.starts_with("$.response") || text.starts_with("$['response']") {
                 let view = serde_json::json!({ "response": whole });
-                if let Some(found) = query(path, &view) {
+                if let Some(found) = query(&view) {
                     return Ok(found);
                 }
             }
@@ -39,6 +47,18 @@ pub fn capture(whole: &Value, path: &CapturePath) -> Result<Value, String> {
             }
         },
     }
+}
+
+/// The node a singular JSONPath selects, found by walking names and indexes as JSONPath
+/// does: a name only in an object, an index only in an array.
+fn select<'v>(value: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
+    segments
+        .iter()
+        .try_fold(value, |current, segment| match (segment, current) {
+            (Segment::Key(key), Value::Object(map)) => map.get(key),
+            (Segment::Index(index), Value::Array(items)) => items.get(*index),
+            _ => None,
+        })
 }
 
 fn query(path: &serde_json_path::JsonPath, value: &Value) -> Option<Value> {
@@ -91,6 +111,48 @@ mod tests {
         ];
         for (path, expected) in cases {
             assert_eq!(get(path).unwrap(), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_walked_singular_path_finds_what_the_query_finds() {
+        let value = result();
+        for text in [
+            "$.body.id",
+            "$.body.items[1].price",
+            "$['body']['items'][0]",
+            "$.body.items[5]",
+            "$.body.id.deeper",
+            "$.body.items.sku",
+            "$.status[0]",
+            "$.nope",
+        ] {
+            let Ok(CapturePath::Json {
+                path,
+                singular: Some(segments),
+                ..
+            }) = CapturePath::parse(text)
+            else {
+                panic!("{text} should be walked");
+            };
+            assert_eq!(
+                select(&value, &segments).cloned(),
+                query(&path, &value),
+                "{text}"
+            );
+        }
+        for text in [
+            "$",
+            "$..id",
+            "$.body.*",
+            "$.body.items[-1]",
+            "$.body.items[0:1]",
+            "$.body.items[?@.price > 1]",
+        ] {
+            let Ok(CapturePath::Json { singular, .. }) = CapturePath::parse(text) else {
+                panic!("{text} should parse");
+            };
+            assert_eq!(singular, None, "{text} must be queried");
         }
     }
 

@@ -2,6 +2,8 @@
 //! value's own type (number, map, list); a reference inside longer text becomes text. A
 //! reference that does not resolve is an error naming the field and the name.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::variables::{LookupError, Variables};
@@ -17,13 +19,37 @@ pub struct InterpolationError {
     pub cause: LookupError,
 }
 
-/// Interpolates the values (and keys) of a map.
-pub fn interpolate_map(
-    map: &Map<String, Value>,
+/// Interpolates the values (and keys) of a map. A map that holds no reference, as most
+/// configs with literal values do, is borrowed as it is rather than copied.
+pub fn interpolate_map<'m>(
+    map: &'m Map<String, Value>,
     vars: &Variables,
     field: &str,
-) -> Result<Map<String, Value>, InterpolationError> {
-    interpolate_map_at(map, vars, Place::Root(field))
+) -> Result<Cow<'m, Map<String, Value>>, InterpolationError> {
+    if map
+        .iter()
+        .all(|(key, value)| plain_text(key) && plain_value(value))
+    {
+        return Ok(Cow::Borrowed(map));
+    }
+    interpolate_map_at(map, vars, Place::Root(field)).map(Cow::Owned)
+}
+
+/// Text that interpolation leaves as it is.
+fn plain_text(text: &str) -> bool {
+    !text.contains("${") && !text.contains("{{")
+}
+
+/// A value that interpolation leaves as it is.
+fn plain_value(value: &Value) -> bool {
+    match value {
+        Value::String(text) => plain_text(text),
+        Value::Array(items) => items.iter().all(plain_value),
+        Value::Object(map) => map
+            .iter()
+            .all(|(key, value)| plain_text(key) && plain_value(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => true,
+    }
 }
 
 /// Interpolates one string.
@@ -102,7 +128,7 @@ fn interpolate_text_at(
     vars: &Variables,
     place: Place<'_>,
 ) -> Result<Value, InterpolationError> {
-    if !text.contains("${") && !text.contains("{{") {
+    if plain_text(text) {
         return Ok(Value::String(text.to_string()));
     }
     let fail = |cause| InterpolationError {
@@ -169,6 +195,25 @@ mod tests {
                 expected,
                 "{input}"
             );
+        }
+    }
+
+    #[test]
+    fn a_map_is_copied_only_when_something_in_it_changes() {
+        let plain = json!({"url": "http://h/x", "query": {"a": [1, "b"]}, "verify_ssl": false});
+        let plain = plain.as_object().unwrap();
+        let kept = interpolate_map(plain, &vars(), "config").unwrap();
+        assert!(matches!(kept, Cow::Borrowed(_)));
+        assert_eq!(&*kept, plain);
+        for changing in [
+            json!({"url": "http://h/x", "query": {"a": [1, "${n}"]}}),
+            json!({"url": "http://h/x", "headers": {"{{host}}": "x"}}),
+            json!({"url": "http://h/$${n}"}),
+        ] {
+            let changed =
+                interpolate_map(changing.as_object().unwrap(), &vars(), "config").unwrap();
+            assert!(matches!(changed, Cow::Owned(_)), "{changing}");
+            assert_ne!(Value::Object(changed.into_owned()), changing);
         }
     }
 

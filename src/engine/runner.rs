@@ -7,6 +7,7 @@ mod control;
 mod poll;
 mod subflow;
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -440,7 +441,11 @@ impl Run<'_> {
             request: None,
             response: None,
         };
-        let (config, raw, extra_assertions) = split_config(step, kind);
+        let SplitConfig {
+            config,
+            raw,
+            extra_assertions,
+        } = split_config(step, kind);
         let config = match interpolate_map(&config, &self.vars, "config") {
             Ok(config) => config,
             Err(err) => {
@@ -592,13 +597,30 @@ impl Run<'_> {
     }
 }
 
-/// Splits a step's config into what is interpolated now, what the runner reads as written
-/// (conditions and nested steps, interpolated when they run), and the `assert` action's own
-/// `assertions` (checked like step assertions).
-fn split_config(
-    step: &Step,
-    kind: ActionKind,
-) -> (Map<String, Value>, Map<String, Value>, Vec<Assertion>) {
+/// A step's config, split by how the runner reads each part.
+struct SplitConfig<'s> {
+    /// Interpolated before the action runs; borrowed from the step when nothing is split off.
+    config: Cow<'s, Map<String, Value>>,
+    /// Read as written: conditions and nested steps, interpolated when they run.
+    raw: Map<String, Value>,
+    /// The `assert` action's own `assertions`, checked like step assertions.
+    extra_assertions: Vec<Assertion>,
+}
+
+/// Splits a step's config (see [`SplitConfig`]).
+fn split_config(step: &Step, kind: ActionKind) -> SplitConfig<'_> {
+    let splits = kind == ActionKind::Assert
+        || kind
+            .raw_config_keys()
+            .iter()
+            .any(|key| step.config.contains_key(*key));
+    if !splits {
+        return SplitConfig {
+            config: Cow::Borrowed(&step.config),
+            raw: Map::new(),
+            extra_assertions: Vec::new(),
+        };
+    }
     let mut config = step.config.clone();
     let mut raw = Map::new();
     for key in kind.raw_config_keys() {
@@ -607,9 +629,13 @@ fn split_config(
         }
     }
     if kind != ActionKind::Assert {
-        return (config, raw, Vec::new());
+        return SplitConfig {
+            config: Cow::Owned(config),
+            raw,
+            extra_assertions: Vec::new(),
+        };
     }
-    let extra = match config.remove("assertions") {
+    let extra_assertions = match config.remove("assertions") {
         Some(Value::Array(items)) => items
             .into_iter()
             .filter_map(|item| serde_json::from_value::<Assertion>(item).ok())
@@ -620,7 +646,11 @@ fn split_config(
         }],
         _ => Vec::new(),
     };
-    (config, raw, extra)
+    SplitConfig {
+        config: Cow::Owned(config),
+        raw,
+        extra_assertions,
+    }
 }
 
 /// Waits for `work`, unless the step timeout, the flow deadline or a cancellation comes first.

@@ -36,6 +36,8 @@ static IMPLICIT_MEMBER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?P<before>^|[^A-Za-z0-9_\])#?])\.(?P<name>[A-Za-z_])")
         .unwrap_or_else(|_| unreachable!())
 });
+static WHOLE_CHAIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^{CHAIN}$")).unwrap_or_else(|_| unreachable!()));
 static CHAINS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?:^|[^A-Za-z0-9_.$#?\]])(?P<chain>{CHAIN})"))
         .unwrap_or_else(|_| unreachable!())
@@ -323,10 +325,7 @@ fn is_bare_member(text: &str) -> bool {
 
 /// `a.b.c` → `a?.b?.c`, so that `exists` on a missing parent is false rather than an error.
 fn optional_chain(subject: &str) -> String {
-    let whole_chain = Regex::new(&format!("^{CHAIN}$"))
-        .map(|re| re.is_match(&mask_strings(subject)))
-        .unwrap_or(false);
-    if !whole_chain {
+    if !WHOLE_CHAIN.is_match(&mask_strings(subject)) {
         return subject.to_string();
     }
     let mut out = String::new();

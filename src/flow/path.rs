@@ -107,7 +107,13 @@ pub fn display_path(segments: &[Segment]) -> String {
 #[derive(Debug, Clone)]
 pub enum CapturePath {
     /// RFC 9535 JSONPath, when the text starts with `$`.
-    Json { text: String, path: JsonPath },
+    Json {
+        text: String,
+        path: JsonPath,
+        /// The segments of a path that selects at most one node by names and indexes
+        /// (`$.body.id`, `$.items[0]`): such a path is walked directly, not queried.
+        singular: Option<Vec<Segment>>,
+    },
     /// A dotted path over the step result (a bare key is a one-segment path).
     Dotted {
         text: String,
@@ -124,6 +130,7 @@ impl CapturePath {
                 .map(|path| CapturePath::Json {
                     text: trimmed.to_string(),
                     path,
+                    singular: singular_segments(trimmed),
                 })
                 .map_err(|err| format!("invalid JSONPath {trimmed:?}: {err}"))
         } else {
@@ -142,6 +149,31 @@ impl CapturePath {
             CapturePath::Json { text, .. } | CapturePath::Dotted { text, .. } => text,
         }
     }
+}
+
+/// The segments of a JSONPath made only of plain names (`.id`, `['id']`) and non-negative
+/// indexes (`[0]`); `None` for anything else (wildcards, filters, slices, descendants).
+fn singular_segments(json_path: &str) -> Option<Vec<Segment>> {
+    let rest = json_path.strip_prefix('$')?;
+    let dotted = match rest.strip_prefix('.') {
+        Some(after_dot) => after_dot,
+        None if rest.starts_with('[') => rest,
+        None => return None,
+    };
+    let plain_name = |key: &str| {
+        key.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let segments = parse_dotted(dotted).ok()?;
+    segments
+        .iter()
+        .all(|segment| match segment {
+            Segment::Key(key) => plain_name(key),
+            Segment::Index(_) => true,
+        })
+        .then_some(segments)
 }
 
 #[cfg(test)]

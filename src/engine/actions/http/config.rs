@@ -54,6 +54,7 @@ impl RequestSpec {
         default_headers: &indexmap::IndexMap<String, String>,
         urls: &UrlMemo,
     ) -> Result<Self, ActionError> {
+        let config = Fields(config);
         let method = parse_method(config.get("method"))?;
         let mut url = parse_url(config.get("url"), urls)?;
         let given = |key: &str| config.get(key).is_some_and(|value| !value.is_null());
@@ -122,6 +123,21 @@ impl RequestSpec {
             max_redirects: parse_count(config, "max_redirects", DEFAULT_MAX_REDIRECTS)?,
             verify_ssl: parse_bool(config, "verify_ssl", true)?,
         })
+    }
+}
+
+/// A config's keys, found by comparing rather than hashing: a config has a handful of keys,
+/// and comparing a few short strings costs less than hashing the one looked for (a step
+/// looks up over a dozen keys, most of them absent).
+#[derive(Clone, Copy)]
+struct Fields<'a>(&'a Map<String, Value>);
+
+impl<'a> Fields<'a> {
+    fn get(self, key: &str) -> Option<&'a Value> {
+        self.0
+            .iter()
+            .find(|(name, _)| name.as_str() == key)
+            .map(|(_, value)| value)
     }
 }
 
@@ -254,10 +270,10 @@ fn json_body(field: &str, value: &Value) -> Result<BodySpec, ActionError> {
     })
 }
 
-fn parse_body(config: &Map<String, Value>) -> Result<Option<BodySpec>, ActionError> {
+fn parse_body(config: Fields<'_>) -> Result<Option<BodySpec>, ActionError> {
     let given: Vec<&str> = ["body", "json", "form"]
         .into_iter()
-        .filter(|key| config.get(*key).is_some_and(|value| !value.is_null()))
+        .filter(|key| config.get(key).is_some_and(|value| !value.is_null()))
         .collect();
     if given.len() > 1 {
         return Err(ActionError::invalid(
@@ -271,7 +287,9 @@ fn parse_body(config: &Map<String, Value>) -> Result<Option<BodySpec>, ActionErr
     let Some(key) = given.first() else {
         return Ok(None);
     };
-    let value = &config[*key];
+    let Some(value) = config.get(key) else {
+        return Ok(None);
+    };
     let spec = match (*key, value) {
         ("body", Value::String(text)) => BodySpec {
             bytes: text.clone().into_bytes(),
@@ -329,7 +347,7 @@ fn parse_timeout(value: Option<&Value>) -> Result<(Duration, String), ActionErro
     Ok((timeout, text))
 }
 
-fn parse_bool(config: &Map<String, Value>, key: &str, default: bool) -> Result<bool, ActionError> {
+fn parse_bool(config: Fields<'_>, key: &str, default: bool) -> Result<bool, ActionError> {
     match config.get(key) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Bool(flag)) => Ok(*flag),
@@ -342,11 +360,7 @@ fn parse_bool(config: &Map<String, Value>, key: &str, default: bool) -> Result<b
     }
 }
 
-fn parse_count(
-    config: &Map<String, Value>,
-    key: &str,
-    default: usize,
-) -> Result<usize, ActionError> {
+fn parse_count(config: Fields<'_>, key: &str, default: usize) -> Result<usize, ActionError> {
     let invalid = |value: &Value| {
         ActionError::invalid(
             key,

@@ -259,7 +259,7 @@ fn result_map(exchange: Exchange, elapsed_ms: u64) -> Map<String, Value> {
 
 /// What was sent, for reports: credentials masked, the body cut to a few KiB.
 fn request_excerpt(spec: &RequestSpec) -> Value {
-    let mut headers = Map::new();
+    let mut headers = Map::with_capacity(spec.headers.keys_len());
     for name in spec.headers.keys() {
         let masked = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE].contains(name)
             || spec.secret_headers.contains(name);
@@ -282,12 +282,15 @@ fn request_excerpt(spec: &RequestSpec) -> Value {
         .body
         .as_ref()
         .map_or(Value::Null, |body| body_excerpt(&body.bytes));
-    json!({
-        "method": spec.method.as_str(),
-        "url": masked_url(&spec.url, &spec.secret_query),
-        "headers": headers,
-        "body": body,
-    })
+    let mut excerpt = Map::with_capacity(4);
+    excerpt.insert("method".into(), spec.method.as_str().into());
+    excerpt.insert(
+        "url".into(),
+        masked_url(&spec.url, &spec.secret_query).into(),
+    );
+    excerpt.insert("headers".into(), Value::Object(headers));
+    excerpt.insert("body".into(), body);
+    Value::Object(excerpt)
 }
 
 /// `url` with the values of the `secret` query parameters replaced by `***`.

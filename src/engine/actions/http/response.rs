@@ -9,17 +9,19 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// A header name as Go's `CanonicalMIMEHeaderKey` writes it: `x-request-id` → `X-Request-Id`.
 pub fn canonical_header_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
+    let mut bytes = name.as_bytes().to_vec();
     let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper {
-            c.to_ascii_uppercase()
+    for byte in &mut bytes {
+        if upper {
+            byte.make_ascii_uppercase();
         } else {
-            c.to_ascii_lowercase()
-        });
-        upper = c == '-';
+            byte.make_ascii_lowercase();
+        }
+        upper = *byte == b'-';
     }
-    out
+    // Changing the case of ASCII bytes leaves any other UTF-8 sequence as it was.
+    String::from_utf8(bytes)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
 }
 
 /// Headers by canonical name; repeated headers are joined with `, `.
@@ -101,6 +103,7 @@ mod tests {
         assert_eq!(canonical_header_name("content-type"), "Content-Type");
         assert_eq!(canonical_header_name("x-REQUEST-id"), "X-Request-Id");
         assert_eq!(canonical_header_name("etag"), "Etag");
+        assert_eq!(canonical_header_name("x-ünï-côde"), "X-ünï-Côde");
     }
 
     #[test]
