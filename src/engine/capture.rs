@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::variables::walk;
-use crate::flow::path::{CapturePath, Segment};
+use crate::flow::path::{CapturePath, Segment, select};
 
 /// Reads `path` from a step result (a map); the error says what the path found instead.
 pub fn capture(whole: &Value, path: &CapturePath) -> Result<Value, String> {
@@ -47,18 +47,6 @@ pub fn capture(whole: &Value, path: &CapturePath) -> Result<Value, String> {
             }
         },
     }
-}
-
-/// The node a singular JSONPath selects, found by walking names and indexes as JSONPath
-/// does: a name only in an object, an index only in an array.
-fn select<'v>(value: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
-    segments
-        .iter()
-        .try_fold(value, |current, segment| match (segment, current) {
-            (Segment::Key(key), Value::Object(map)) => map.get(key),
-            (Segment::Index(index), Value::Array(items)) => items.get(*index),
-            _ => None,
-        })
 }
 
 fn query(path: &serde_json_path::JsonPath, value: &Value) -> Option<Value> {

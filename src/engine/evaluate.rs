@@ -23,36 +23,39 @@ pub struct Evaluator {
     /// Expressions that hold no reference (so their prepared text never changes), by the text
     /// as written: one look-up finds the program.
     fixed: HashMap<String, Compiled, FastHash>,
-    /// Programs of expressions with references, by their text once the references are filled.
-    substituted: HashMap<String, Program, FastHash>,
+    /// Checks of expressions with references, by their text once the references are filled.
+    substituted: HashMap<String, Check, FastHash>,
     capture_paths: HashMap<String, Result<CapturePath, String>, FastHash>,
 }
 
-/// An expression rewritten into expr syntax, and its program.
+/// An expression rewritten into expr syntax, and how it is checked.
 struct Compiled {
     prepared: String,
-    program: Program,
+    check: Check,
 }
 
 impl Compiled {
     fn new(prepared: String) -> Self {
-        let program = Program::new(&prepared);
-        Self { prepared, program }
+        let check = Check::new(&prepared);
+        Self { prepared, check }
     }
 }
 
 /// The expr program of prepared text (or why it does not compile), and the shortcut that
 /// checks it directly when it is a simple comparison.
-struct Program {
-    compiled: Result<expr::Program, String>,
+struct Check {
+    program: Result<expr::Program, String>,
     shortcut: Option<Comparison>,
 }
 
-impl Program {
+impl Check {
     fn new(prepared: &str) -> Self {
-        let compiled = expr::compile(prepared).map_err(|err| compile_message(prepared, &err));
-        let shortcut = compiled.as_ref().ok().and(Comparison::parse(prepared));
-        Self { compiled, shortcut }
+        let program = expr::compile(prepared).map_err(|err| compile_message(prepared, &err));
+        let shortcut = program
+            .is_ok()
+            .then(|| Comparison::parse(prepared))
+            .flatten();
+        Self { program, shortcut }
     }
 
     fn run(&self, scope: &Scope<'_>) -> Result<expr::Value, String> {
@@ -61,7 +64,7 @@ impl Program {
         {
             return Ok(expr::Value::Bool(true));
         }
-        match &self.compiled {
+        match &self.program {
             Ok(program) => expr::run(program, scope).map_err(|err| err.to_string()),
             Err(err) => Err(err.clone()),
         }
@@ -258,7 +261,7 @@ impl Evaluator {
 
     /// Runs a reference-free expression; the prepared text comes back for failure reports.
     fn run_fixed(compiled: &Compiled, scope: &Scope<'_>) -> (Result<expr::Value, String>, String) {
-        let value = compiled.program.run(scope);
+        let value = compiled.check.run(scope);
         // The text is copied only for a report: a passing check never reads it.
         let prepared = if matches!(value, Ok(expr::Value::Bool(true))) {
             String::new()
@@ -272,7 +275,7 @@ impl Evaluator {
     fn evaluate(&mut self, prepared: &str, scope: &Scope<'_>) -> Result<expr::Value, String> {
         if !self.substituted.contains_key(prepared) {
             self.substituted
-                .insert(prepared.to_string(), Program::new(prepared));
+                .insert(prepared.to_string(), Check::new(prepared));
         }
         self.substituted[prepared].run(scope)
     }

@@ -11,6 +11,8 @@
 
 use serde_json::Value;
 
+use crate::flow::path::{Segment, select};
+
 /// `path OP literal`, recognised in prepared expression text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
@@ -19,12 +21,6 @@ pub struct Comparison {
     segments: Vec<Segment>,
     operator: Operator,
     literal: Literal,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Segment {
-    Key(String),
-    Index(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,21 +67,9 @@ impl Comparison {
     /// True when the comparison holds for the result value `lookup` finds for the root;
     /// false when it does not hold or the shortcut cannot tell (expr must decide).
     pub fn holds<'a>(&self, lookup: impl FnOnce(&str) -> Option<&'a Value>) -> bool {
-        let Some(mut value) = lookup(&self.root) else {
-            return false;
-        };
-        for segment in &self.segments {
-            let next = match (segment, value) {
-                (Segment::Key(key), Value::Object(map)) => map.get(key),
-                (Segment::Index(index), Value::Array(items)) => items.get(*index),
-                _ => None,
-            };
-            match next {
-                Some(found) => value = found,
-                None => return false,
-            }
-        }
-        self.compare(value)
+        lookup(&self.root)
+            .and_then(|root| select(root, &self.segments))
+            .is_some_and(|value| self.compare(value))
     }
 
     fn compare(&self, value: &Value) -> bool {

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use serde_json::Value;
 use serde_json_path::JsonPath;
 
 /// One step of a dotted path.
@@ -79,6 +80,18 @@ pub fn parse_dotted(path: &str) -> Result<Vec<Segment>, String> {
         return Err(format!("{path:?} is not a path"));
     }
     Ok(segments)
+}
+
+/// The value `segments` lead to, taking a key only in a map and an index only in a list (as a
+/// singular JSONPath does, and as expr reads members); `None` where a step finds nothing.
+pub fn select<'v>(value: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
+    segments
+        .iter()
+        .try_fold(value, |current, segment| match (segment, current) {
+            (Segment::Key(key), Value::Object(map)) => map.get(key),
+            (Segment::Index(index), Value::Array(items)) => items.get(*index),
+            _ => None,
+        })
 }
 
 /// Writes segments back as a dotted path.
