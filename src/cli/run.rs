@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::exit::Exit;
 use super::inputs::{Environment, VariableArgs, environment, print_diagnostics};
 use super::output;
-use crate::engine::panics::panic_message;
+use crate::engine::panics::internal_error;
 use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, RunTrace, builtins, run_flow};
 use crate::flow::data_source::{self, DataCase};
 use crate::flow::validate::validate as validate_flow;
@@ -245,14 +245,12 @@ async fn run_parallel(
     results.into_iter().flatten().collect()
 }
 
-/// The result of a flow whose task ended without one (the engine panicked outside any
-/// action): an error, so the exit code and the reports count it.
+/// The result of a flow whose task ended without one (`run_flow` keeps the engine's panics
+/// in its result, so only one raised while setting a run up lands here): an error, so the
+/// exit code and the reports count it.
 fn crashed(flow_name: String, source: String, err: tokio::task::JoinError) -> FlowResult {
     let reason = match err.try_into_panic() {
-        Ok(payload) => format!(
-            "the engine stopped on an internal error: {} (a TestMesh bug: please report it)",
-            panic_message(payload.as_ref())
-        ),
+        Ok(payload) => internal_error("the engine", payload.as_ref()),
         Err(err) => format!("the run was stopped: {err}"),
     };
     let now = chrono::Utc::now();

@@ -1,6 +1,7 @@
 //! Keeps a panic in one action from taking the whole run with it: the step ends in error
 //! with the panic's message, and the run goes on (teardown included) as after any other
-//! error. A panic is a TestMesh bug; the message says so, so that it gets reported.
+//! error. A panic is a TestMesh bug; the message says so, so that it gets reported. (A panic
+//! in the runner itself, between actions, ends the run: see `run_flow`.)
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -21,15 +22,23 @@ pub async fn contain<T>(
         .catch_unwind()
         .await
         .unwrap_or_else(|payload| {
-            Err(ActionError::Failed(format!(
-                "the {kind} action stopped on an internal error: {} (a TestMesh bug: please report it)",
-                panic_message(payload.as_ref())
+            Err(ActionError::Failed(internal_error(
+                &format!("the {kind} action"),
+                payload.as_ref(),
             )))
         })
 }
 
+/// What a user reads when `what` panicked.
+pub fn internal_error(what: &str, payload: &(dyn Any + Send)) -> String {
+    format!(
+        "{what} stopped on an internal error: {} (a TestMesh bug: please report it)",
+        panic_message(payload)
+    )
+}
+
 /// The text a panic was raised with, when it was raised with text.
-pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
         .copied()

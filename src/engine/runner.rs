@@ -7,12 +7,15 @@ mod control;
 mod poll;
 mod subflow;
 
+use std::any::Any;
 use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use indexmap::IndexMap;
 use rand::RngExt;
 use serde_json::{Map, Value};
@@ -80,33 +83,21 @@ pub enum RunEvent {
     },
 }
 
-/// Runs `flow` to the end and returns its result; it never panics on bad input.
+/// Runs `flow` to the end and returns its result. It never panics: a panic in the engine (a
+/// bug) ends the run in error with the steps recorded so far.
 pub async fn run_flow(flow: &FlowSpec, options: RunOptions) -> FlowResult {
-    let execution_id = options
-        .execution_id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let masker = Masker::new(options.secrets.values().cloned());
-    let span = trace::flow_span(&flow.name, &execution_id, &options.trace);
-    let mut run = Run {
-        flow,
-        vars: Variables::new(&flow.name, &execution_id),
-        session: Arc::new(Session::new(
-            &flow.name,
-            options.default_headers.clone(),
-            options.base_dir.clone(),
-        )),
-        evaluator: Evaluator::default(),
-        steps: Vec::new(),
-        captured: IndexMap::new(),
-        masker,
-        execution_id,
-        options,
-    };
+    let mut run = Run::new(flow, options);
+    let span = trace::flow_span(&flow.name, &run.execution_id, &run.options.trace);
     // Boxed, as each step's attempts are below: the span wrappers would otherwise nest the
     // future types of nested steps past the compiler's depth limit in every crate that awaits
     // a run.
-    let result = Box::pin(run.execute()).instrument(span.clone()).await;
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let ran = AssertUnwindSafe(Box::pin(run.execute()))
+        .catch_unwind()
+        .instrument(span.clone())
+        .await;
+    let result = ran.unwrap_or_else(|payload| run.crashed(started_at, clock, payload.as_ref()));
     trace::finish_flow(&span, &result);
     result
 }
@@ -172,7 +163,29 @@ enum Interrupted {
     StepTimeout(Duration),
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// A run of `flow` that has not started.
+    fn new(flow: &'a FlowSpec, options: RunOptions) -> Self {
+        let execution_id = options
+            .execution_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        Run {
+            flow,
+            vars: Variables::new(&flow.name, &execution_id),
+            session: Arc::new(Session::new(
+                &flow.name,
+                options.default_headers.clone(),
+                options.base_dir.clone(),
+            )),
+            evaluator: Evaluator::default(),
+            steps: Vec::new(),
+            captured: IndexMap::new(),
+            masker: Masker::new(options.secrets.values().cloned()),
+            execution_id,
+            options,
+        }
+    }
     async fn execute(&mut self) -> FlowResult {
         let started_at = Utc::now();
         let clock = Instant::now();
@@ -259,6 +272,35 @@ impl Run<'_> {
             flow_name: self.flow.name.clone(),
             source: self.options.source.clone(),
             status,
+            started_at,
+            finished_at: Utc::now(),
+            duration_ms: millis(clock.elapsed()),
+            steps: std::mem::take(&mut self.steps),
+            captured,
+            error,
+        }
+    }
+
+    /// The result of a run the runner itself panicked in, between actions (a panic inside an
+    /// action ends only its step): the steps recorded so far, and the panic as the error.
+    /// Teardown does not run: the run's state is not known to be sound.
+    fn crashed(
+        &mut self,
+        started_at: DateTime<Utc>,
+        clock: Instant,
+        payload: &(dyn Any + Send),
+    ) -> FlowResult {
+        let mut error = Some(panics::internal_error("the engine", payload));
+        self.masker.option(&mut error);
+        let mut captured = std::mem::take(&mut self.captured);
+        for value in captured.values_mut() {
+            self.masker.value(value);
+        }
+        FlowResult {
+            execution_id: self.execution_id.clone(),
+            flow_name: self.flow.name.clone(),
+            source: self.options.source.clone(),
+            status: FlowStatus::Error,
             started_at,
             finished_at: Utc::now(),
             duration_ms: millis(clock.elapsed()),
@@ -768,4 +810,52 @@ fn mask_step(masker: &Masker, step: &mut StepResult) {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn a_run_the_engine_panicked_in_keeps_its_steps_and_ends_in_error() {
+        let flow = FlowSpec {
+            name: "orders".into(),
+            ..FlowSpec::default()
+        };
+        let options = RunOptions {
+            secrets: IndexMap::from([("token".to_string(), "s3cret".to_string())]),
+            source: Some("flows/orders.yaml".into()),
+            ..RunOptions::default()
+        };
+        let mut run = Run::new(&flow, options);
+        let step = Step {
+            id: Some("login".into()),
+            action: "log".into(),
+            ..Step::default()
+        };
+        run.steps
+            .push(skipped_step(&step, "login", Phase::Main, "x".into()));
+        run.captured.insert("echo".into(), json!("s3cret"));
+        let payload = std::panic::catch_unwind(|| {
+            let empty: Vec<u8> = Vec::new();
+            std::hint::black_box(&empty)[0]
+        })
+        .unwrap_err();
+        let result = run.crashed(Utc::now(), Instant::now(), payload.as_ref());
+        assert_eq!(result.status, FlowStatus::Error);
+        assert_eq!(result.source.as_deref(), Some("flows/orders.yaml"));
+        assert_eq!(
+            result.steps.len(),
+            1,
+            "the steps recorded before the panic are kept"
+        );
+        assert_eq!(result.steps[0].id, "login");
+        assert_eq!(result.captured["echo"], json!("***"));
+        let error = result.error.as_deref().unwrap();
+        assert!(
+            error.starts_with("the engine stopped on an internal error: index out of bounds"),
+            "{error}"
+        );
+    }
 }
