@@ -4,7 +4,9 @@
 //! and a generated flow of `http_request` steps, each with two assertions and one capture,
 //! loaded by the real loader and run by `run_flow`. It prints best and median wall times and the
 //! ratio engine/baseline twice: with the loops on the main thread, and as runtime tasks (see
-//! [`Placement`]). It exits non-zero if the flow does not pass, never on a timing.
+//! [`Placement`]). Two reference loops tell where a gap comes from: reqwest set up as the engine
+//! sets it up, and the `http_request` action called alone (no runner around it). It exits
+//! non-zero if the flow does not pass, never on a timing.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -12,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+use testmesh::engine::actions::http::{self, HttpSession};
 use testmesh::engine::{FlowStatus, RunOptions, run_flow};
 use testmesh::flow::FlowSpec;
 use testmesh::flow::load::{Loaded, load_text};
@@ -135,7 +139,10 @@ async fn compare(
             .await?;
     }
     placement.run(engine(flow.clone())).await?;
-    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    placement
+        .run(action_loop(url.to_string(), args.steps))
+        .await?;
+    let mut times = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     for _ in 0..args.runs {
         for (index, kind) in kinds.into_iter().enumerate() {
             let elapsed = placement
@@ -144,11 +151,17 @@ async fn compare(
             times[index].push(elapsed);
         }
         times[2].push(placement.run(engine(flow.clone())).await?);
+        times[3].push(
+            placement
+                .run(action_loop(url.to_string(), args.steps))
+                .await?,
+        );
     }
-    let [baseline, like_engine, engine_times] = &mut times;
+    let [baseline, like_engine, engine_times, action_times] = &mut times;
     let (engine_best, engine_median) = best_and_median(engine_times);
     let (base_best, base_median) = best_and_median(baseline);
     let (like_best, like_median) = best_and_median(like_engine);
+    let (action_best, action_median) = best_and_median(action_times);
     let ratio = engine_best.as_secs_f64() / base_best.as_secs_f64();
     let verdict = if ratio <= TARGET_RATIO {
         "met"
@@ -169,6 +182,12 @@ async fn compare(
         like_best.as_millis(),
         like_median.as_millis(),
         like_best.as_secs_f64() / base_best.as_secs_f64(),
+    );
+    println!(
+        "  for reference, the http_request action alone in a loop (no runner): best {} ms, median {} ms ({:.2}x bare)",
+        action_best.as_millis(),
+        action_median.as_millis(),
+        action_best.as_secs_f64() / base_best.as_secs_f64(),
     );
     Ok(())
 }
@@ -241,6 +260,32 @@ async fn reqwest_loop(url: String, steps: usize, kind: Client) -> Result<Duratio
         let price = body["items"][0]["price"].as_i64().unwrap_or_default();
         if status != 200 || price <= 0 || body["id"].is_null() {
             return Err(format!("unexpected answer {status}: {body}"));
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// `steps` calls of the `http_request` action on one HTTP session, as the runner makes them but
+/// without the runner: no interpolation, assertions, captures or step records.
+async fn action_loop(url: String, steps: usize) -> Result<Duration, String> {
+    let started = Instant::now();
+    let session = HttpSession::new(IndexMap::new());
+    let config = Map::from_iter([
+        ("method".to_string(), Value::from("GET")),
+        ("url".to_string(), Value::from(url)),
+    ]);
+    for _ in 0..steps {
+        let output = http::execute(&config, &session)
+            .await
+            .map_err(|err| err.to_string())?;
+        let price = output.result["body"]["items"][0]["price"]
+            .as_i64()
+            .unwrap_or_default();
+        if output.result["status"] != 200 || price <= 0 {
+            return Err(format!(
+                "unexpected answer from the action: {:?}",
+                output.result
+            ));
         }
     }
     Ok(started.elapsed())
