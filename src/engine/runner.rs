@@ -88,12 +88,12 @@ pub enum RunEvent {
 pub async fn run_flow(flow: &FlowSpec, options: RunOptions) -> FlowResult {
     let mut run = Run::new(flow, options);
     let span = trace::flow_span(&flow.name, &run.execution_id, &run.options.trace);
+    let started_at = Utc::now();
+    let clock = Instant::now();
     // Boxed, as each step's attempts are below: the span wrappers would otherwise nest the
     // future types of nested steps past the compiler's depth limit in every crate that awaits
     // a run.
-    let started_at = Utc::now();
-    let clock = Instant::now();
-    let ran = AssertUnwindSafe(Box::pin(run.execute()))
+    let ran = AssertUnwindSafe(Box::pin(run.execute(started_at, clock)))
         .catch_unwind()
         .instrument(span.clone())
         .await;
@@ -186,9 +186,8 @@ impl<'a> Run<'a> {
             options,
         }
     }
-    async fn execute(&mut self) -> FlowResult {
-        let started_at = Utc::now();
-        let clock = Instant::now();
+    /// Runs the flow that started at `started_at` (`clock` on the monotonic clock).
+    async fn execute(&mut self, started_at: DateTime<Utc>, clock: Instant) -> FlowResult {
         if let Some(events) = &self.options.events {
             let _ = events.send(RunEvent::Started {
                 execution_id: self.execution_id.clone(),
@@ -262,23 +261,7 @@ impl<'a> Run<'a> {
         {
             error = Some(stop.reason());
         }
-        let mut captured = std::mem::take(&mut self.captured);
-        for value in captured.values_mut() {
-            self.masker.value(value);
-        }
-        self.masker.option(&mut error);
-        FlowResult {
-            execution_id: self.execution_id.clone(),
-            flow_name: self.flow.name.clone(),
-            source: self.options.source.clone(),
-            status,
-            started_at,
-            finished_at: Utc::now(),
-            duration_ms: millis(clock.elapsed()),
-            steps: std::mem::take(&mut self.steps),
-            captured,
-            error,
-        }
+        self.finish(status, error, started_at, clock)
     }
 
     /// The result of a run the runner itself panicked in, between actions (a panic inside an
@@ -290,17 +273,29 @@ impl<'a> Run<'a> {
         clock: Instant,
         payload: &(dyn Any + Send),
     ) -> FlowResult {
-        let mut error = Some(panics::internal_error("the engine", payload));
-        self.masker.option(&mut error);
+        let error = Some(panics::internal_error("the engine", payload));
+        self.finish(FlowStatus::Error, error, started_at, clock)
+    }
+
+    /// The run's result: the steps recorded so far and the captured values, with the captured
+    /// values and `error` masked.
+    fn finish(
+        &mut self,
+        status: FlowStatus,
+        mut error: Option<String>,
+        started_at: DateTime<Utc>,
+        clock: Instant,
+    ) -> FlowResult {
         let mut captured = std::mem::take(&mut self.captured);
         for value in captured.values_mut() {
             self.masker.value(value);
         }
+        self.masker.option(&mut error);
         FlowResult {
             execution_id: self.execution_id.clone(),
             flow_name: self.flow.name.clone(),
             source: self.options.source.clone(),
-            status: FlowStatus::Error,
+            status,
             started_at,
             finished_at: Utc::now(),
             duration_ms: millis(clock.elapsed()),
