@@ -179,7 +179,7 @@ impl<'a> Run<'a> {
                 options.base_dir.clone(),
             )),
             evaluator: Evaluator::default(),
-            steps: Vec::new(),
+            steps: Vec::with_capacity(flow.setup.len() + flow.steps.len() + flow.teardown.len()),
             captured: IndexMap::new(),
             masker: Masker::new(options.secrets.values().cloned()),
             execution_id,
@@ -202,6 +202,8 @@ impl<'a> Run<'a> {
             let flow_limit = self.flow.config.timeout.as_ref().map(|t| t.get());
             let deadline = flow_limit.map(|limit| clock + limit);
             let fail_fast = self.flow.config.fail_fast == Some(true);
+            // Cloned once per run, not per step: each clone takes the token's lock.
+            let cancel = self.options.cancel.clone();
             for (phase, list) in [
                 (Phase::Setup, &self.flow.setup),
                 (Phase::Main, &self.flow.steps),
@@ -213,7 +215,6 @@ impl<'a> Run<'a> {
                         self.record(skipped);
                         continue;
                     }
-                    let cancel = self.options.cancel.clone();
                     let result = self.run_step(step, &id, phase, deadline, &cancel).await;
                     let status = result.status;
                     self.record(result);
@@ -235,9 +236,9 @@ impl<'a> Run<'a> {
                     }
                 }
             }
+            let abort = self.options.abort.clone();
             for (index, step) in self.flow.teardown.iter().enumerate() {
                 let id = step_id(step, Phase::Teardown, index);
-                let abort = self.options.abort.clone();
                 let result = self
                     .run_step(step, &id, Phase::Teardown, None, &abort)
                     .await;
@@ -414,6 +415,9 @@ impl<'a> Run<'a> {
             return result;
         };
         let max_attempts = step.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
+        // A run keeps every step's record to its end, so records are sized for what they hold
+        // (most steps pass on their first attempt) rather than by Vec's default growth of four.
+        result.attempts.reserve_exact(1);
         for attempt in 1..=max_attempts {
             // Steps nested in a control-flow step are recorded as they run; a retry replaces
             // the records of the attempt before it.
@@ -541,6 +545,9 @@ impl<'a> Run<'a> {
         outcome.request = request;
         let assertions: Vec<&Assertion> =
             step.assert.iter().chain(extra_assertions.iter()).collect();
+        outcome
+            .assertions
+            .reserve_exact(assertions.len() + usize::from(step.schema.is_some()));
         {
             let scope = Scope::new(&self.vars, Some(&result));
             for assertion in assertions {
@@ -561,7 +568,7 @@ impl<'a> Run<'a> {
         };
         // The result is kept by the attempt record; moved there, not cloned.
         let result = Value::Object(result);
-        let mut captures = IndexMap::new();
+        let mut captures = IndexMap::with_capacity(step.output.len());
         if outcome.status == StepStatus::Passed {
             for (name, path_text) in &step.output {
                 let found = match self.evaluator.capture_path(path_text) {
