@@ -12,21 +12,23 @@ use super::actions::ActionError;
 use crate::flow::actions::ActionKind;
 
 /// Runs `action`; a panic inside it becomes an [`ActionError`] that names the action.
-pub async fn contain<T>(
+///
+/// A plain function rather than an `async fn`: an `async fn` would keep `action` twice in its
+/// state (the argument, and the copy being polled), and every step's future holds this one.
+pub fn contain<T>(
     kind: ActionKind,
     action: impl Future<Output = Result<T, ActionError>>,
-) -> Result<T, ActionError> {
+) -> impl Future<Output = Result<T, ActionError>> {
     // A panicked action's state is dropped with it; what survives (the run's variables and
     // results) is only changed between actions, so it stays consistent.
-    AssertUnwindSafe(action)
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|payload| {
+    AssertUnwindSafe(action).catch_unwind().map(move |caught| {
+        caught.unwrap_or_else(|payload| {
             Err(ActionError::Failed(internal_error(
                 &format!("the {kind} action"),
                 payload.as_ref(),
             )))
         })
+    })
 }
 
 /// What a user reads when `what` panicked.

@@ -376,49 +376,51 @@ impl<'a> Run<'a> {
     ) -> StepResult {
         let started_at = Utc::now();
         let clock = Instant::now();
-        let mut result = StepResult {
+        // The step's record is made at its end, from what its attempts left: held across
+        // their awaits, it would make this future (boxed for every step) larger.
+        let record = |status, attempts, captured, reason| StepResult {
             id: id.to_string(),
             name: step.name.clone(),
             action: step.action.clone(),
             phase,
-            status: StepStatus::Passed,
+            status,
             started_at,
-            duration_ms: 0,
-            attempts: Vec::new(),
-            captured: IndexMap::new(),
-            reason: None,
+            duration_ms: millis(clock.elapsed()),
+            attempts,
+            captured,
+            reason,
         };
         if let Some(condition) = &step.when {
             let scope = Scope::new(&self.vars, None);
             match self.evaluator.condition(condition, &self.vars, &scope) {
                 Ok(true) => {}
                 Ok(false) => {
-                    result.status = StepStatus::Skipped;
-                    result.reason = Some(format!("`when: {condition}` is false"));
-                    return result;
+                    let reason = format!("`when: {condition}` is false");
+                    return record(
+                        StepStatus::Skipped,
+                        Vec::new(),
+                        IndexMap::new(),
+                        Some(reason),
+                    );
                 }
                 Err(err) => {
-                    result.status = StepStatus::Error;
-                    result
-                        .attempts
-                        .push(error_attempt(1, format!("when: {err}")));
-                    return result;
+                    let attempts = vec![error_attempt(1, format!("when: {err}"))];
+                    return record(StepStatus::Error, attempts, IndexMap::new(), None);
                 }
             }
         }
         let Some(kind) = ActionKind::from_name(&step.action) else {
-            result.status = StepStatus::Error;
-            result.attempts.push(error_attempt(
-                1,
-                format!("unknown action `{}`", step.action),
-            ));
-            return result;
+            let error = format!("unknown action `{}`", step.action);
+            let attempts = vec![error_attempt(1, error)];
+            return record(StepStatus::Error, attempts, IndexMap::new(), None);
         };
         let max_attempts = step.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
         // A run keeps every step's record to its end, so records are sized for what they hold
         // (most steps pass on their first attempt) rather than by Vec's default growth of four.
-        result.attempts.reserve_exact(1);
-        for attempt in 1..=max_attempts {
+        let mut attempts = Vec::with_capacity(1);
+        let mut attempt = 0;
+        let (status, captured, reason) = loop {
+            attempt += 1;
             // Steps nested in a control-flow step are recorded as they run; a retry replaces
             // the records of the attempt before it.
             let records_before = self.steps.len();
@@ -428,18 +430,14 @@ impl<'a> Run<'a> {
             if matches!(end, AttemptEnd::Retryable) && attempt < max_attempts {
                 self.steps.truncate(records_before);
             }
-            result.status = outcome.status;
-            result.attempts.push(outcome);
+            let status = outcome.status;
+            attempts.push(outcome);
             match end {
-                AttemptEnd::Passed(captured) => {
-                    result.captured = captured;
-                    break;
+                AttemptEnd::Passed(captured) => break (status, captured, None),
+                AttemptEnd::Final(reason) => break (status, IndexMap::new(), reason),
+                AttemptEnd::Retryable if attempt >= max_attempts => {
+                    break (status, IndexMap::new(), None);
                 }
-                AttemptEnd::Final(reason) => {
-                    result.reason = reason;
-                    break;
-                }
-                AttemptEnd::Retryable if attempt == max_attempts => break,
                 AttemptEnd::Retryable => {}
             }
             if let Some(policy) = &step.retry {
@@ -447,16 +445,15 @@ impl<'a> Run<'a> {
                 if let Err(interrupted) =
                     wait_or_stop(tokio::time::sleep(wait), None, deadline, cancel).await
                 {
-                    result.status = StepStatus::Cancelled;
-                    result.reason = Some(describe(&interrupted));
-                    break;
+                    let reason = Some(describe(&interrupted));
+                    break (StepStatus::Cancelled, IndexMap::new(), reason);
                 }
             }
-        }
+        };
+        let result = record(status, attempts, captured, reason);
         if result.status == StepStatus::Passed {
             self.keep_step(id, &result);
         }
-        result.duration_ms = millis(clock.elapsed());
         result
     }
 
@@ -472,13 +469,15 @@ impl<'a> Run<'a> {
     ) -> (AttemptResult, AttemptEnd) {
         let started_at = Utc::now();
         let clock = Instant::now();
-        let mut outcome = AttemptResult {
+        // The record is made once the action is over: the step's future would otherwise hold
+        // it across the action's await, and a smaller future is cheaper to box each step.
+        let record = move |status, error| AttemptResult {
             attempt,
-            status: StepStatus::Error,
+            status,
             started_at,
-            duration_ms: 0,
+            duration_ms: millis(clock.elapsed()),
             assertions: Vec::new(),
-            error: None,
+            error,
             request: None,
             response: None,
         };
@@ -490,8 +489,7 @@ impl<'a> Run<'a> {
         let config = match interpolate_map(&config, &self.vars, "config") {
             Ok(config) => config,
             Err(err) => {
-                outcome.error = Some(err.to_string());
-                outcome.duration_ms = millis(clock.elapsed());
+                let outcome = record(StepStatus::Error, Some(err.to_string()));
                 return (outcome, AttemptEnd::Final(None));
             }
         };
@@ -502,43 +500,47 @@ impl<'a> Run<'a> {
             deadline,
             cancel: cancel.clone(),
         };
-        let action = self.run_action(kind, &config, &raw, &context);
-        let output = match wait_or_stop(action, step_limit, deadline, cancel).await {
+        let waited = {
+            // Pinned here and lent to `wait_or_stop`, so the step's future holds the action's
+            // state once: moved in, it would be held twice (the argument and the copy polled).
+            let action = std::pin::pin!(self.run_action(kind, &config, &raw, &context));
+            wait_or_stop(action, step_limit, deadline, cancel).await
+        };
+        let output = match waited {
             Ok(Ok(output)) => output,
             Ok(Err(err)) => {
-                let permanent = matches!(err, ActionError::InvalidConfig { .. });
-                if matches!(err, ActionError::NestedFailed(_)) {
-                    outcome.status = StepStatus::Failed;
-                }
-                outcome.error = Some(err.to_string());
-                outcome.duration_ms = millis(clock.elapsed());
-                let end = if permanent {
+                let status = if matches!(err, ActionError::NestedFailed(_)) {
+                    StepStatus::Failed
+                } else {
+                    StepStatus::Error
+                };
+                let end = if matches!(err, ActionError::InvalidConfig { .. }) {
                     AttemptEnd::Final(None)
                 } else {
                     AttemptEnd::Retryable
                 };
-                return (outcome, end);
+                return (record(status, Some(err.to_string())), end);
             }
             Err(Interrupted::StepTimeout(limit)) => {
-                outcome.error = Some(format!(
+                let error = format!(
                     "step timeout of {} ran out",
                     humantime::format_duration(limit)
-                ));
-                outcome.duration_ms = millis(clock.elapsed());
-                return (outcome, AttemptEnd::Retryable);
+                );
+                return (
+                    record(StepStatus::Error, Some(error)),
+                    AttemptEnd::Retryable,
+                );
             }
             Err(interrupted) => {
-                outcome.status = StepStatus::Cancelled;
-                outcome.error = Some(describe(&interrupted));
-                outcome.duration_ms = millis(clock.elapsed());
+                let outcome = record(StepStatus::Cancelled, Some(describe(&interrupted)));
                 return (outcome, AttemptEnd::Final(Some(describe(&interrupted))));
             }
         };
+        let mut outcome = record(StepStatus::Error, None);
         let ActionOutput {
             mut result,
             request,
         } = output;
-        outcome.duration_ms = millis(clock.elapsed());
         result
             .entry("duration_ms")
             .or_insert_with(|| Value::from(outcome.duration_ms));
@@ -714,9 +716,10 @@ async fn wait_or_stop<F: std::future::Future>(
         (Some(flow), Some(step)) => Some(flow.min(step)),
         (flow, step) => flow.or(step),
     };
+    // The timer is boxed: most steps have no deadline, and every step's future holds this one.
     let sleep = async {
         match first {
-            Some(at) => tokio::time::sleep_until(at).await,
+            Some(at) => Box::pin(tokio::time::sleep_until(at)).await,
             None => std::future::pending().await,
         }
     };
