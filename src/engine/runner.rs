@@ -396,12 +396,7 @@ impl<'a> Run<'a> {
                 Ok(true) => {}
                 Ok(false) => {
                     let reason = format!("`when: {condition}` is false");
-                    return record(
-                        StepStatus::Skipped,
-                        Vec::new(),
-                        IndexMap::new(),
-                        Some(reason),
-                    );
+                    return skipped_step(step, id, phase, reason);
                 }
                 Err(err) => {
                     let attempts = vec![error_attempt(1, format!("when: {err}"))];
