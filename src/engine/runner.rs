@@ -115,13 +115,14 @@ struct Run<'a> {
     masker: Masker,
 }
 
-/// Where a step runs, for the control-flow actions that run steps of their own.
-struct StepContext {
+/// Where a step runs, for the control-flow actions that run steps of their own. Borrowed, so
+/// that making one for every attempt copies no id and takes no lock of the cancel token.
+struct StepContext<'c> {
     /// The step's id as reports show it; nested steps are named under it.
-    id: String,
+    id: &'c str,
     phase: Phase,
     deadline: Option<Instant>,
-    cancel: CancellationToken,
+    cancel: &'c CancellationToken,
 }
 
 /// Why the remaining steps of setup and main do not run.
@@ -490,10 +491,10 @@ impl<'a> Run<'a> {
         };
         let step_limit = step.timeout.as_ref().map(|t| t.get());
         let context = StepContext {
-            id: id.to_string(),
+            id,
             phase,
             deadline,
-            cancel: cancel.clone(),
+            cancel,
         };
         let waited = {
             // Pinned here and lent to `wait_or_stop`, so the step's future holds the action's
@@ -599,7 +600,7 @@ impl<'a> Run<'a> {
         kind: ActionKind,
         config: &Map<String, Value>,
         raw: &Map<String, Value>,
-        context: &StepContext,
+        context: &StepContext<'_>,
     ) -> Result<ActionOutput, ActionError> {
         // Control flow runs steps, which run actions: those actions return boxed `Send`
         // futures, which break that cycle of types. The others are boxed too, as in

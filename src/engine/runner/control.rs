@@ -56,7 +56,7 @@ impl<'a> Run<'a> {
         &mut self,
         steps: &[Step],
         prefix: &str,
-        context: &StepContext,
+        context: &StepContext<'_>,
     ) -> Result<(), String> {
         for (index, step) in steps.iter().enumerate() {
             let own = step
@@ -65,7 +65,7 @@ impl<'a> Run<'a> {
                 .unwrap_or_else(|| format!("step_{}", index + 1));
             let id = format!("{prefix}.{own}");
             let result = self
-                .run_step(step, &id, context.phase, context.deadline, &context.cancel)
+                .run_step(step, &id, context.phase, context.deadline, context.cancel)
                 .await;
             let status = result.status;
             self.record(result);
@@ -86,7 +86,7 @@ impl<'a> Run<'a> {
     pub(super) fn condition<'s>(
         &'s mut self,
         raw: &'s Map<String, Value>,
-        context: &'s StepContext,
+        context: &'s StepContext<'s>,
     ) -> BoxFuture<'s, Result<ActionOutput, ActionError>> {
         Box::pin(async move {
             let (key, expression) = ["condition", "if", "expression"]
@@ -128,7 +128,7 @@ impl<'a> Run<'a> {
         &'s mut self,
         config: &'s Map<String, Value>,
         raw: &'s Map<String, Value>,
-        context: &'s StepContext,
+        context: &'s StepContext<'s>,
     ) -> BoxFuture<'s, Result<ActionOutput, ActionError>> {
         Box::pin(async move {
             let items = loop_items(config)?;
@@ -160,10 +160,10 @@ impl<'a> Run<'a> {
             } else {
                 let stop = context.cancel.child_token();
                 let shared = StepContext {
-                    id: context.id.clone(),
+                    id: context.id,
                     phase: context.phase,
                     deadline: context.deadline,
-                    cancel: stop.clone(),
+                    cancel: &stop,
                 };
                 let mut runs = Vec::with_capacity(items.len());
                 for (index, item) in items.iter().enumerate() {
@@ -237,7 +237,7 @@ impl<'a> Run<'a> {
         &'s mut self,
         config: &'s Map<String, Value>,
         raw: &'s Map<String, Value>,
-        context: &'s StepContext,
+        context: &'s StepContext<'s>,
     ) -> BoxFuture<'s, Result<ActionOutput, ActionError>> {
         Box::pin(async move {
             let branches = branches(raw)?;
@@ -247,10 +247,10 @@ impl<'a> Run<'a> {
             let fail_fast = flag(config, "fail_fast", false)?;
             let stop = context.cancel.child_token();
             let shared = StepContext {
-                id: context.id.clone(),
+                id: context.id,
                 phase: context.phase,
                 deadline: context.deadline,
-                cancel: stop.clone(),
+                cancel: &stop,
             };
             let mut runs = Vec::with_capacity(branches.len());
             for (index, (name, steps)) in branches.iter().enumerate() {
@@ -262,7 +262,7 @@ impl<'a> Run<'a> {
                     }
                     let prefix = match name {
                         Some(name) => format!("{}.{name}", shared.id),
-                        None => shared.id.clone(),
+                        None => shared.id.to_string(),
                     };
                     let outcome = fork.run_nested(steps, &prefix, shared).await;
                     if outcome.is_err() && fail_fast {
@@ -317,7 +317,7 @@ impl<'a> Run<'a> {
         &'s mut self,
         config: &'s Map<String, Value>,
         raw: &'s Map<String, Value>,
-        context: &'s StepContext,
+        context: &'s StepContext<'s>,
     ) -> BoxFuture<'s, Result<ActionOutput, ActionError>> {
         Box::pin(async move {
             let steps = nested_steps(raw, "steps")?;
@@ -339,7 +339,7 @@ impl<'a> Run<'a> {
             loop {
                 attempts += 1;
                 let mut round = self.fork();
-                let outcome = round.run_nested(&steps, &context.id, context).await;
+                let outcome = round.run_nested(&steps, context.id, context).await;
                 let why_not = match (&condition, outcome) {
                     (_, Err(reason)) if context.cancel.is_cancelled() => {
                         self.merge(round);

@@ -19,7 +19,7 @@ impl Run<'_> {
     pub(super) fn call_flow<'s>(
         &'s mut self,
         config: &'s Map<String, Value>,
-        context: &'s StepContext,
+        context: &'s StepContext<'s>,
     ) -> BoxFuture<'s, Result<ActionOutput, ActionError>> {
         Box::pin(async move {
             let Some((target, key)) = first_text(config, &["flow", "file", "path"])? else {
