@@ -393,6 +393,30 @@ async fn cookies_are_kept_across_steps_of_one_session_only() {
 }
 
 #[tokio::test]
+async fn a_cookie_set_by_a_redirect_goes_with_the_next_hop_and_later_steps() {
+    let (server, session) = setup().await;
+    let landed = ok(
+        &session,
+        json!({"url": server.url("/cookies/set?sid=abc&redirect=/cookies")}),
+    )
+    .await;
+    assert_eq!(landed["redirects"], 1);
+    assert_eq!(landed["body"]["cookies"], json!({"sid": "abc"}));
+    let own_header = ok(
+        &session,
+        json!({"url": server.url("/cookies"), "headers": {"Cookie": "mine=1"}}),
+    )
+    .await;
+    assert_eq!(
+        own_header["body"]["cookies"],
+        json!({"mine": "1"}),
+        "a Cookie header the step sets replaces the jar's"
+    );
+    let later = ok(&session, json!({"url": server.url("/cookies")})).await;
+    assert_eq!(later["body"]["cookies"], json!({"sid": "abc"}));
+}
+
+#[tokio::test]
 async fn response_headers_use_canonical_names_and_join_repeats() {
     let (server, session) = setup().await;
     let result = ok(&session, json!({"url": server.url("/headers")})).await;

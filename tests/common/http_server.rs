@@ -182,15 +182,28 @@ async fn redirect_to(RawQuery(query): RawQuery) -> Response {
     (status, [(LOCATION, target)]).into_response()
 }
 
+/// Sets a cookie per query pair, then redirects to `redirect` when that pair is there (as a
+/// login form does).
 async fn set_cookies(RawQuery(query): RawQuery) -> Response {
     let mut headers = HeaderMap::new();
     let mut set = Map::new();
+    if let Some(target) = query_value(&query, "redirect") {
+        headers.insert(LOCATION, HeaderValue::from_str(&target).unwrap());
+    }
     for (name, value) in query_pairs(&query) {
+        if name == "redirect" {
+            continue;
+        }
         let cookie = format!("{name}={value}; Path=/");
         headers.append(SET_COOKIE, HeaderValue::from_str(&cookie).unwrap());
         set.insert(name, Value::String(value));
     }
-    (headers, axum::Json(Value::Object(set))).into_response()
+    let status = if headers.contains_key(LOCATION) {
+        StatusCode::FOUND
+    } else {
+        StatusCode::OK
+    };
+    (status, headers, axum::Json(Value::Object(set))).into_response()
 }
 
 async fn cookies(headers: HeaderMap) -> Response {

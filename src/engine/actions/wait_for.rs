@@ -73,10 +73,13 @@ impl Probe {
                 verify_ssl,
             } => {
                 let client = http.client(*verify_ssl).map_err(|err| err.to_string())?;
-                let response = client
+                let request = client
                     .get(url)
                     .timeout(PROBE_LIMIT)
-                    .send()
+                    .build()
+                    .map_err(|err| err.to_string())?;
+                let response = http
+                    .send(request, client)
                     .await
                     .map_err(|err| err.to_string())?;
                 let got = response.status().as_u16();

@@ -9,13 +9,13 @@ mod redirect;
 mod response;
 mod url_memo;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{
-    AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderMap, HeaderValue, PROXY_AUTHORIZATION,
+    AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderMap, HeaderValue, PROXY_AUTHORIZATION, SET_COOKIE,
 };
 use reqwest::{Client, StatusCode};
 use serde_json::{Map, Value, json};
@@ -35,11 +35,14 @@ use super::{ActionError, ActionOutput};
 const REQUEST_EXCERPT_BYTES: usize = 4 * 1024;
 
 /// One run's HTTP state: a connection pool and a cookie jar shared by every step of the run.
+/// The jar is kept by our own code, not by the client: each hop of a redirect chain reads and
+/// fills it with the `Url` already parsed, where reqwest's cookie layer would parse the URL
+/// again for every request.
 pub struct HttpSession {
     default_headers: IndexMap<String, String>,
-    jar: Arc<Jar>,
+    jar: Jar,
     client: Result<Client, String>,
-    /// Built on first use by a step with `verify_ssl: false`; shares the cookie jar.
+    /// Built on first use by a step with `verify_ssl: false`.
     insecure_client: OnceLock<Result<Client, String>>,
     urls: UrlMemo,
 }
@@ -47,35 +50,57 @@ pub struct HttpSession {
 impl HttpSession {
     /// A session whose steps send `default_headers` unless they set the same header.
     pub fn new(default_headers: IndexMap<String, String>) -> Self {
-        let jar = Arc::new(Jar::default());
-        let client = build_client(&jar, true);
         Self {
             default_headers,
-            jar,
-            client,
+            jar: Jar::default(),
+            client: build_client(true),
             insecure_client: OnceLock::new(),
             urls: UrlMemo::default(),
         }
     }
 
-    /// The run's HTTP client (redirects not followed), or the one that skips TLS checks.
+    /// The run's HTTP client (redirects not followed, no cookies: see [`HttpSession::send`]),
+    /// or the one that skips TLS checks.
     pub fn client(&self, verify_ssl: bool) -> Result<&Client, ActionError> {
         let client = if verify_ssl {
             &self.client
         } else {
-            self.insecure_client
-                .get_or_init(|| build_client(&self.jar, false))
+            self.insecure_client.get_or_init(|| build_client(false))
         };
         client
             .as_ref()
             .map_err(|err| ActionError::Failed(err.clone()))
     }
+
+    /// Sends `request` to `url` with the jar's cookies for it (unless the request has its own
+    /// `Cookie` header), and keeps the cookies the response sets.
+    pub async fn send(
+        &self,
+        mut request: reqwest::Request,
+        client: &Client,
+    ) -> reqwest::Result<reqwest::Response> {
+        let url = request.url().clone();
+        if !request.headers().contains_key(COOKIE)
+            && let Some(cookies) = self.jar.cookies(&url)
+        {
+            request.headers_mut().insert(COOKIE, cookies);
+        }
+        let response = client.execute(request).await?;
+        self.keep_cookies(&url, response.headers());
+        Ok(response)
+    }
+
+    fn keep_cookies(&self, url: &Url, headers: &HeaderMap) {
+        if headers.contains_key(SET_COOKIE) {
+            self.jar
+                .set_cookies(&mut headers.get_all(SET_COOKIE).iter(), url);
+        }
+    }
 }
 
-fn build_client(jar: &Arc<Jar>, verify_ssl: bool) -> Result<Client, String> {
+fn build_client(verify_ssl: bool) -> Result<Client, String> {
     let builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .cookie_provider(Arc::clone(jar))
         .user_agent(concat!("testmesh/", env!("CARGO_PKG_VERSION")));
     let builder = if verify_ssl {
         let mut tls = super::tls::system_roots()?;
@@ -98,7 +123,7 @@ pub async fn execute(
     crate::engine::trace::inject_traceparent(&mut spec.headers);
     let client = session.client(spec.verify_ssl)?;
     let started = Instant::now();
-    let exchange = tokio::time::timeout(spec.timeout, send(client, &session.jar, &spec))
+    let exchange = tokio::time::timeout(spec.timeout, send(client, session, &spec))
         .await
         .map_err(|_| {
             ActionError::Failed(format!(
@@ -123,7 +148,11 @@ struct Exchange {
     body: Vec<u8>,
 }
 
-async fn send(client: &Client, jar: &Jar, spec: &RequestSpec) -> Result<Exchange, ActionError> {
+async fn send(
+    client: &Client,
+    session: &HttpSession,
+    spec: &RequestSpec,
+) -> Result<Exchange, ActionError> {
     let mut hop = Hop {
         method: spec.method.clone(),
         url: spec.url.clone(),
@@ -133,21 +162,17 @@ async fn send(client: &Client, jar: &Jar, spec: &RequestSpec) -> Result<Exchange
     };
     let mut redirects = 0;
     loop {
-        let mut headers = hop.headers.clone();
+        let mut request = reqwest::Request::new(hop.method.clone(), hop.url.clone());
+        *request.headers_mut() = hop.headers.clone();
         if hop.send_step_cookies && !spec.cookies.is_empty() {
-            headers.insert(
-                COOKIE,
-                cookie_header(jar, &hop.url, &headers, &spec.cookies)?,
-            );
+            let cookies = cookie_header(&session.jar, &hop.url, &hop.headers, &spec.cookies)?;
+            request.headers_mut().insert(COOKIE, cookies);
         }
-        let mut request = client
-            .request(hop.method.clone(), hop.url.clone())
-            .headers(headers);
         if let Some(BodySpec { bytes, .. }) = &hop.body {
-            request = request.body(bytes.clone());
+            *request.body_mut() = Some(bytes.clone().into());
         }
-        let mut response = request
-            .send()
+        let mut response = session
+            .send(request, client)
             .await
             .map_err(|err| ActionError::Failed(describe(&err, &hop.method, &hop.url)))?;
         let status = response.status();
