@@ -9,6 +9,7 @@ pub mod flow_resolver;
 pub mod interpolate;
 pub mod mask;
 pub mod panics;
+pub mod recorded;
 pub mod result;
 pub mod retry;
 pub mod runner;

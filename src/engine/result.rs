@@ -2,12 +2,12 @@
 //! type is printed by `testmesh run --report json` and stored by executors, so it is plain data
 //! (serde) with no behaviour beyond a few summaries.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::recorded::Recorded;
 
 /// How a whole flow run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,10 +168,10 @@ pub struct AttemptResult {
     /// What was sent (for HTTP: method, url, headers, body), truncated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Value>,
-    /// The action's result (for HTTP: status, headers, body), truncated. Shared with the
-    /// variables that later steps read it by, rather than copied.
+    /// The action's result (for HTTP: status, headers, body). Shared with the variables that
+    /// later steps read it by, rather than copied, and built only when read (see [`Recorded`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<Arc<Value>>,
+    pub response: Option<Recorded>,
 }
 
 /// One assertion, checked.

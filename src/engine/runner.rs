@@ -31,6 +31,7 @@ use super::flow_resolver::FlowResolver;
 use super::interpolate::{interpolate_map, interpolate_text};
 use super::mask::Masker;
 use super::panics;
+use super::recorded::Recorded;
 use super::result::{AttemptResult, FlowResult, FlowStatus, Phase, StepResult, StepStatus};
 use super::retry::delay_after;
 use super::schema_check;
@@ -536,6 +537,7 @@ impl<'a> Run<'a> {
         let ActionOutput {
             mut result,
             request,
+            record,
         } = output;
         result
             .entry("duration_ms")
@@ -564,7 +566,6 @@ impl<'a> Run<'a> {
         } else {
             StepStatus::Failed
         };
-        // The result is kept by the attempt record; moved there, not cloned.
         let result = Value::Object(result);
         let mut captures = IndexMap::with_capacity(step.output.len());
         if outcome.status == StepStatus::Passed {
@@ -585,7 +586,9 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        outcome.response = Some(Arc::new(result));
+        // The attempt's record keeps the action's compact form of the result when it has one
+        // (the map above is then dropped here), else the map itself, moved, not cloned.
+        outcome.response = Some(record.unwrap_or_else(|| Recorded::from(result)));
         if outcome.status == StepStatus::Passed {
             (outcome, AttemptEnd::Passed(captures))
         } else {
@@ -627,7 +630,7 @@ impl<'a> Run<'a> {
         let response = result
             .last_attempt()
             .and_then(|a| a.response.clone())
-            .unwrap_or_else(|| Arc::new(Value::Object(Map::new())));
+            .unwrap_or_else(|| Recorded::from(Value::Object(Map::new())));
         for (name, captured) in &result.captured {
             self.vars.set(name.clone(), captured.clone());
             self.captured.insert(name.clone(), captured.clone());
@@ -795,8 +798,10 @@ fn mask_step(masker: &Masker, step: &mut StepResult) {
             masker.value(request);
         }
         if let Some(response) = &mut attempt.response {
-            // Copied here when the step's variables share it: they keep the real values.
-            masker.value(Arc::make_mut(response));
+            // A masked copy: the step's variables share the original and keep the real values.
+            let mut masked = Value::clone(response);
+            masker.value(&mut masked);
+            *response = Recorded::from(masked);
         }
         for assertion in &mut attempt.assertions {
             assertion.expression = masker.text(&assertion.expression);

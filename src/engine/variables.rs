@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use foldhash::fast::RandomState as FastHash;
 use indexmap::IndexMap;
@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::builtins;
 use super::evaluate::to_expr;
+use super::recorded::Recorded;
 use crate::flow::path::{Segment, display_path, parse_dotted};
 
 /// Why a reference did not resolve.
@@ -31,17 +32,17 @@ pub enum LookupError {
 /// kept beside it: they read as keys of the result, winning over the result's own keys.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    json: Arc<Value>,
+    json: Recorded,
     captured: IndexMap<String, Value>,
     expr: OnceLock<expr::Value>,
 }
 
 impl Entry {
     fn new(json: Value) -> Self {
-        Self::step(Arc::new(json), IndexMap::new())
+        Self::step(Recorded::from(json), IndexMap::new())
     }
 
-    fn step(json: Arc<Value>, captured: IndexMap<String, Value>) -> Self {
+    fn step(json: Recorded, captured: IndexMap<String, Value>) -> Self {
         Self {
             json,
             captured,
@@ -51,7 +52,7 @@ impl Entry {
 
     /// The whole value: a step's result with its captures merged in.
     pub fn json(&self) -> Cow<'_, Value> {
-        match self.json.as_ref() {
+        match &*self.json {
             Value::Object(map) if !self.captured.is_empty() => {
                 let mut merged = map.clone();
                 for (name, value) in &self.captured {
@@ -107,7 +108,7 @@ impl Variables {
     }
 
     /// Records a finished step's result and its captures under its id.
-    pub fn set_step(&mut self, id: &str, result: Arc<Value>, captured: IndexMap<String, Value>) {
+    pub fn set_step(&mut self, id: &str, result: Recorded, captured: IndexMap<String, Value>) {
         self.steps
             .insert(id.to_string(), Entry::step(result, captured));
     }
@@ -269,7 +270,7 @@ mod tests {
         vars.set("count", json!(3));
         vars.set_step(
             "login",
-            Arc::new(
+            Recorded::from(
                 json!({"status": 200, "body": {"token": "t-1", "items": [{"id": 7}]},
                             "headers": {"Content-Type": "application/json"}}),
             ),
@@ -283,7 +284,7 @@ mod tests {
         let mut vars = sample();
         vars.set_step(
             "order",
-            Arc::new(json!({"status": 201, "id": "from-result"})),
+            Recorded::from(json!({"status": 201, "id": "from-result"})),
             IndexMap::from([
                 ("id".to_string(), json!("captured")),
                 ("user".to_string(), json!({"name": "ada"})),

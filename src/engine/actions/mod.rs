@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::flow::actions::ActionKind;
 
+use super::recorded::Recorded;
 use super::session::Session;
 
 /// What an action gives back.
@@ -31,6 +32,9 @@ pub struct ActionOutput {
     pub result: Map<String, Value>,
     /// What was sent, for reports (for HTTP: method, url, headers, body).
     pub request: Option<Value>,
+    /// What the step's record keeps of the result when the action has a form of it more
+    /// compact than `result` (an HTTP exchange); `result` itself when `None`.
+    pub record: Option<Recorded>,
 }
 
 impl ActionOutput {
@@ -38,6 +42,16 @@ impl ActionOutput {
         Self {
             result,
             request: None,
+            record: None,
+        }
+    }
+
+    /// A result, and what was sent to get it.
+    pub fn with_request(result: Map<String, Value>, request: Value) -> Self {
+        Self {
+            result,
+            request: Some(request),
+            record: None,
         }
     }
 }

@@ -146,10 +146,10 @@ pub async fn query(
     request.insert("connection".into(), Value::String(dsn.masked.clone()));
     request.insert("query".into(), Value::String(sql));
     request.insert("params".into(), Value::Array(params));
-    Ok(ActionOutput {
-        result: result_of(outcome),
-        request: Some(Value::Object(request)),
-    })
+    Ok(ActionOutput::with_request(
+        result_of(outcome),
+        Value::Object(request),
+    ))
 }
 
 fn result_of(outcome: Outcome) -> Map<String, Value> {

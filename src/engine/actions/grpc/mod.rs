@@ -58,10 +58,10 @@ pub async fn execute(
     });
     let answer = answer.at_deadline(started.elapsed() >= spec.timeout, spec.timeout);
     let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(ActionOutput {
-        result: answer.into_result(&spec, elapsed),
-        request: Some(request_excerpt(&spec)),
-    })
+    Ok(ActionOutput::with_request(
+        answer.into_result(&spec, elapsed),
+        request_excerpt(&spec),
+    ))
 }
 
 /// What the server answered: its status, headers, message and trailers.

@@ -25,11 +25,12 @@ use self::config::{BodySpec, RequestSpec};
 use self::errors::{describe, request_label};
 use self::redirect::{Hop, Next, next_hop};
 use self::response::{
-    BodyError, MAX_BODY_BYTES, canonical_header_name, cookies_map, decode_body, headers_map,
-    read_capped,
+    BodyError, HeaderLines, MAX_BODY_BYTES, canonical_header_name, cookies_map, decode_body,
+    headers_map, read_capped,
 };
 use self::url_memo::UrlMemo;
 use super::{ActionError, ActionOutput};
+use crate::engine::recorded::Recorded;
 
 /// The most request-body bytes shown in a report.
 const REQUEST_EXCERPT_BYTES: usize = 4 * 1024;
@@ -133,16 +134,21 @@ pub async fn execute(
             ))
         })??;
     let elapsed = millis(started.elapsed());
+    let result = result_map(&exchange, elapsed);
+    // The step's record keeps the exchange (a few buffers) and builds the same map from it
+    // only if something reads the record.
+    let record = Recorded::lazy(move || Value::Object(result_map(&exchange, elapsed)));
     Ok(ActionOutput {
-        result: result_map(exchange, elapsed),
+        result,
         request: Some(request_excerpt(&spec)),
+        record: Some(record),
     })
 }
 
 /// The final response of a step, after any redirects.
 struct Exchange {
     status: StatusCode,
-    headers: HeaderMap,
+    headers: HeaderLines,
     url: Url,
     redirects: usize,
     body: Vec<u8>,
@@ -210,7 +216,7 @@ async fn send(
         })?;
         return Ok(Exchange {
             status,
-            headers: std::mem::take(response.headers_mut()),
+            headers: HeaderLines::new(response.headers()),
             url: hop.url,
             redirects,
             body,
@@ -258,15 +264,15 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn result_map(exchange: Exchange, elapsed_ms: u64) -> Map<String, Value> {
+fn result_map(exchange: &Exchange, elapsed_ms: u64) -> Map<String, Value> {
     let headers = Value::Object(headers_map(&exchange.headers));
     let cookies = Value::Object(cookies_map(&exchange.headers));
     let body = decode_body(&exchange.body);
     let content_type = exchange
         .headers
-        .get(CONTENT_TYPE)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        .unwrap_or_default();
+        .get(CONTENT_TYPE.as_str())
+        .unwrap_or_default()
+        .to_string();
     let status = exchange.status.as_u16();
     // `response` (status, body, headers, cookies, time) is not stored twice: the engine reads
     // it as another name for this map (see `variables::child`).

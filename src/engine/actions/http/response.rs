@@ -1,7 +1,9 @@
 //! Turning a response into what assertions read: canonical header names, this response's
-//! cookies, a body read up to a size limit and decoded as JSON when it parses.
+//! cookies, a body read up to a size limit and decoded as JSON when it parses. The headers are
+//! kept as [`HeaderLines`], so a step's record holds them in one string.
 
 use reqwest::header::{HeaderMap, SET_COOKIE};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 /// The most body bytes read from one response.
@@ -24,27 +26,68 @@ pub fn canonical_header_name(name: &str) -> String {
         .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
 }
 
-/// Headers by canonical name; repeated headers are joined with `, `.
-pub fn headers_map(headers: &HeaderMap) -> Map<String, Value> {
-    let mut out = Map::with_capacity(headers.keys_len());
-    for name in headers.keys() {
-        let mut joined = String::new();
-        for value in headers.get_all(name) {
-            if !joined.is_empty() {
-                joined.push_str(", ");
-            }
-            joined.push_str(&String::from_utf8_lossy(value.as_bytes()));
+/// A response's headers as `name: value` lines, in the order they came, in one string: unlike
+/// the response's `HeaderMap`, whose values are slices of the connection's read buffer, it
+/// holds on to nothing else. Names are lower case; values that are not UTF-8 are read lossily.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderLines(String);
+
+impl HeaderLines {
+    pub fn new(headers: &HeaderMap) -> Self {
+        let size = headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 3)
+            .sum();
+        let mut text = String::with_capacity(size);
+        for (name, value) in headers {
+            text.push_str(name.as_str());
+            text.push_str(": ");
+            text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            text.push('\n');
         }
-        out.insert(canonical_header_name(name.as_str()), Value::String(joined));
+        Self(text)
+    }
+
+    /// Every header as `(name, value)`; a repeated header comes once per value.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        // HTTP forbids line breaks in names and values, so each line is one header.
+        self.0.lines().filter_map(|line| line.split_once(": "))
+    }
+
+    /// The first value of header `name` (lower case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value)
+    }
+}
+
+/// Headers by canonical name; repeated headers are joined with `, `.
+pub fn headers_map(headers: &HeaderLines) -> Map<String, Value> {
+    let mut out = Map::with_capacity(headers.iter().count());
+    for (name, value) in headers.iter() {
+        match out.entry(canonical_header_name(name)) {
+            Entry::Occupied(mut joined) => {
+                if let Value::String(joined) = joined.get_mut() {
+                    joined.push_str(", ");
+                    joined.push_str(value);
+                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(Value::String(value.to_string()));
+            }
+        }
     }
     out
 }
 
 /// `name → value` of the cookies this response sets.
-pub fn cookies_map(headers: &HeaderMap) -> Map<String, Value> {
+pub fn cookies_map(headers: &HeaderLines) -> Map<String, Value> {
     let mut out = Map::new();
-    for value in headers.get_all(SET_COOKIE) {
-        let text = String::from_utf8_lossy(value.as_bytes());
+    for (_, text) in headers
+        .iter()
+        .filter(|(name, _)| *name == SET_COOKIE.as_str())
+    {
         let pair = text.split(';').next().unwrap_or_default();
         if let Some((name, value)) = pair.split_once('=') {
             let name = name.trim();
@@ -84,6 +127,8 @@ pub async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, Bo
         }
         body.extend_from_slice(&chunk);
     }
+    // A step's record keeps the body: no spare capacity from growing it chunk by chunk.
+    body.shrink_to_fit();
     Ok(body)
 }
 
@@ -116,9 +161,17 @@ mod tests {
             HeaderValue::from_static("sid=abc; Path=/; HttpOnly"),
         );
         headers.append(SET_COOKIE, HeaderValue::from_static("theme=\"dark\""));
-        let map = headers_map(&headers);
-        assert_eq!(map["X-Tag"], "a, b");
-        let cookies = cookies_map(&headers);
+        headers.append("x-tag", HeaderValue::from_static("c"));
+        let lines = HeaderLines::new(&headers);
+        assert_eq!(lines.get("x-tag"), Some("a"));
+        assert_eq!(lines.get("etag"), None);
+        let map = headers_map(&lines);
+        assert_eq!(map["X-Tag"], "a, b, c");
+        assert_eq!(
+            map["Set-Cookie"],
+            "sid=abc; Path=/; HttpOnly, theme=\"dark\""
+        );
+        let cookies = cookies_map(&lines);
         assert_eq!(cookies["sid"], "abc");
         assert_eq!(cookies["theme"], "dark");
     }

@@ -37,10 +37,7 @@ fn output(
 ) -> ActionOutput {
     let mut request = request;
     request.insert("server".into(), Value::String(target.masked.clone()));
-    ActionOutput {
-        result,
-        request: Some(Value::Object(request)),
-    }
+    ActionOutput::with_request(result, Value::Object(request))
 }
 
 fn keyed(key: &str) -> Map<String, Value> {

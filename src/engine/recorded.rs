@@ -1,0 +1,133 @@
+//! An action's result as a run keeps it: one value shared by the step's record and by the
+//! variables later steps read it through, cheap to clone. An action whose result has a compact
+//! raw form (an HTTP exchange keeps its body bytes and one line per header) gives a renderer
+//! instead of a value, and the JSON tree is built only when something reads it: a report, a
+//! store, a later step. A run of a thousand steps then holds a thousand small records rather
+//! than a thousand JSON trees, which are several times the size of the bytes they came from.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// Builds a result's JSON value from what the action kept of it.
+type Render = Box<dyn FnOnce() -> Value + Send>;
+
+/// A result value, shared, and rendered on first read when it was recorded raw.
+#[derive(Clone)]
+pub struct Recorded(Arc<Inner>);
+
+struct Inner {
+    value: OnceLock<Value>,
+    /// Taken by the first read; `None` once rendered, or from the start for a plain value.
+    render: Mutex<Option<Render>>,
+}
+
+impl Recorded {
+    /// A result that `render` builds when it is first read. `render` should build the same
+    /// value the action handed to the step's assertions.
+    pub fn lazy(render: impl FnOnce() -> Value + Send + 'static) -> Self {
+        Self(Arc::new(Inner {
+            value: OnceLock::new(),
+            render: Mutex::new(Some(Box::new(render))),
+        }))
+    }
+
+    /// Whether the value has been built (always, for a result recorded as a value).
+    pub fn is_rendered(&self) -> bool {
+        self.0.value.get().is_some()
+    }
+}
+
+impl From<Value> for Recorded {
+    fn from(value: Value) -> Self {
+        Self(Arc::new(Inner {
+            value: OnceLock::from(value),
+            render: Mutex::new(None),
+        }))
+    }
+}
+
+impl Deref for Recorded {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        self.0.value.get_or_init(|| {
+            // `get_or_init` runs this once, so the renderer is there; a renderer that panicked
+            // on an earlier read leaves `null`.
+            let render = self
+                .0
+                .render
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            render.map_or(Value::Null, |render| render())
+        })
+    }
+}
+
+impl PartialEq for Recorded {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || **self == **other
+    }
+}
+
+impl fmt::Debug for Recorded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl Serialize for Recorded {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Recorded {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(Self::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_lazy_result_is_rendered_once_on_first_read_and_shared_by_its_clones() {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&renders);
+        let recorded = Recorded::lazy(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            json!({"status": 200, "body": {"id": 7}})
+        });
+        let shared = recorded.clone();
+        assert!(!recorded.is_rendered());
+        assert_eq!(renders.load(Ordering::SeqCst), 0, "nothing read it yet");
+        assert_eq!(shared["body"]["id"], 7);
+        assert_eq!(recorded["status"], 200);
+        assert!(recorded.is_rendered());
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn lazy_and_plain_results_compare_and_serialize_as_their_values() {
+        let value = json!({"status": 201, "headers": {"Content-Type": "text/plain"}});
+        let copy = value.clone();
+        let lazy = Recorded::lazy(move || copy);
+        let plain = Recorded::from(value.clone());
+        assert_eq!(lazy, plain);
+        assert_ne!(lazy, Recorded::from(json!({"status": 500})));
+        assert_eq!(serde_json::to_value(&lazy).unwrap(), value);
+        let back: Recorded = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(*back, value);
+        assert_eq!(format!("{lazy:?}"), format!("{value:?}"));
+    }
+}
