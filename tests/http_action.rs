@@ -417,6 +417,22 @@ async fn a_cookie_set_by_a_redirect_goes_with_the_next_hop_and_later_steps() {
 }
 
 #[tokio::test]
+async fn the_steps_record_renders_the_result_its_assertions_saw() {
+    let (server, session) = setup().await;
+    for path in [
+        "/headers",
+        "/cookies/set?sid=abc&redirect=/cookies",
+        "/status/418",
+    ] {
+        let output = run(&session, json!({"url": server.url(path)}))
+            .await
+            .expect("the request failed");
+        let record = output.record.expect("an HTTP step keeps a compact record");
+        assert_eq!(*record, Value::Object(output.result), "{path}");
+    }
+}
+
+#[tokio::test]
 async fn response_headers_use_canonical_names_and_join_repeats() {
     let (server, session) = setup().await;
     let result = ok(&session, json!({"url": server.url("/headers")})).await;

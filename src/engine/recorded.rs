@@ -34,11 +34,6 @@ impl Recorded {
             render: Mutex::new(Some(Box::new(render))),
         }))
     }
-
-    /// Whether the value has been built (always, for a result recorded as a value).
-    pub fn is_rendered(&self) -> bool {
-        self.0.value.get().is_some()
-    }
 }
 
 impl From<Value> for Recorded {
@@ -109,11 +104,9 @@ mod tests {
             json!({"status": 200, "body": {"id": 7}})
         });
         let shared = recorded.clone();
-        assert!(!recorded.is_rendered());
         assert_eq!(renders.load(Ordering::SeqCst), 0, "nothing read it yet");
         assert_eq!(shared["body"]["id"], 7);
         assert_eq!(recorded["status"], 200);
-        assert!(recorded.is_rendered());
         assert_eq!(renders.load(Ordering::SeqCst), 1);
     }
 
