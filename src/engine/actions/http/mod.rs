@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use indexmap::IndexMap;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{
-    AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderMap, HeaderValue, PROXY_AUTHORIZATION, SET_COOKIE,
+    AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderValue, PROXY_AUTHORIZATION, SET_COOKIE,
 };
 use reqwest::{Client, StatusCode};
 use serde_json::{Map, Value, json};
@@ -73,28 +73,31 @@ impl HttpSession {
             .map_err(|err| ActionError::Failed(err.clone()))
     }
 
-    /// Sends `request` to `url` with the jar's cookies for it (unless the request has its own
-    /// `Cookie` header), and keeps the cookies the response sets.
+    /// Sends `request` with the jar's cookies (see [`HttpSession::add_jar_cookies`]), and
+    /// keeps the cookies the response sets.
     pub async fn send(
         &self,
         mut request: reqwest::Request,
         client: &Client,
     ) -> reqwest::Result<reqwest::Response> {
+        self.add_jar_cookies(&mut request);
         let url = request.url().clone();
-        if !request.headers().contains_key(COOKIE)
-            && let Some(cookies) = self.jar.cookies(&url)
-        {
-            request.headers_mut().insert(COOKIE, cookies);
-        }
         let response = client.execute(request).await?;
-        self.keep_cookies(&url, response.headers());
+        let headers = response.headers();
+        if headers.contains_key(SET_COOKIE) {
+            self.jar
+                .set_cookies(&mut headers.get_all(SET_COOKIE).iter(), &url);
+        }
         Ok(response)
     }
 
-    fn keep_cookies(&self, url: &Url, headers: &HeaderMap) {
-        if headers.contains_key(SET_COOKIE) {
-            self.jar
-                .set_cookies(&mut headers.get_all(SET_COOKIE).iter(), url);
+    /// Gives `request` the jar's cookies for its URL, unless it has a `Cookie` header of its
+    /// own, which wins.
+    fn add_jar_cookies(&self, request: &mut reqwest::Request) {
+        if !request.headers().contains_key(COOKIE)
+            && let Some(cookies) = self.jar.cookies(request.url())
+        {
+            request.headers_mut().insert(COOKIE, cookies);
         }
     }
 }
@@ -171,7 +174,8 @@ async fn send(
         let mut request = reqwest::Request::new(hop.method.clone(), hop.url.clone());
         *request.headers_mut() = hop.headers.clone();
         if hop.send_step_cookies && !spec.cookies.is_empty() {
-            let cookies = cookie_header(&session.jar, &hop.url, &hop.headers, &spec.cookies)?;
+            session.add_jar_cookies(&mut request);
+            let cookies = with_step_cookies(request.headers().get(COOKIE), &spec.cookies)?;
             request.headers_mut().insert(COOKIE, cookies);
         }
         if let Some(BodySpec { bytes, .. }) = &hop.body {
@@ -224,15 +228,12 @@ async fn send(
     }
 }
 
-/// The `Cookie` header of a request: the jar's cookies (or a `Cookie` header the step set)
+/// A `Cookie` header: the pairs of `existing` (the step's own header, or the jar's cookies)
 /// followed by the step's `cookies`, which win on a repeated name.
-fn cookie_header(
-    jar: &Jar,
-    url: &Url,
-    headers: &HeaderMap,
+fn with_step_cookies(
+    existing: Option<&HeaderValue>,
     step_cookies: &[(String, String)],
 ) -> Result<HeaderValue, ActionError> {
-    let existing = headers.get(COOKIE).cloned().or_else(|| jar.cookies(url));
     let mut pairs: Vec<String> = existing
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
         .into_iter()

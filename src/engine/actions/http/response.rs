@@ -29,7 +29,6 @@ pub fn canonical_header_name(name: &str) -> String {
 /// A response's headers as `name: value` lines, in the order they came, in one string: unlike
 /// the response's `HeaderMap`, whose values are slices of the connection's read buffer, it
 /// holds on to nothing else. Names are lower case; values that are not UTF-8 are read lossily.
-#[derive(Debug, Clone, Default)]
 pub struct HeaderLines(String);
 
 impl HeaderLines {
