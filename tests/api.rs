@@ -378,7 +378,7 @@ fn flow_result(run_id: &str, status: FlowStatus) -> FlowResult {
                     duration_ms: 10,
                     assertions: vec![],
                     error: None,
-                    request: Some(json!({"method": "POST"})),
+                    request: Some(json!({"method": "POST"}).into()),
                     response: Some(json!({"status": 201, "body": {"id": "c1"}}).into()),
                 }],
                 captured: IndexMap::from([("cart_id".to_string(), json!("c1"))]),

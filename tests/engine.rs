@@ -555,6 +555,16 @@ steps:
     let text = serde_json::to_string(&result).unwrap();
     assert!(!text.contains("s3cr3t-value"), "{text}");
     assert!(text.contains("***"), "{text}");
+    let request = step(&result, "call").attempts[0]
+        .request
+        .as_deref()
+        .expect("the request excerpt");
+    assert_eq!(
+        request["url"],
+        format!("{}/echo?token=***", server.base_url)
+    );
+    assert_eq!(request["headers"]["Authorization"], "***");
+    assert_eq!(request["body"], json!({"token": "***"}));
 }
 
 #[tokio::test]

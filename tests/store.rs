@@ -37,7 +37,7 @@ fn result(run_id: &str, status: FlowStatus, response_bytes: usize) -> FlowResult
         duration_ms: 3,
         assertions: Vec::new(),
         error: None,
-        request: Some(json!({"method": "GET", "url": "http://127.0.0.1/x"})),
+        request: Some(json!({"method": "GET", "url": "http://127.0.0.1/x"}).into()),
         response: Some(json!({"status": 200, "body": "x".repeat(response_bytes)}).into()),
     };
     FlowResult {

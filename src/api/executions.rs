@@ -134,7 +134,7 @@ impl ExecutionStep {
                 duration_ms: i64::try_from(attempt.duration_ms).ok(),
                 assertions: serde_json::to_value(&attempt.assertions)
                     .unwrap_or(Value::Array(Vec::new())),
-                request: attempt.request.clone(),
+                request: attempt.request.as_deref().cloned(),
                 response: attempt.response.as_deref().cloned(),
                 error: attempt.error.clone(),
                 ..base.clone()

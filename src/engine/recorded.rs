@@ -2,8 +2,9 @@
 //! variables later steps read it through, cheap to clone. An action whose result has a compact
 //! raw form (an HTTP exchange keeps its body bytes and one line per header) gives a renderer
 //! instead of a value, and the JSON tree is built only when something reads it: a report, a
-//! store, a later step. A run of a thousand steps then holds a thousand small records rather
-//! than a thousand JSON trees, which are several times the size of the bytes they came from.
+//! store, a later step. What an HTTP step sent is kept the same way. A run of a thousand steps
+//! then holds a thousand small records rather than a thousand JSON trees, which are several
+//! times the size of the bytes they came from.
 
 use std::fmt;
 use std::ops::Deref;
@@ -12,36 +13,61 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-/// Builds a result's JSON value from what the action kept of it.
-type Render = Box<dyn FnOnce() -> Value + Send>;
-
-/// A result value, shared, and rendered on first read when it was recorded raw.
+/// A result value, shared, and rendered on first read when it was recorded raw. One
+/// allocation holds the value, or the renderer with what it renders from.
 #[derive(Clone)]
-pub struct Recorded(Arc<Inner>);
+pub struct Recorded(Arc<dyn Source>);
 
-struct Inner {
+/// Where a recorded value comes from.
+trait Source: Send + Sync {
+    fn value(&self) -> &Value;
+}
+
+/// A value recorded as it is.
+struct Plain(Value);
+
+impl Source for Plain {
+    fn value(&self) -> &Value {
+        &self.0
+    }
+}
+
+/// A value built from what the action kept, by `render`, the first time it is read.
+struct Lazy<F> {
     value: OnceLock<Value>,
-    /// Taken by the first read; `None` once rendered, or from the start for a plain value.
-    render: Mutex<Option<Render>>,
+    /// Taken by the first read.
+    render: Mutex<Option<F>>,
+}
+
+impl<F: FnOnce() -> Value + Send> Source for Lazy<F> {
+    fn value(&self) -> &Value {
+        self.value.get_or_init(|| {
+            // `get_or_init` runs this once, so the renderer is there; a renderer that panicked
+            // on an earlier read leaves `null`.
+            let render = self
+                .render
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            render.map_or(Value::Null, |render| render())
+        })
+    }
 }
 
 impl Recorded {
     /// A result that `render` builds when it is first read. `render` should build the same
     /// value the action handed to the step's assertions.
     pub fn lazy(render: impl FnOnce() -> Value + Send + 'static) -> Self {
-        Self(Arc::new(Inner {
+        Self(Arc::new(Lazy {
             value: OnceLock::new(),
-            render: Mutex::new(Some(Box::new(render))),
+            render: Mutex::new(Some(render)),
         }))
     }
 }
 
 impl From<Value> for Recorded {
     fn from(value: Value) -> Self {
-        Self(Arc::new(Inner {
-            value: OnceLock::from(value),
-            render: Mutex::new(None),
-        }))
+        Self(Arc::new(Plain(value)))
     }
 }
 
@@ -49,17 +75,7 @@ impl Deref for Recorded {
     type Target = Value;
 
     fn deref(&self) -> &Value {
-        self.0.value.get_or_init(|| {
-            // `get_or_init` runs this once, so the renderer is there; a renderer that panicked
-            // on an earlier read leaves `null`.
-            let render = self
-                .0
-                .render
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            render.map_or(Value::Null, |render| render())
-        })
+        self.0.value()
     }
 }
 

@@ -165,9 +165,10 @@ pub struct AttemptResult {
     /// A runtime error: what failed, where, with which value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// What was sent (for HTTP: method, url, headers, body), truncated.
+    /// What was sent (for HTTP: method, url, headers, body), truncated; built only when read,
+    /// like `response`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<Value>,
+    pub request: Option<Recorded>,
     /// The action's result (for HTTP: status, headers, body). Shared with the variables that
     /// later steps read it by, rather than copied, and built only when read (see [`Recorded`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -794,14 +794,14 @@ fn mask_step(masker: &Masker, step: &mut StepResult) {
     masker.option(&mut step.reason);
     for attempt in &mut step.attempts {
         masker.option(&mut attempt.error);
-        if let Some(request) = &mut attempt.request {
-            masker.value(request);
-        }
-        if let Some(response) = &mut attempt.response {
-            // A masked copy: the step's variables share the original and keep the real values.
-            let mut masked = Value::clone(response);
+        // Masked copies: the step's variables share the response and keep the real values.
+        for recorded in [&mut attempt.request, &mut attempt.response]
+            .into_iter()
+            .flatten()
+        {
+            let mut masked = Value::clone(recorded);
             masker.value(&mut masked);
-            *response = Recorded::from(masked);
+            *recorded = Recorded::from(masked);
         }
         for assertion in &mut attempt.assertions {
             assertion.expression = masker.text(&assertion.expression);

@@ -120,7 +120,7 @@ pub fn step_line(step: &StepResult, style: &Style) -> String {
 
 /// `POST /users → 201` from an attempt's request (method, url) and response (status).
 fn http_exchange(attempt: &AttemptResult) -> Option<String> {
-    let request = attempt.request.as_ref()?;
+    let request = attempt.request.as_deref()?;
     let method = request.get("method")?.as_str()?;
     let url = request.get("url")?.as_str()?;
     let mut text = format!("{} {}", one_line(method), one_line(&url_path(url)));

@@ -91,7 +91,7 @@ impl StepRows {
                     attempt.started_at,
                     attempt.duration_ms,
                     json_text(&attempt.assertions),
-                    attempt.request.as_ref(),
+                    attempt.request.as_deref(),
                     attempt.response.as_deref(),
                     attempt.error.clone(),
                 );

@@ -92,7 +92,7 @@ pub fn http(
     body: Value,
 ) {
     attempt.request =
-        Some(json!({"method": method, "url": url, "headers": {"Authorization": "***"}}));
+        Some(json!({"method": method, "url": url, "headers": {"Authorization": "***"}}).into());
     attempt.response = status.map(|status| {
         json!({"status": status, "headers": {"Content-Type": "application/json"}, "body": body})
             .into()

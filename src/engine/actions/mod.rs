@@ -31,7 +31,7 @@ pub struct ActionOutput {
     /// The step result: the keys assertions see and captures read.
     pub result: Map<String, Value>,
     /// What was sent, for reports (for HTTP: method, url, headers, body).
-    pub request: Option<Value>,
+    pub request: Option<Recorded>,
     /// What the step's record keeps of the result when the action has a form of it more
     /// compact than `result` (an HTTP exchange); `result` itself when `None`.
     pub record: Option<Recorded>,
@@ -50,7 +50,7 @@ impl ActionOutput {
     pub fn with_request(result: Map<String, Value>, request: Value) -> Self {
         Self {
             result,
-            request: Some(request),
+            request: Some(Recorded::from(request)),
             record: None,
         }
     }

@@ -17,7 +17,8 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderValue, PROXY_AUTHORIZATION, SET_COOKIE,
 };
-use reqwest::{Client, StatusCode};
+use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::{Client, Method, StatusCode};
 use serde_json::{Map, Value, json};
 use url::Url;
 
@@ -138,14 +139,41 @@ pub async fn execute(
         })??;
     let elapsed = millis(started.elapsed());
     let result = result_map(&exchange, elapsed);
-    // The step's record keeps the exchange (a few buffers) and builds the same map from it
-    // only if something reads the record.
+    // The step's record keeps the exchange and what was sent (a few buffers), and builds their
+    // maps only if something reads the record.
     let record = Recorded::lazy(move || Value::Object(result_map(&exchange, elapsed)));
+    let sent = Sent::from(spec);
     Ok(ActionOutput {
         result,
-        request: Some(request_excerpt(&spec)),
+        request: Some(Recorded::lazy(move || request_excerpt(&sent))),
         record: Some(record),
     })
+}
+
+/// What a step sent, as its report shows it.
+struct Sent {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<Vec<u8>>,
+    /// Whether the step set `cookies`; their values are never shown.
+    step_cookies: bool,
+    secret_headers: Vec<HeaderName>,
+    secret_query: Vec<String>,
+}
+
+impl From<RequestSpec> for Sent {
+    fn from(spec: RequestSpec) -> Self {
+        Self {
+            method: spec.method,
+            url: spec.url,
+            headers: spec.headers,
+            body: spec.body.map(|body| body.bytes),
+            step_cookies: !spec.cookies.is_empty(),
+            secret_headers: spec.secret_headers,
+            secret_query: spec.secret_query,
+        }
+    }
 }
 
 /// The final response of a step, after any redirects.
@@ -290,15 +318,15 @@ fn result_map(exchange: &Exchange, elapsed_ms: u64) -> Map<String, Value> {
 }
 
 /// What was sent, for reports: credentials masked, the body cut to a few KiB.
-fn request_excerpt(spec: &RequestSpec) -> Value {
-    let mut headers = Map::with_capacity(spec.headers.keys_len());
-    for name in spec.headers.keys() {
+fn request_excerpt(sent: &Sent) -> Value {
+    let mut headers = Map::with_capacity(sent.headers.keys_len());
+    for name in sent.headers.keys() {
         let masked = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE].contains(name)
-            || spec.secret_headers.contains(name);
+            || sent.secret_headers.contains(name);
         let value = if masked {
             "***".to_string()
         } else {
-            spec.headers
+            sent.headers
                 .get_all(name)
                 .iter()
                 .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
@@ -307,18 +335,18 @@ fn request_excerpt(spec: &RequestSpec) -> Value {
         };
         headers.insert(canonical_header_name(name.as_str()), Value::String(value));
     }
-    if !spec.cookies.is_empty() {
+    if sent.step_cookies {
         headers.insert("Cookie".into(), Value::String("***".into()));
     }
-    let body = spec
+    let body = sent
         .body
         .as_ref()
-        .map_or(Value::Null, |body| body_excerpt(&body.bytes));
+        .map_or(Value::Null, |body| body_excerpt(body));
     let mut excerpt = Map::with_capacity(4);
-    excerpt.insert("method".into(), spec.method.as_str().into());
+    excerpt.insert("method".into(), sent.method.as_str().into());
     excerpt.insert(
         "url".into(),
-        masked_url(&spec.url, &spec.secret_query).into(),
+        masked_url(&sent.url, &sent.secret_query).into(),
     );
     excerpt.insert("headers".into(), Value::Object(headers));
     excerpt.insert("body".into(), body);
