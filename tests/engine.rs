@@ -109,6 +109,77 @@ steps:
 }
 
 #[tokio::test]
+async fn response_headers_and_cookies_read_in_every_form() {
+    let server = common::http_server::start().await;
+    let result = run(
+        r#"
+name: headers and cookies
+steps:
+  - id: call
+    action: http_request
+    config: {method: GET, url: "${base}/headers"}
+    assert:
+      - status == 200
+      - headers["X-Request-Id"] == "req-42"
+      - response.headers["X-Tag"] == "one, two"
+      - len(cookies) == 0
+      - $env["headers"]["X-Request-Id"] == "req-42"
+    output:
+      by_dotted: headers.X-Request-Id
+      by_jsonpath: $.headers['X-Request-Id']
+      by_response: $.response.headers['X-Tag']
+      by_descent: $..['X-Tag']
+  - id: set
+    action: http_request
+    config: {method: GET, url: "${base}/cookies/set?sid=abc"}
+    assert: ['cookies.sid == "abc"']
+    output:
+      sid: cookies.sid
+  - id: wrong
+    action: http_request
+    config: {method: GET, url: "${base}/headers"}
+    assert: ['headers["X-Request-Id"] == "req-43"']
+"#,
+        options(&server.base_url),
+    )
+    .await;
+    assert_eq!(
+        step(&result, "call").status,
+        StepStatus::Passed,
+        "{}",
+        dump(&result)
+    );
+    assert_eq!(
+        step(&result, "set").status,
+        StepStatus::Passed,
+        "{}",
+        dump(&result)
+    );
+    assert_eq!(
+        result.captured,
+        IndexMap::from([
+            ("by_dotted".to_string(), json!("req-42")),
+            ("by_jsonpath".to_string(), json!("req-42")),
+            ("by_response".to_string(), json!("one, two")),
+            ("by_descent".to_string(), json!("one, two")),
+            ("sid".to_string(), json!("abc")),
+        ])
+    );
+    let wrong = step(&result, "wrong");
+    assert_eq!(wrong.status, StepStatus::Failed);
+    let failed = &wrong.attempts[0].assertions[0];
+    assert_eq!(
+        failed.actual.get(r#"headers["X-Request-Id"]"#),
+        Some(&json!("req-42")),
+        "{failed:?}"
+    );
+    assert_eq!(
+        response(&result, "wrong")["headers"]["X-Request-Id"],
+        "req-42"
+    );
+}
+
+#[tokio::test]
 async fn a_captured_number_stays_a_number_and_both_reference_forms_work() {
     let server = common::http_server::start().await;
     let result = run(

@@ -4,8 +4,25 @@
 
 use serde_json::Value;
 
+use super::recorded::Recorded;
 use super::variables::walk;
 use crate::flow::path::{CapturePath, Segment, select};
+
+/// What a capture by `path` reads: the step result the action built, or, when the path may
+/// reach a key the action `deferred` (or `response`, the whole result), its record, which
+/// holds every key.
+pub fn capture_source<'a>(
+    path: &CapturePath,
+    result: &'a Value,
+    deferred: &[&str],
+    record: &'a Option<Recorded>,
+) -> &'a Value {
+    let eager = |key: &str| key != "response" && !deferred.contains(&key);
+    match record {
+        Some(record) if !deferred.is_empty() && !path.first_key().is_some_and(eager) => record,
+        _ => result,
+    }
+}
 
 /// Reads `path` from a step result (a map); the error says what the path found instead.
 pub fn capture(whole: &Value, path: &CapturePath) -> Result<Value, String> {

@@ -9,6 +9,7 @@ use foldhash::fast::RandomState as FastHash;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+use super::recorded::Recorded;
 use super::result::AssertionOutcome;
 use super::shortcut::Comparison;
 use super::variables::Variables;
@@ -76,8 +77,12 @@ impl Check {
 /// results have few keys and expressions read few names, so they are found by a scan.
 pub struct Scope<'a> {
     vars: &'a Variables,
-    result: Vec<(&'a str, &'a Value, OnceLock<expr::Value>)>,
+    /// Each result key with its JSON value, or `None` for a key the action deferred to its
+    /// record (see [`ActionOutput::deferred`](super::actions::ActionOutput::deferred)), and its expr form once read.
+    result: Vec<(&'a str, Option<&'a Value>, OnceLock<expr::Value>)>,
     whole: Option<&'a Map<String, Value>>,
+    /// The action's record, when it holds keys `whole` leaves out.
+    record: Option<&'a Recorded>,
     /// `response`: the result itself plus `time`, built when an expression reads it.
     response: OnceLock<expr::Value>,
 }
@@ -87,27 +92,64 @@ impl<'a> Scope<'a> {
         let result = result_map
             .into_iter()
             .flatten()
-            .map(|(key, value)| (key.as_str(), value, OnceLock::new()))
+            .map(|(key, value)| (key.as_str(), Some(value), OnceLock::new()))
             .collect();
         Self {
             vars,
             result,
             whole: result_map,
+            record: None,
             response: OnceLock::new(),
         }
     }
 
+    /// The scope of a step result that leaves the `deferred` keys to `record`, which is read
+    /// (and so rendered) only when an expression reads one of them.
+    pub fn with_deferred(
+        vars: &'a Variables,
+        result_map: &'a Map<String, Value>,
+        deferred: &'static [&'static str],
+        record: Option<&'a Recorded>,
+    ) -> Self {
+        let Some(record) = record.filter(|_| !deferred.is_empty()) else {
+            return Self::new(vars, Some(result_map));
+        };
+        let mut scope = Self::new(vars, None);
+        scope
+            .result
+            .reserve_exact(result_map.len() + deferred.len());
+        scope.result.extend(
+            result_map
+                .iter()
+                .map(|(key, value)| (key.as_str(), Some(value), OnceLock::new())),
+        );
+        scope
+            .result
+            .extend(deferred.iter().map(|key| (*key, None, OnceLock::new())));
+        scope.whole = Some(result_map);
+        scope.record = Some(record);
+        scope
+    }
+
     /// A key of the step result, as JSON.
     fn result_value(&self, name: &str) -> Option<&'a Value> {
-        self.result
-            .iter()
-            .find(|(key, ..)| *key == name)
-            .map(|(_, value, _)| *value)
+        let (key, value, _) = self.result.iter().find(|(key, ..)| *key == name)?;
+        self.resolve(key, *value)
+    }
+
+    /// A result key's value: `value`, or the record's for a deferred key.
+    fn resolve(&self, key: &str, value: Option<&'a Value>) -> Option<&'a Value> {
+        value.or_else(|| self.record.and_then(|record| record.get(key)))
     }
 
     /// The `response` view of a result that has a `status` but no `response` key.
     fn response_view(&self) -> Option<&expr::Value> {
         let whole = self.whole.filter(|w| w.contains_key("status"))?;
+        // The record holds every key, deferred ones too.
+        let whole = self
+            .record
+            .and_then(|record| record.as_object())
+            .unwrap_or(whole);
         Some(self.response.get_or_init(|| {
             let mut view = whole.clone();
             if let Some(duration) = whole.get("duration_ms") {
@@ -120,7 +162,9 @@ impl<'a> Scope<'a> {
 
 impl expr::ContextProvider for Scope<'_> {
     fn get(&self, key: &str) -> Option<&expr::Value> {
-        if let Some((_, json, converted)) = self.result.iter().find(|(name, ..)| *name == key) {
+        if let Some((name, json, converted)) = self.result.iter().find(|(name, ..)| *name == key)
+            && let Some(json) = self.resolve(name, *json)
+        {
             return Some(converted.get_or_init(|| to_expr(json)));
         }
         if key == "response"
@@ -138,7 +182,9 @@ impl expr::ContextProvider for Scope<'_> {
             context.insert(key.to_string(), entry.expr().clone());
         }
         for (key, json, _) in &self.result {
-            context.insert(key.to_string(), to_expr(json));
+            if let Some(json) = self.resolve(key, *json) {
+                context.insert(key.to_string(), to_expr(json));
+            }
         }
         context
     }

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::actions::{self, ActionError, ActionOutput};
-use super::capture::capture;
+use super::capture::{capture, capture_source};
 use super::evaluate::{Evaluator, Scope};
 use super::flow_resolver::FlowResolver;
 use super::interpolate::{interpolate_map, interpolate_text};
@@ -538,6 +538,7 @@ impl<'a> Run<'a> {
             mut result,
             request,
             record,
+            deferred,
         } = output;
         result
             .entry("duration_ms")
@@ -549,7 +550,7 @@ impl<'a> Run<'a> {
             .assertions
             .reserve_exact(assertions.len() + usize::from(step.schema.is_some()));
         {
-            let scope = Scope::new(&self.vars, Some(&result));
+            let scope = Scope::with_deferred(&self.vars, &result, deferred, record.as_ref());
             for assertion in assertions {
                 let checked = self.evaluator.check(assertion, &self.vars, &scope);
                 outcome.assertions.push(checked);
@@ -571,7 +572,7 @@ impl<'a> Run<'a> {
         if outcome.status == StepStatus::Passed {
             for (name, path_text) in &step.output {
                 let found = match self.evaluator.capture_path(path_text) {
-                    Ok(path) => capture(&result, path),
+                    Ok(path) => capture(capture_source(path, &result, deferred, &record), path),
                     Err(err) => Err(err.clone()),
                 };
                 match found {

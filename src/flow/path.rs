@@ -162,6 +162,32 @@ impl CapturePath {
             CapturePath::Json { text, .. } | CapturePath::Dotted { text, .. } => text,
         }
     }
+
+    /// The key of the step result the path starts at (`body` in `body.id`, `$.body.id` and
+    /// `$.body[*].id`), or `None` when a JSONPath may start anywhere (`$..id`, `$.*`).
+    pub fn first_key(&self) -> Option<&str> {
+        let segments = match self {
+            CapturePath::Dotted { segments, .. }
+            | CapturePath::Json {
+                singular: Some(segments),
+                ..
+            } => segments,
+            CapturePath::Json { text, .. } => return leading_name(text),
+        };
+        match segments.first() {
+            Some(Segment::Key(key)) => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// The name a JSONPath starts with in shorthand (`$.name.`, `$.name[`), if it does.
+fn leading_name(json_path: &str) -> Option<&str> {
+    let rest = json_path.strip_prefix("$.")?;
+    let name = &rest[..rest.find(['.', '[']).unwrap_or(rest.len())];
+    let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain.then_some(name)
 }
 
 /// The segments of a JSONPath made only of plain names (`.id`, `['id']`) and non-negative
@@ -220,6 +246,24 @@ mod tests {
         assert!(parse_dotted("a[0").unwrap_err().contains("unclosed"));
         assert!(parse_dotted("a[x]").unwrap_err().contains("not an index"));
         assert!(parse_dotted("a.").is_err());
+    }
+
+    #[test]
+    fn a_capture_names_the_result_key_it_starts_at() {
+        let first = |text: &str| {
+            CapturePath::parse(text)
+                .unwrap()
+                .first_key()
+                .map(String::from)
+        };
+        assert_eq!(first("body.id").as_deref(), Some("body"));
+        assert_eq!(first("$.body.id").as_deref(), Some("body"));
+        assert_eq!(first("$.headers['X-Id']").as_deref(), Some("headers"));
+        assert_eq!(first("$.body[*].id").as_deref(), Some("body"));
+        assert_eq!(first("$..id"), None);
+        assert_eq!(first("$.*"), None);
+        assert_eq!(first("$['body'].id").as_deref(), Some("body"));
+        assert_eq!(first("$[0]"), None);
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct ActionOutput {
     /// What the step's record keeps of the result when the action has a form of it more
     /// compact than `result` (an HTTP exchange); `result` itself when `None`.
     pub record: Option<Recorded>,
+    /// Keys of the result that `result` leaves out and only `record` holds: costly to build
+    /// and read by few steps (an HTTP response's `headers` and `cookies`). The runner renders
+    /// the record when a step reads one. Empty without a record; never `body`.
+    pub deferred: &'static [&'static str],
 }
 
 impl ActionOutput {
@@ -43,6 +47,7 @@ impl ActionOutput {
             result,
             request: None,
             record: None,
+            deferred: &[],
         }
     }
 
@@ -52,6 +57,7 @@ impl ActionOutput {
             result,
             request: Some(Recorded::from(request)),
             record: None,
+            deferred: &[],
         }
     }
 }

@@ -138,16 +138,30 @@ pub async fn execute(
             ))
         })??;
     let elapsed = millis(started.elapsed());
-    let result = result_map(&exchange, elapsed);
+    let result = result_map(&exchange, elapsed, Keys::Eager);
     // The step's record keeps the exchange and what was sent (a few buffers), and builds their
     // maps only if something reads the record.
-    let record = Recorded::lazy(move || Value::Object(result_map(&exchange, elapsed)));
+    let record = Recorded::lazy(move || Value::Object(result_map(&exchange, elapsed, Keys::All)));
     let sent = Sent::from(spec);
     Ok(ActionOutput {
         result,
         request: Some(Recorded::lazy(move || request_excerpt(&sent))),
         record: Some(record),
+        deferred: DEFERRED_KEYS,
     })
+}
+
+/// The result keys built only when a step reads them: one map entry per header and cookie
+/// costs more than the rest of the result, and most steps read neither.
+const DEFERRED_KEYS: &[&str] = &["headers", "cookies"];
+
+/// Which keys [`result_map`] builds.
+#[derive(Clone, Copy, PartialEq)]
+enum Keys {
+    /// All but [`DEFERRED_KEYS`]: what the step's assertions and captures get at once.
+    Eager,
+    /// Every key, as the step's record renders it.
+    All,
 }
 
 /// What a step sent, as its report shows it.
@@ -293,9 +307,8 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn result_map(exchange: &Exchange, elapsed_ms: u64) -> Map<String, Value> {
-    let headers = Value::Object(headers_map(&exchange.headers));
-    let cookies = Value::Object(cookies_map(&exchange.headers));
+/// The step result of `exchange`, with the keys `keys` names.
+fn result_map(exchange: &Exchange, elapsed_ms: u64, keys: Keys) -> Map<String, Value> {
     let body = decode_body(&exchange.body);
     let content_type = exchange
         .headers
@@ -307,12 +320,19 @@ fn result_map(exchange: &Exchange, elapsed_ms: u64) -> Map<String, Value> {
     // it as another name for this map (see `variables::child`).
     let mut result = Map::with_capacity(8);
     result.insert("status".into(), json!(status));
-    result.insert("headers".into(), headers);
-    result.insert("cookies".into(), cookies);
+    if keys == Keys::All {
+        let headers = headers_map(&exchange.headers);
+        result.insert("headers".into(), Value::Object(headers));
+        let cookies = cookies_map(&exchange.headers);
+        result.insert("cookies".into(), Value::Object(cookies));
+    }
     result.insert("body".into(), body);
     result.insert("duration_ms".into(), json!(elapsed_ms));
     result.insert("content_type".into(), Value::String(content_type));
-    result.insert("url".into(), Value::String(exchange.url.to_string()));
+    result.insert(
+        "url".into(),
+        Value::String(exchange.url.as_str().to_owned()),
+    );
     result.insert("redirects".into(), json!(exchange.redirects));
     result
 }
