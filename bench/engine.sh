@@ -2,12 +2,12 @@
 # Engine and CLI timings, each printed beside a baseline measured in the same invocation.
 # Numbers only: nothing here fails on a timing (the machine's load decides too much).
 #   bash bench/engine.sh            from the repository root
-#   STEPS=1000 RUNS=3 CLI_RUNS=20   to change the sizes
+#   STEPS=1000 RUNS=15 CLI_RUNS=20  to change the sizes
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 steps=${STEPS:-1000}
-runs=${RUNS:-3}
+runs=${RUNS:-15}
 cli_runs=${CLI_RUNS:-20}
 
 echo "== building (release)"

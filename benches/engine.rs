@@ -32,7 +32,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         steps: 1000,
-        runs: 3,
+        runs: 15,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
