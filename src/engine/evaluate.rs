@@ -77,8 +77,9 @@ impl Check {
 /// results have few keys and expressions read few names, so they are found by a scan.
 pub struct Scope<'a> {
     vars: &'a Variables,
-    /// Each result key with its JSON value, or `None` for a key the action deferred to its
-    /// record (see [`ActionOutput::deferred`](super::actions::ActionOutput::deferred)), and its expr form once read.
+    /// Each result key with its JSON value (`None` for a key the action deferred to its
+    /// record: see [`ActionOutput::deferred`](super::actions::ActionOutput::deferred)), and
+    /// its expr form once read.
     result: Vec<(&'a str, Option<&'a Value>, OnceLock<expr::Value>)>,
     whole: Option<&'a Map<String, Value>>,
     /// The action's record, when it holds keys `whole` leaves out.
