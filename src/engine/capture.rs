@@ -4,22 +4,25 @@
 
 use serde_json::Value;
 
-use super::recorded::Recorded;
+use super::actions::Deferred;
 use super::variables::walk;
 use crate::flow::path::{CapturePath, Segment, select};
 
 /// What a capture by `path` reads: the step result the action built, or, when the path may
-/// reach a key the action `deferred` (or `response`, the whole result), its record, which
-/// holds every key.
+/// reach a key the action deferred (or `response`, the whole result), the whole result.
 pub fn capture_source<'a>(
     path: &CapturePath,
     result: &'a Value,
-    deferred: &[&str],
-    record: &'a Option<Recorded>,
+    deferred: Option<Deferred<'a>>,
 ) -> &'a Value {
-    let eager = |key: &str| key != "response" && !deferred.contains(&key);
-    match record {
-        Some(record) if !deferred.is_empty() && !path.first_key().is_some_and(eager) => record,
+    match deferred {
+        Some(deferred)
+            if !path
+                .first_key()
+                .is_some_and(|key| key != "response" && !deferred.holds(key)) =>
+        {
+            deferred.whole()
+        }
         _ => result,
     }
 }

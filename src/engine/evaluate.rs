@@ -9,7 +9,7 @@ use foldhash::fast::RandomState as FastHash;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::recorded::Recorded;
+use super::actions::Deferred;
 use super::result::AssertionOutcome;
 use super::shortcut::Comparison;
 use super::variables::Variables;
@@ -78,58 +78,52 @@ impl Check {
 pub struct Scope<'a> {
     vars: &'a Variables,
     /// Each result key with its JSON value (`None` for a key the action deferred to its
-    /// record: see [`ActionOutput::deferred`](super::actions::ActionOutput::deferred)), and
-    /// its expr form once read.
+    /// record), and its expr form once read.
     result: Vec<(&'a str, Option<&'a Value>, OnceLock<expr::Value>)>,
     whole: Option<&'a Map<String, Value>>,
-    /// The action's record, when it holds keys `whole` leaves out.
-    record: Option<&'a Recorded>,
+    deferred: Option<Deferred<'a>>,
     /// `response`: the result itself plus `time`, built when an expression reads it.
     response: OnceLock<expr::Value>,
 }
 
 impl<'a> Scope<'a> {
     pub fn new(vars: &'a Variables, result_map: Option<&'a Map<String, Value>>) -> Self {
+        Self::build(vars, result_map, None)
+    }
+
+    /// The scope of a step result whose `deferred` keys are read (and so rendered) only when
+    /// an expression reads one of them.
+    pub fn with_deferred(
+        vars: &'a Variables,
+        result_map: &'a Map<String, Value>,
+        deferred: Option<Deferred<'a>>,
+    ) -> Self {
+        Self::build(vars, Some(result_map), deferred)
+    }
+
+    fn build(
+        vars: &'a Variables,
+        result_map: Option<&'a Map<String, Value>>,
+        deferred: Option<Deferred<'a>>,
+    ) -> Self {
+        let deferred_keys = deferred.map_or(&[][..], |deferred| deferred.keys());
         let result = result_map
             .into_iter()
             .flatten()
             .map(|(key, value)| (key.as_str(), Some(value), OnceLock::new()))
+            .chain(
+                deferred_keys
+                    .iter()
+                    .map(|key| (*key, None, OnceLock::new())),
+            )
             .collect();
         Self {
             vars,
             result,
             whole: result_map,
-            record: None,
+            deferred,
             response: OnceLock::new(),
         }
-    }
-
-    /// The scope of a step result that leaves the `deferred` keys to `record`, which is read
-    /// (and so rendered) only when an expression reads one of them.
-    pub fn with_deferred(
-        vars: &'a Variables,
-        result_map: &'a Map<String, Value>,
-        deferred: &'static [&'static str],
-        record: Option<&'a Recorded>,
-    ) -> Self {
-        let Some(record) = record.filter(|_| !deferred.is_empty()) else {
-            return Self::new(vars, Some(result_map));
-        };
-        let mut scope = Self::new(vars, None);
-        scope
-            .result
-            .reserve_exact(result_map.len() + deferred.len());
-        scope.result.extend(
-            result_map
-                .iter()
-                .map(|(key, value)| (key.as_str(), Some(value), OnceLock::new())),
-        );
-        scope
-            .result
-            .extend(deferred.iter().map(|key| (*key, None, OnceLock::new())));
-        scope.whole = Some(result_map);
-        scope.record = Some(record);
-        scope
     }
 
     /// A key of the step result, as JSON.
@@ -138,18 +132,17 @@ impl<'a> Scope<'a> {
         self.resolve(key, *value)
     }
 
-    /// A result key's value: `value`, or the record's for a deferred key.
+    /// A result key's value: `value`, or the whole result's for a deferred key.
     fn resolve(&self, key: &str, value: Option<&'a Value>) -> Option<&'a Value> {
-        value.or_else(|| self.record.and_then(|record| record.get(key)))
+        value.or_else(|| self.deferred.and_then(|deferred| deferred.whole().get(key)))
     }
 
     /// The `response` view of a result that has a `status` but no `response` key.
     fn response_view(&self) -> Option<&expr::Value> {
         let whole = self.whole.filter(|w| w.contains_key("status"))?;
-        // The record holds every key, deferred ones too.
         let whole = self
-            .record
-            .and_then(|record| record.as_object())
+            .deferred
+            .and_then(|deferred| deferred.whole().as_object())
             .unwrap_or(whole);
         Some(self.response.get_or_init(|| {
             let mut view = whole.clone();

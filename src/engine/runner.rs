@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::actions::{self, ActionError, ActionOutput};
+use super::actions::{self, ActionError, ActionOutput, Deferred};
 use super::capture::{capture, capture_source};
 use super::evaluate::{Evaluator, Scope};
 use super::flow_resolver::FlowResolver;
@@ -540,6 +540,7 @@ impl<'a> Run<'a> {
             record,
             deferred,
         } = output;
+        let deferred = Deferred::new(deferred, record.as_ref());
         result
             .entry("duration_ms")
             .or_insert_with(|| Value::from(outcome.duration_ms));
@@ -550,7 +551,7 @@ impl<'a> Run<'a> {
             .assertions
             .reserve_exact(assertions.len() + usize::from(step.schema.is_some()));
         {
-            let scope = Scope::with_deferred(&self.vars, &result, deferred, record.as_ref());
+            let scope = Scope::with_deferred(&self.vars, &result, deferred);
             for assertion in assertions {
                 let checked = self.evaluator.check(assertion, &self.vars, &scope);
                 outcome.assertions.push(checked);
@@ -572,7 +573,7 @@ impl<'a> Run<'a> {
         if outcome.status == StepStatus::Passed {
             for (name, path_text) in &step.output {
                 let found = match self.evaluator.capture_path(path_text) {
-                    Ok(path) => capture(capture_source(path, &result, deferred, &record), path),
+                    Ok(path) => capture(capture_source(path, &result, deferred), path),
                     Err(err) => Err(err.clone()),
                 };
                 match found {

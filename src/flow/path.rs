@@ -185,9 +185,13 @@ impl CapturePath {
 fn leading_name(json_path: &str) -> Option<&str> {
     let rest = json_path.strip_prefix("$.")?;
     let name = &rest[..rest.find(['.', '[']).unwrap_or(rest.len())];
-    let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    plain.then_some(name)
+    is_plain_name(name).then_some(name)
+}
+
+/// Whether `key` is a name JSONPath's shorthand (`.name`) can write.
+fn is_plain_name(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The segments of a JSONPath made only of plain names (`.id`, `['id']`) and non-negative
@@ -199,17 +203,11 @@ fn singular_segments(json_path: &str) -> Option<Vec<Segment>> {
         None if rest.starts_with('[') => rest,
         None => return None,
     };
-    let plain_name = |key: &str| {
-        key.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
     let segments = parse_dotted(dotted).ok()?;
     segments
         .iter()
         .all(|segment| match segment {
-            Segment::Key(key) => plain_name(key),
+            Segment::Key(key) => is_plain_name(key),
             Segment::Index(_) => true,
         })
         .then_some(segments)

@@ -62,6 +62,38 @@ impl ActionOutput {
     }
 }
 
+/// The keys an action left out of its result, with the record that holds them (see
+/// [`ActionOutput::deferred`]).
+#[derive(Clone, Copy)]
+pub struct Deferred<'a> {
+    keys: &'static [&'static str],
+    record: &'a Recorded,
+}
+
+impl<'a> Deferred<'a> {
+    /// What an action's output defers; `None` when it left out nothing.
+    pub fn new(keys: &'static [&'static str], record: Option<&'a Recorded>) -> Option<Self> {
+        record
+            .filter(|_| !keys.is_empty())
+            .map(|record| Self { keys, record })
+    }
+
+    /// The keys left out.
+    pub fn keys(&self) -> &'static [&'static str] {
+        self.keys
+    }
+
+    /// Whether `key` is one of them.
+    pub fn holds(&self, key: &str) -> bool {
+        self.keys.contains(&key)
+    }
+
+    /// The whole result, every key, rendered on first read.
+    pub fn whole(&self) -> &'a Value {
+        self.record
+    }
+}
+
 /// Why an action could not produce a result.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ActionError {
