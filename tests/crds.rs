@@ -108,6 +108,87 @@ fn schedule_and_environment_carry_their_cel_rules() {
     assert_eq!(flow_policy["enum"].as_array().unwrap().len(), 3);
 }
 
+/// The formats an API server recognises, by type: strings from apiextensions' supported set
+/// (names compared without dashes, as it compares them), integers and numbers from OpenAPI.
+/// Any other format makes `kubectl apply` and `helm install` print "unrecognized format".
+fn recognised_formats(type_: &str) -> &'static [&'static str] {
+    match type_ {
+        "integer" => &["int32", "int64"],
+        "number" => &["float", "double"],
+        "string" => &[
+            "bsonobjectid",
+            "uri",
+            "email",
+            "hostname",
+            "ipv4",
+            "ipv6",
+            "cidr",
+            "mac",
+            "uuid",
+            "uuid3",
+            "uuid4",
+            "uuid5",
+            "isbn",
+            "isbn10",
+            "isbn13",
+            "creditcard",
+            "ssn",
+            "hexcolor",
+            "rgbcolor",
+            "byte",
+            "password",
+            "date",
+            "duration",
+            "datetime",
+            "k8sshortname",
+            "k8slongname",
+        ],
+        _ => &[],
+    }
+}
+
+fn unrecognised_formats(node: &Value, path: &str, found: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(format) = map.get("format").and_then(Value::as_str) {
+                let type_ = map.get("type").and_then(Value::as_str).unwrap_or("none");
+                if !recognised_formats(type_).contains(&format.replace('-', "").as_str()) {
+                    found.push(format!("{path}: {type_} with format {format:?}"));
+                }
+            }
+            for (key, child) in map {
+                unrecognised_formats(child, &format!("{path}.{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                unrecognised_formats(child, &format!("{path}[{i}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_format_is_one_the_api_server_recognises() {
+    let mut found = Vec::new();
+    for definition in crd::definitions() {
+        let name = definition["metadata"]["name"].as_str().unwrap().to_string();
+        unrecognised_formats(&definition["spec"], &name, &mut found);
+    }
+    assert!(found.is_empty(), "{found:#?}");
+    let flow = &crd::definitions()[0];
+    let text = serde_json::to_string(flow).unwrap();
+    assert!(
+        text.contains("\"format\":\"int64\""),
+        "unsigned 32-bit fields map to int64"
+    );
+    assert!(
+        text.contains("\"maximum\":4294967295"),
+        "and keep their upper bound"
+    );
+}
+
 /// Kubernetes' structural schema rules, plus a check of every `default`.
 fn check_node(node: &Value, path: &str, problems: &mut Vec<String>) {
     let Some(map) = node.as_object() else {
