@@ -1,7 +1,8 @@
 //! The catalog as the cluster knows it: TestFlow, TestSchedule and TestEnvironment resources,
-//! kept in reflector caches that watches update, so that a request reads memory and never waits
-//! on the Kubernetes API. It watches the `--watch-namespaces` (each on its own, as a namespaced
-//! Role allows) or every namespace, and answers within the API's scope.
+//! kept in reflector caches that watches update (without managedFields or last-applied copies,
+//! see [`cache`]), so that a request reads memory and never waits on the Kubernetes API. It
+//! watches the `--watch-namespaces` (each on its own, as a namespaced Role allows) or every
+//! namespace, and answers within the API's scope.
 //!
 //! Until every cache has its first full list (the cluster is slow, away, or forbids the reads),
 //! each answer comes from the fallback catalog, the store's. A flow the cluster does not hold
@@ -16,7 +17,7 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
@@ -27,7 +28,7 @@ use super::error::ApiError;
 use super::schedules::Schedule;
 use super::scope::Scope;
 use crate::operator::schedule::CronSchedule;
-use crate::resources::{TestEnvironment, TestFlow, TestSchedule};
+use crate::resources::{TestEnvironment, TestFlow, TestSchedule, cache};
 
 /// How many next run times a schedule shows.
 const NEXT_RUNS: usize = 5;
@@ -59,9 +60,7 @@ where
             .map(|api| {
                 let (reader, writer) = reflector::store();
                 let kind = K::kind(&());
-                let events = watcher(api, watcher::Config::default())
-                    .default_backoff()
-                    .reflect(writer);
+                let events = cache::watch_into(api, watcher::Config::default(), writer);
                 tasks.push(tokio::spawn(async move {
                     let mut events = std::pin::pin!(events);
                     while let Some(event) = events.next().await {

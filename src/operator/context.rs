@@ -132,8 +132,11 @@ impl Context {
         }
     }
 
-    /// Forgets the failures of `key` after a successful reconcile.
+    /// Forgets the failures of `key` (`Kind/namespace/name`) after a successful reconcile, and
+    /// counts the reconcile under its kind.
     pub fn succeeded(&self, key: &str) {
+        let kind = key.split('/').next().unwrap_or_default();
+        self.metrics.reconciles.with_label_values(&[kind]).inc();
         if let Ok(mut failures) = self.failures.lock() {
             failures.remove(key);
         }

@@ -19,6 +19,10 @@ pub struct Metrics {
     pub queue_depth: IntGauge,
     /// Queued execution rows that could not be written (the executor records the run anyway).
     pub queued_row_failures: IntCounter,
+    /// Reconciles that finished without error, by kind.
+    pub reconciles: IntCounterVec,
+    /// Status writes sent to the API server, by kind: a resync of unchanged objects adds none.
+    pub status_writes: IntCounterVec,
 }
 
 impl Metrics {
@@ -62,6 +66,20 @@ impl Metrics {
                 "testmesh_queued_row_failures_total",
                 "Enqueued runs whose queued execution row could not be written to PostgreSQL",
             )?,
+            reconciles: IntCounterVec::new(
+                Opts::new(
+                    "testmesh_reconciles_total",
+                    "Reconciles that finished without error, by resource kind",
+                ),
+                &["kind"],
+            )?,
+            status_writes: IntCounterVec::new(
+                Opts::new(
+                    "testmesh_status_writes_total",
+                    "Status writes sent to the Kubernetes API, by resource kind",
+                ),
+                &["kind"],
+            )?,
         };
         registry.register(Box::new(metrics.last_tick.clone()))?;
         registry.register(Box::new(metrics.enqueued.clone()))?;
@@ -70,6 +88,8 @@ impl Metrics {
         registry.register(Box::new(metrics.results.clone()))?;
         registry.register(Box::new(metrics.queue_depth.clone()))?;
         registry.register(Box::new(metrics.queued_row_failures.clone()))?;
+        registry.register(Box::new(metrics.reconciles.clone()))?;
+        registry.register(Box::new(metrics.status_writes.clone()))?;
         Ok(metrics)
     }
 }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, controller, watcher};
+use kube::core::PartialObjectMeta;
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, ResourceExt};
 use prometheus::Registry;
 
@@ -19,6 +21,7 @@ use super::leader::{LeaderError, LeaseLock};
 use super::metrics::Metrics;
 use super::queue::{QueueError, RedisQueue, RunQueue};
 use super::{results, testenvironment, testflow, testschedule};
+use crate::resources::cache;
 use crate::resources::testenvironment::SourceKind;
 use crate::resources::{TestEnvironment, TestFlow, TestSchedule};
 use crate::store::Store;
@@ -94,19 +97,26 @@ pub async fn run(config: OperatorConfig) -> Result<(), OperatorError> {
         config.watch_namespaces.iter().cloned().map(Some).collect()
     };
     let mut tasks = Vec::new();
-    let mut contexts: Vec<Context> = scopes
-        .iter()
-        .map(|scope| {
-            controllers(
-                &client,
-                scope.as_deref(),
-                &queue,
-                &metrics,
-                &config,
-                &mut tasks,
-            )
-        })
-        .collect();
+    let mut contexts = Vec::new();
+    for scope in &scopes {
+        let (ctx, controllers) = controllers(&client, scope.as_deref(), |flows, environments| {
+            let ctx = Context::new(
+                client.clone(),
+                RunQueue::Redis(queue.clone()),
+                metrics.clone(),
+                flows,
+                environments,
+                Arc::new(Utc::now),
+                Some(config.identity.clone()),
+            );
+            match &config.store {
+                Some(store) => ctx.with_store(store.clone()),
+                None => ctx,
+            }
+        });
+        tasks.extend(controllers.into_iter().map(tokio::spawn));
+        contexts.push(ctx);
+    }
     if let Some(ctx) = contexts.pop() {
         tasks.push(tokio::spawn(results::consume(
             ctx,
@@ -131,6 +141,28 @@ pub async fn run(config: OperatorConfig) -> Result<(), OperatorError> {
     Err(lost.into())
 }
 
+/// Objects of kind `K` as they are created, changed or deleted, metadata only.
+fn touched_metadata<K>(
+    client: &Client,
+    namespace: Option<&str>,
+    config: &watcher::Config,
+) -> impl futures::Stream<Item = Result<PartialObjectMeta<K>, watcher::Error>> + Send + 'static
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + 'static,
+{
+    watcher(
+        scoped::<PartialObjectMeta<K>>(client, namespace),
+        config.clone(),
+    )
+    .default_backoff()
+    .touched_objects()
+}
+
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
     K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
@@ -141,45 +173,47 @@ where
     }
 }
 
-/// Starts the three controllers for one scope (a namespace, or all) and returns their context.
-fn controllers(
+/// The three controllers of one scope (a namespace, or all), ready to be spawned, and the
+/// context they share, made by `context` from the controllers' flow and environment caches.
+///
+/// Each controller's own kind is watched into a store through [`cache::watch_into`], so the
+/// caches hold no `managedFields` and no last-applied copies. The kinds that only trigger a
+/// reconcile (a TestEnvironment for its flows, a Secret or ConfigMap for its environments) are
+/// watched as metadata only: the mappers need nothing but a namespace and a name, so no Secret
+/// value ever reaches the operator.
+pub fn controllers(
     client: &Client,
     namespace: Option<&str>,
-    queue: &RedisQueue,
-    metrics: &Metrics,
-    config: &OperatorConfig,
-    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
-) -> Context {
+    context: impl FnOnce(reflector::Store<TestFlow>, reflector::Store<TestEnvironment>) -> Context,
+) -> (Context, Vec<BoxFuture<'static, ()>>) {
     let wc = watcher::Config::default().any_semantic();
     // Bounded parallel reconciles: a resync of thousands of objects then holds a few dozen
     // requests and flow copies in memory at once, not all of them.
     let limits = controller::Config::default().concurrency(RECONCILE_CONCURRENCY);
-    let flow_controller = Controller::new(scoped::<TestFlow>(client, namespace), wc.clone())
-        .with_config(limits.clone());
-    let env_controller = Controller::new(scoped::<TestEnvironment>(client, namespace), wc.clone())
-        .with_config(limits.clone());
-    let schedule_controller =
-        Controller::new(scoped::<TestSchedule>(client, namespace), wc.clone()).with_config(limits);
-    let flows = flow_controller.store();
-    let environments = env_controller.store();
-    let mut ctx = Context::new(
-        client.clone(),
-        RunQueue::Redis(queue.clone()),
-        metrics.clone(),
+    let (flows, flow_writer) = reflector::store::<TestFlow>();
+    let (environments, env_writer) = reflector::store::<TestEnvironment>();
+    let (schedules, schedule_writer) = reflector::store::<TestSchedule>();
+    let flow_controller = Controller::for_stream(
+        cache::watch_into(scoped(client, namespace), wc.clone(), flow_writer).applied_objects(),
         flows.clone(),
+    )
+    .with_config(limits.clone());
+    let env_controller = Controller::for_stream(
+        cache::watch_into(scoped(client, namespace), wc.clone(), env_writer).applied_objects(),
         environments.clone(),
-        Arc::new(Utc::now),
-        Some(config.identity.clone()),
-    );
-    if let Some(store) = &config.store {
-        ctx = ctx.with_store(store.clone());
-    }
+    )
+    .with_config(limits.clone());
+    let schedule_controller = Controller::for_stream(
+        cache::watch_into(scoped(client, namespace), wc.clone(), schedule_writer).applied_objects(),
+        schedules,
+    )
+    .with_config(limits);
+    let ctx = context(flows.clone(), environments.clone());
 
     let flows_for_envs = flows.clone();
-    let flow_controller = flow_controller.watches(
-        scoped::<TestEnvironment>(client, namespace),
-        wc.clone(),
-        move |env: TestEnvironment| {
+    let flow_controller = flow_controller.watches_stream(
+        touched_metadata::<TestEnvironment>(client, namespace, &wc),
+        move |env: PartialObjectMeta<TestEnvironment>| {
             let namespace = env.namespace();
             let name = env.name_any();
             flows_for_envs
@@ -198,10 +232,9 @@ fn controllers(
     );
     let (envs_for_secrets, envs_for_maps) = (environments.clone(), environments.clone());
     let env_controller = env_controller
-        .watches(
-            scoped::<Secret>(client, namespace),
-            wc.clone(),
-            move |secret: Secret| {
+        .watches_stream(
+            touched_metadata::<Secret>(client, namespace, &wc),
+            move |secret: PartialObjectMeta<Secret>| {
                 testenvironment::referencing(
                     &envs_for_secrets.state(),
                     SourceKind::Secret,
@@ -210,10 +243,9 @@ fn controllers(
                 )
             },
         )
-        .watches(
-            scoped::<ConfigMap>(client, namespace),
-            wc.clone(),
-            move |map: ConfigMap| {
+        .watches_stream(
+            touched_metadata::<ConfigMap>(client, namespace, &wc),
+            move |map: PartialObjectMeta<ConfigMap>| {
                 testenvironment::referencing(
                     &envs_for_maps.state(),
                     SourceKind::ConfigMap,
@@ -223,24 +255,23 @@ fn controllers(
             },
         );
     let shared = Arc::new(ctx.clone());
-    tasks.push(tokio::spawn(
+    let runs: Vec<BoxFuture<'static, ()>> = vec![
         flow_controller
             .run(testflow::reconcile, testflow::error_policy, shared.clone())
-            .for_each(|_| async {}),
-    ));
-    tasks.push(tokio::spawn(
+            .for_each(|_| async {})
+            .boxed(),
         env_controller
             .run(
                 testenvironment::reconcile,
                 testenvironment::error_policy,
                 shared.clone(),
             )
-            .for_each(|_| async {}),
-    ));
-    tasks.push(tokio::spawn(
+            .for_each(|_| async {})
+            .boxed(),
         schedule_controller
             .run(testschedule::reconcile, testschedule::error_policy, shared)
-            .for_each(|_| async {}),
-    ));
-    ctx
+            .for_each(|_| async {})
+            .boxed(),
+    ];
+    (ctx, runs)
 }

@@ -44,6 +44,10 @@ where
         &Patch::Apply(body),
     )
     .await?;
+    ctx.metrics
+        .status_writes
+        .with_label_values(&[K::kind(&()).as_ref()])
+        .inc();
     Ok(())
 }
 

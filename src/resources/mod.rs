@@ -1,6 +1,8 @@
 //! The custom resources TestFlow, TestSchedule and TestEnvironment (group `testmesh.io`, version
-//! `v1alpha1`), their status types and condition helpers, and the CRDs generated from them.
+//! `v1alpha1`), their status types and condition helpers, the CRDs generated from them, and what
+//! a cache keeps of them.
 
+pub mod cache;
 pub mod common;
 pub mod crd;
 pub mod testenvironment;
