@@ -4,7 +4,13 @@
 Serves FLOWS TestFlows and SCHEDULES TestSchedules (and empty lists of everything else the
 operator watches) to list and watch requests, accepts status patches, Events and the leader
 Lease, and counts the status patches per kind. GET /stats returns the counts and the time the
-last expected patch arrived, so the bench can time a full resync.
+last expected patch arrived, so the bench can time a full resync; POST /stats/reset zeroes them.
+
+The objects are shaped like a real API server's: `uid`, `resourceVersion`, `generation`,
+`creationTimestamp`, labels, `managedFields` for the applying manager, the client-side
+`kubectl apply` annotation (a copy of the object) on every other one, and, once the operator
+has written it, the status with the status manager's own managedFields entry. A status
+write is kept and served by later lists, as a real server keeps it.
 
     python3 bench/mock_kube_api.py PORT FLOWS SCHEDULES
 """
@@ -20,37 +26,58 @@ port, flows, schedules = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 GROUP = "/apis/testmesh.io/v1alpha1"
 
 
+APPLY_TIME = "2026-03-01T09:00:00Z"
+
+
+def fields_of(value):
+    """The FieldsV1 set of a JSON value, as server-side apply records it."""
+    if isinstance(value, dict):
+        return {f"f:{key}": fields_of(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return {f'k:{{"index":{i}}}': fields_of(child) for i, child in enumerate(value)}
+    return {}
+
+
+def real_shaped(kind, name, namespace, uid, index, spec, labels):
+    applied = {"apiVersion": "testmesh.io/v1alpha1", "kind": kind,
+               "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": spec}
+    annotations = {}
+    if index % 2 == 0:
+        annotations["kubectl.kubernetes.io/last-applied-configuration"] = json.dumps(applied) + "\n"
+    metadata = {"name": name, "namespace": namespace, "uid": uid, "generation": 1,
+                "resourceVersion": "1", "creationTimestamp": APPLY_TIME, "labels": labels,
+                "managedFields": [{"manager": "kubectl", "operation": "Apply",
+                                   "apiVersion": "testmesh.io/v1alpha1", "time": APPLY_TIME,
+                                   "fieldsType": "FieldsV1",
+                                   "fieldsV1": {"f:metadata": {"f:labels": fields_of(labels)},
+                                                "f:spec": fields_of(spec)}}]}
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"apiVersion": "testmesh.io/v1alpha1", "kind": kind, "metadata": metadata, "spec": spec}
+
+
 def flow(i):
-    return {
-        "apiVersion": "testmesh.io/v1alpha1",
-        "kind": "TestFlow",
-        "metadata": {"name": f"flow-{i}", "namespace": f"ns-{i % 20}", "uid": f"uid-flow-{i:08d}",
-                     "generation": 1, "resourceVersion": "1", "labels": {"suite": f"s{i % 50}"}},
-        "spec": {
-            "name": f"Flow {i}",
-            "tags": ["bench"],
-            "steps": [
-                {"id": "create", "action": "http_request",
-                 "config": {"method": "POST", "url": "http://svc/orders", "body": {"sku": i}},
-                 "assert": ["status == 201"], "output": {"order_id": "$.body.id"}},
-                {"id": "read", "action": "http_request",
-                 "config": {"url": "http://svc/orders/${order_id}"},
-                 "assert": ["body.id == order_id"]},
-            ],
-        },
+    spec = {
+        "name": f"Flow {i}",
+        "tags": ["bench"],
+        "steps": [
+            {"id": "create", "action": "http_request",
+             "config": {"method": "POST", "url": "http://svc/orders", "body": {"sku": i}},
+             "assert": ["status == 201"], "output": {"order_id": "$.body.id"}},
+            {"id": "read", "action": "http_request",
+             "config": {"url": "http://svc/orders/${order_id}"},
+             "assert": ["body.id == order_id"]},
+        ],
     }
+    return real_shaped("TestFlow", f"flow-{i}", f"ns-{i % 20}", f"uid-flow-{i:08d}", i, spec,
+                       {"suite": f"s{i % 50}", "app.kubernetes.io/part-of": "shop"})
 
 
 def schedule(i):
     target = i * 5 % max(flows, 1)
-    return {
-        "apiVersion": "testmesh.io/v1alpha1",
-        "kind": "TestSchedule",
-        "metadata": {"name": f"schedule-{i}", "namespace": f"ns-{target % 20}",
-                     "uid": f"uid-sched-{i:08d}", "generation": 1, "resourceVersion": "1"},
-        "spec": {"schedule": "0 3 1 1 *", "timeZone": "Europe/Berlin",
-                 "flowRef": {"name": f"flow-{target}"}},
-    }
+    spec = {"schedule": "0 3 1 1 *", "timeZone": "Europe/Berlin", "flowRef": {"name": f"flow-{target}"}}
+    return real_shaped("TestSchedule", f"schedule-{i}", f"ns-{target % 20}", f"uid-sched-{i:08d}", i,
+                       spec, {"suite": f"s{i % 50}"})
 
 
 def listing(kind, items):
@@ -64,7 +91,7 @@ def page(listed, query):
     start = int(params.get("continue") or 0)
     limit = int(params.get("limit") or 0) or len(items) or 1
     end = start + limit
-    metadata = {"resourceVersion": "1"}
+    metadata = {"resourceVersion": str(version[0])}
     if end < len(items):
         metadata["continue"] = str(end)
     return json.dumps({"apiVersion": "v1", "kind": kind + "List", "metadata": metadata,
@@ -90,7 +117,14 @@ KINDS = {"testflows": "TestFlow", "testschedules": "TestSchedule", "testenvironm
 lock = threading.Lock()
 patched = {"testflows": set(), "testschedules": set()}
 stats = {"patches": 0, "events": 0, "first_request": None, "done": None}
+version = [1]
 lease = {}
+
+
+def reset_stats():
+    patched["testflows"].clear()
+    patched["testschedules"].clear()
+    stats.update(patches=0, events=0, first_request=None, done=None)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -139,9 +173,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(290)
                 return
-            return self.reply(200, page(LISTS[path], query))
+            with lock:
+                body = page(LISTS[path], query)
+            return self.reply(200, body)
         if path in OBJECTS:
-            return self.reply(200, json.dumps(OBJECTS[path]).encode())
+            with lock:
+                body = json.dumps(OBJECTS[path]).encode()
+            return self.reply(200, body)
         if path.endswith("/leases/testmesh-operator"):
             with lock:
                 if lease:
@@ -150,6 +188,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.body()
+        if self.path == "/stats/reset":
+            with lock:
+                reset_stats()
+            return self.reply(200, b"{}")
         if self.path.split("?")[0].endswith("/leases"):
             with lock:
                 lease.update(json.loads(body))
@@ -173,6 +215,8 @@ class Handler(BaseHTTPRequestHandler):
         if not match:
             return self.reply(200, body)  # an Event series
         namespace, plural, name = match.groups()
+        key = f"{GROUP}/namespaces/{namespace}/{plural}/{name}"
+        status = json.loads(body).get("status")
         with lock:
             stats["patches"] += 1
             if plural in patched:
@@ -180,9 +224,21 @@ class Handler(BaseHTTPRequestHandler):
                 if stats["done"] is None and len(patched["testflows"]) >= flows \
                         and len(patched["testschedules"]) >= schedules:
                     stats["done"] = time.time()
-        answer = {"apiVersion": "testmesh.io/v1alpha1", "kind": KINDS[plural],
-                  "metadata": {"name": name, "namespace": namespace}, "spec": {}}
-        self.reply(200, json.dumps(answer).encode())
+            stored = OBJECTS.get(key)
+            if stored is None:
+                answer = {"apiVersion": "testmesh.io/v1alpha1", "kind": KINDS[plural],
+                          "metadata": {"name": name, "namespace": namespace}, "spec": {}}
+            else:
+                version[0] += 1
+                stored["status"] = status
+                stored["metadata"]["resourceVersion"] = str(version[0])
+                stored["metadata"]["managedFields"] = stored["metadata"]["managedFields"][:1] + [
+                    {"manager": "testmesh-operator", "operation": "Apply", "subresource": "status",
+                     "apiVersion": "testmesh.io/v1alpha1", "time": APPLY_TIME,
+                     "fieldsType": "FieldsV1", "fieldsV1": {"f:status": fields_of(status)}}]
+                answer = stored
+            answer = json.dumps(answer).encode()
+        self.reply(200, answer)
 
 
 ThreadingHTTPServer.daemon_threads = True
