@@ -8,6 +8,7 @@
 # fails on a timing.
 #   bash bench/operator.sh                 from the repository root
 #   FLOWS=10000 SCHEDULES=2000 RUNS=20000 LARGE_FLOWS=50000  to change the sizes
+#   OPERATOR_BIN=path/to/testmesh          to measure another build of the operator (A/B)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ flows=${FLOWS:-10000}
 schedules=${SCHEDULES:-2000}
 runs=${RUNS:-20000}
 large_flows=${LARGE_FLOWS:-50000}
+operator_bin=${OPERATOR_BIN:-${CARGO_TARGET_DIR:-target}/release/testmesh}
 
 echo "== building (release)"
 cargo build --release --quiet --bin testmesh
@@ -70,7 +72,7 @@ resync() {
     metrics_port=$(free_port)
     start=$(date +%s.%N)
     TESTMESH_METRICS_ADDR="127.0.0.1:$metrics_port" TESTMESH_REDIS_URL="$TESTMESH_TEST_REDIS_URL" \
-        POD_NAME=bench RUST_LOG=warn "${CARGO_TARGET_DIR:-target}/release/testmesh" operator >"$work/operator.log" 2>&1 &
+        POD_NAME=bench RUST_LOG=warn "$operator_bin" operator >"$work/operator.log" 2>&1 &
     pid=$!
     pids+=($pid)
     done_at=""
