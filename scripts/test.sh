@@ -23,6 +23,7 @@ bash scripts/check-docker-build.sh --quick
 cargo build --bins
 # Where cargo put the binary: CARGO_TARGET_DIR when set, else ./target.
 testmesh="${CARGO_TARGET_DIR:-target}/debug/testmesh"
+testmesh_path=$(realpath "$testmesh")
 
 echo "== examples: every file validates, every flow runs"
 # The flows in examples/services/ take their servers' URLs as variables, named in services.env.
@@ -43,7 +44,7 @@ run_service_example redis.yaml REDIS_URL "${TESTMESH_TEST_REDIS_URL:-}"
 run_service_example nats.yaml NATS_URL "${TESTMESH_TEST_NATS_URL:-}"
 run_service_example amqp.yaml AMQP_URL "${TESTMESH_TEST_AMQP_URL:-}"
 
-echo "== dashboard: build, component tests, end-to-end test in headless Chromium"
+echo "== dashboard: build, component tests, end-to-end tests (the dashboard, the HTML report) in headless Chromium"
 (
   cd dashboard
   # npm ci only when node_modules is missing or package-lock.json changed since the last install.
@@ -59,6 +60,7 @@ echo "== dashboard: build, component tests, end-to-end test in headless Chromium
   npm run build
   npm test
   npm run e2e
+  TESTMESH_BIN="$testmesh_path" npm run e2e:report
 )
 
 echo "== Helm chart and GitOps examples (Helm's Go library from helm-python-sdk, Lua 5.1 from lupa)"

@@ -39,7 +39,7 @@ pub struct RunArgs {
     /// How many flows run at once (default: the number of cores).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
-    /// Write a report: junit=FILE or json=FILE (repeatable).
+    /// Write a report: junit=FILE, json=FILE or html=FILE (repeatable).
     #[arg(long = "report", value_name = "KIND=FILE", value_parser = parse_report_arg)]
     pub reports: Vec<ReportTarget>,
     /// Format of log lines on stderr (warnings by default; RUST_LOG for more).

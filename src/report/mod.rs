@@ -1,5 +1,5 @@
 //! Reports of finished runs: what `testmesh run` prints while flows finish and the files it writes
-//! for CI (`--report junit=FILE`, `--report json=FILE`).
+//! for CI and people (`--report junit=FILE`, `--report json=FILE`, `--report html=FILE`).
 //!
 //! Every reporter reads [`FlowResult`] values and prints what is in them, nothing more: secrets
 //! are masked before a result is built, so a reporter never reaches for other data (no `Debug`
@@ -8,8 +8,10 @@
 //! - [`terminal`]: lines people read, with colour on a TTY and a progress line for long runs.
 //! - [`junit`]: JUnit XML, a test suite per flow and a test case per step.
 //! - [`json`]: the results as they are, with totals, for tools of our own.
+//! - [`html`]: one self-contained page to read a run in a browser, offline.
 //! - [`totals`]: the counts the other three agree on.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod terminal;
@@ -41,16 +43,18 @@ pub enum ReportError {
 pub enum ReportKind {
     Junit,
     Json,
+    Html,
 }
 
 impl ReportKind {
     /// Every kind, in the order the help text lists them.
-    pub const ALL: [ReportKind; 2] = [ReportKind::Junit, ReportKind::Json];
+    pub const ALL: [ReportKind; 3] = [ReportKind::Junit, ReportKind::Json, ReportKind::Html];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ReportKind::Junit => "junit",
             ReportKind::Json => "json",
+            ReportKind::Html => "html",
         }
     }
 }
@@ -68,8 +72,8 @@ pub struct ReportTarget {
     pub path: PathBuf,
 }
 
-/// Parses `junit=FILE` or `json=FILE`. The error names the bad value and the accepted kinds, so
-/// it can be shown as it is (clap's `value_parser` accepts this function).
+/// Parses `junit=FILE`, `json=FILE` or `html=FILE`. The error names the bad value and the
+/// accepted kinds, so it can be shown as it is (clap's `value_parser` accepts this function).
 pub fn parse_report_arg(s: &str) -> Result<ReportTarget, String> {
     let accepted = ReportKind::ALL.map(ReportKind::as_str).join(", ");
     let Some((kind, path)) = s.split_once('=') else {
@@ -107,6 +111,7 @@ pub fn write_report(
             fs::write(path, xml).map_err(|source| io_error(path, source))
         }
         ReportKind::Json => json::write_json_report(path, results),
+        ReportKind::Html => html::write_html_report(path, results),
     }
 }
 
