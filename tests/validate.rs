@@ -246,7 +246,7 @@ steps:
         "kafka_producer config `sasl`: mechanism `GSSAPI` is not supported: use one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
         "kafka_producer config `messages`: messages[0]: unknown key `vaule` (did you mean `value`?); a message reads key, value, headers, partition",
         "kafka_consumer config `from`: `earlist` is not a starting point (did you mean `earliest`?): use one of run_start, earliest, latest, or an offset number",
-        "kafka_consumer config `group_id`: consumer groups are not supported",
+        "kafka_consumer config `group_id`: accepted, but no consumer group is joined",
         "kafka_consumer config `count`: expected a whole number, found a string \"many\"",
         "steps[1].config.until: `value.id ==` is not a valid expression",
     ];

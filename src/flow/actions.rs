@@ -452,6 +452,17 @@ impl ActionKind {
         }
     }
 
+    /// What `validate` says, as a warning, of a key this action accepts but does not honour as
+    /// the original platform did.
+    pub fn key_caveat(self, key: &str) -> Option<&'static str> {
+        match (self, key) {
+            (ActionKind::KafkaConsume, "group_id") => Some(
+                "accepted, but no consumer group is joined: the partitions are read directly and no offsets are committed, so another consumer of the group still sees these messages",
+            ),
+            _ => None,
+        }
+    }
+
     /// Config keys the engine reads as written, not interpolated before the step runs:
     /// expressions (checked against each result) and nested steps (interpolated as they run).
     pub fn raw_config_keys(self) -> &'static [&'static str] {

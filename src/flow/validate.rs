@@ -382,6 +382,11 @@ impl Checker<'_> {
                 let at = format!("{pointer}/config/{}", pointer_segment(key));
                 self.report(Diagnostic::error(message), &at, Some(id));
             }
+            if let Some(caveat) = kind.key_caveat(key) {
+                let message = format!("{kind} config `{key}`: {caveat}");
+                let at = format!("{pointer}/config/{}", pointer_segment(key));
+                self.report(Diagnostic::warning(message), &at, Some(id));
+            }
             if !keys.known.contains(&key.as_str()) {
                 let hint = did_you_mean(key, keys.known.iter().copied())
                     .map(|s| format!(" (did you mean `{s}`?)"))
