@@ -499,6 +499,9 @@ fn type_problem(value: &Value, expected: KeyType) -> Option<String> {
 /// mechanism), for the actions whose keys have more rules than a type; values holding
 /// references are only known when the step runs.
 fn value_problem(kind: ActionKind, key: &str, value: &Value) -> Option<String> {
+    if kind == ActionKind::MockServerVerify && key == "assertions" && !holds_reference(value) {
+        return crate::engine::actions::mock_server::checks_problem(value);
+    }
     if !matches!(kind, ActionKind::KafkaProduce | ActionKind::KafkaConsume)
         || holds_reference(value)
     {
