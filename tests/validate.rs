@@ -286,6 +286,9 @@ flow:
       config:
         server: payments
         assertions: [{path: /charges, count_min: 1}]
+    - id: editor_form
+      action: mock_server_verify
+      config: {name: payments, endpoint: /charges, expected_calls: 1}
     - id: decline
       action: mock_server_configure
       config:

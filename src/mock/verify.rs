@@ -59,7 +59,8 @@ impl Expected {
 struct CheckSpec {
     #[serde(default)]
     method: Option<String>,
-    #[serde(default)]
+    /// `endpoint` is the original platform's editor's name for it.
+    #[serde(default, alias = "endpoint")]
     path: Option<String>,
     #[serde(default)]
     path_pattern: Option<String>,
@@ -281,6 +282,10 @@ mod tests {
                 at_most: None
             }
         );
+        let editor_form =
+            RequestCheck::from_value(json!({"endpoint": "/a", "expected_calls": 2}), "").unwrap();
+        assert_eq!(editor_form.expected, Expected::Exactly(2));
+        assert!(editor_form.verify(&[request("GET", "/a", "")]).is_err());
         let default = RequestCheck::from_value(json!({"path": "/a"}), "").unwrap();
         assert_eq!(default.expected.describe(), "at least 1");
         let none = RequestCheck::from_value(json!({"path": "/a", "at_most": 0}), "").unwrap();
