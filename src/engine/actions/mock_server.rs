@@ -152,14 +152,21 @@ impl Wanted {
         }
     }
 
-    /// The index of the server meant, else an error listing the servers running.
-    fn find(&self, servers: &IndexMap<String, RunningMock>) -> Result<usize, ActionError> {
+    /// The index, name and server meant, else an error listing the servers running.
+    fn find<'s>(
+        &self,
+        servers: &'s IndexMap<String, RunningMock>,
+    ) -> Result<(usize, &'s String, &'s RunningMock), ActionError> {
         let by_id = |id: &str| servers.values().position(|running| running.server_id == id);
         let found = match self {
             Wanted::Name(name) => servers.get_index_of(name),
             Wanted::Id(id) => by_id(id),
             Wanted::NameOrId(text) => servers.get_index_of(text).or_else(|| by_id(text)),
         };
+        let found = found.and_then(|index| {
+            let (name, running) = servers.get_index(index)?;
+            Some((index, name, running))
+        });
         found.ok_or_else(|| {
             let wanted = match self {
                 Wanted::Name(name) => format!("named {name:?}"),
@@ -193,7 +200,7 @@ pub async fn stop(
 ) -> Result<ActionOutput, ActionError> {
     let wanted = Wanted::from_config(config)?;
     let mut servers = mocks.servers.lock().await;
-    let index = wanted.find(&servers)?;
+    let (index, ..) = wanted.find(&servers)?;
     let Some((name, running)) = servers.shift_remove_index(index) else {
         return Err(ActionError::Failed(
             "the mock server went away while stopping it".into(),
@@ -226,10 +233,7 @@ pub async fn verify(
     let wanted = Wanted::from_config(config)?;
     let checks = request_checks(config)?;
     let servers = mocks.servers.lock().await;
-    let index = wanted.find(&servers)?;
-    let Some((name, running)) = servers.get_index(index) else {
-        return Err(ActionError::Failed("the mock server went away".into()));
-    };
+    let (_, name, running) = wanted.find(&servers)?;
     let requests = running.server.requests();
     let mut result = server_keys(name, running);
     let name = name.clone();
@@ -335,10 +339,7 @@ pub async fn update(
     let spec = MockSpec::from_value(json!({ "endpoints": endpoints }), "")
         .map_err(|err| endpoint_error(err, key))?;
     let servers = mocks.servers.lock().await;
-    let index = wanted.find(&servers)?;
-    let Some((name, running)) = servers.get_index(index) else {
-        return Err(ActionError::Failed("the mock server went away".into()));
-    };
+    let (_, name, running) = wanted.find(&servers)?;
     let changes = running
         .server
         .update(&spec.endpoints, "")
@@ -376,10 +377,7 @@ pub async fn reset_state(
 ) -> Result<ActionOutput, ActionError> {
     let wanted = Wanted::from_config(config)?;
     let servers = mocks.servers.lock().await;
-    let index = wanted.find(&servers)?;
-    let Some((name, running)) = servers.get_index(index) else {
-        return Err(ActionError::Failed("the mock server went away".into()));
-    };
+    let (_, name, running) = wanted.find(&servers)?;
     let cleared = running.server.reset();
     let mut result = server_keys(name, running);
     result.insert("requests_cleared".into(), json!(cleared));
