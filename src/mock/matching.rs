@@ -23,7 +23,7 @@ pub struct PreparedResponse {
 
 /// The conditions a request must meet to be taken by an endpoint, or counted by a
 /// `mock_server_verify` check; an absent condition takes every request.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RequestMatcher {
     method: Option<String>,
     /// The template as written, and parsed.
@@ -110,8 +110,8 @@ fn compile_one(endpoint: &Endpoint, field: &str) -> Result<CompiledEndpoint, Moc
 }
 
 impl RequestMatcher {
-    /// Checks the conditions: an error names the field (`field.method`, `conditions_field.headers`)
-    /// and the wrong value.
+    /// Checks the conditions: an error names the field (`{field}.method`,
+    /// `{conditions_field}.headers`) and the wrong value.
     pub fn compile(
         described: &RequestConditions<'_>,
         field: &str,
@@ -175,7 +175,7 @@ impl RequestMatcher {
         })
     }
 
-    /// `POST /orders` (`ANY` without a method, `~pattern` for a path pattern, `any path`),
+    /// `POST /orders` (`ANY` without a method, `~pattern` for a path pattern, `(any path)`),
     /// followed by the other conditions, for messages.
     pub fn describe(&self) -> String {
         let method = self.method.as_deref().unwrap_or("ANY");
