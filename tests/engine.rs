@@ -816,3 +816,62 @@ flow:
     assert_eq!(step(&result, "flaky").attempts.len(), 2);
     assert_eq!(step(&result, "teardown_1").status, StepStatus::Passed);
 }
+
+#[tokio::test]
+async fn an_assert_step_sees_the_fields_of_its_data_at_the_top_level() {
+    let server = common::http_server::start().await;
+    let result = run(
+        r#"
+flow:
+  name: Audit as the original wrote it
+  steps:
+    - id: api
+      action: http_request
+      config: {url: "{{base}}/echo"}
+    - id: assert_audit
+      action: assert
+      config:
+        data:
+          api_status: "${api.status}"
+          mocks: {running: 2}
+        assertions:
+          - "api_status == 200"
+          - "mocks.running == 2"
+          - "data.api_status == 200"
+      assert:
+        - passed == true
+        - api_status == data.api_status
+    - id: scalar
+      action: assert
+      config:
+        data: "${api.status}"
+        assertions: ["value == 200", "data == 200"]
+    - id: json_text
+      action: assert
+      config:
+        data: '{"state": "ready"}'
+        assertions: ['state == "ready"']
+    - id: wrong
+      action: assert
+      config:
+        data: {api_status: "${api.status}"}
+        assertions: ["api_status == 500"]
+"#,
+        options(&server.base_url),
+    )
+    .await;
+    for id in ["assert_audit", "scalar", "json_text"] {
+        assert_eq!(
+            step(&result, id).status,
+            StepStatus::Passed,
+            "{id}: {}",
+            dump(&result)
+        );
+    }
+    let wrong = step(&result, "wrong");
+    assert_eq!(wrong.status, StepStatus::Failed);
+    let failed = &wrong.attempts[0].assertions[0];
+    assert_eq!(failed.expression, "api_status == 500");
+    assert!(!failed.passed);
+    assert_eq!(failed.actual["api_status"], json!(200));
+}

@@ -324,3 +324,64 @@ async fn the_kafka_example_passes_through_the_cli() {
     let stored: usize = (0..3).map(|p| kafka.records("orders", p).len()).sum();
     assert_eq!(stored, 3);
 }
+
+#[tokio::test]
+async fn group_id_is_accepted_with_a_warning_and_commits_no_offsets() {
+    let flow = r#"
+flow:
+  name: Notification events
+  steps:
+    - id: publish
+      action: kafka_producer
+      config: {brokers: "${brokers}", topic: notifications, key: user-1, value: {type: welcome}}
+    - id: consume
+      action: kafka_consumer
+      config:
+        brokers: "${brokers}"
+        topic: notifications
+        group_id: notification-tests
+        from: earliest
+        timeout: 5s
+      assert: [value.type == "welcome"]
+    - id: consume_again
+      action: kafka_consumer
+      config:
+        brokers: "${brokers}"
+        topic: notifications
+        group_id: notification-tests
+        from: earliest
+        timeout: 5s
+      assert: [key == "user-1"]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notifications.yaml");
+    std::fs::write(&file, flow).unwrap();
+    let validated = tokio::process::Command::new(BIN)
+        .arg("validate")
+        .arg(&file)
+        .args(["--var", "brokers=127.0.0.1:9092"])
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&validated.stdout).to_string()
+        + &String::from_utf8_lossy(&validated.stderr);
+    assert_eq!(validated.status.code(), Some(0), "{said}");
+    let caveat = "kafka_consumer config `group_id`: accepted, but no consumer group is joined: the partitions are read directly and no offsets are committed";
+    assert_eq!(said.matches(caveat).count(), 2, "{said}");
+    assert!(said.contains("warning"), "{said}");
+    let kafka = FakeKafka::start(&[("notifications", 1)]).await;
+    let result = run_with(flow, with_brokers(&kafka.address)).await;
+    assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
+    let requests = kafka.requests();
+    for group_api in [
+        "FindCoordinator",
+        "JoinGroup",
+        "OffsetCommit",
+        "OffsetFetch",
+    ] {
+        assert!(
+            !requests.iter().any(|r| r == group_api),
+            "{group_api} in {requests:?}"
+        );
+    }
+}

@@ -1,4 +1,7 @@
-//! Mock servers as flow steps start and stop them, called over HTTP, and served from a file.
+//! Mock servers as flow steps start, verify, update, reset and stop them, called over HTTP, and
+//! served from a file.
+
+mod common;
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -6,7 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 use testmesh::engine::actions::mock_server::{MockRegistry, start, stop};
 use testmesh::engine::actions::{ActionError, ActionOutput};
+use testmesh::engine::{FlowStatus, StepStatus};
 use testmesh::mock::serve_file;
+
+use common::flows::{dump, error_of, response, run, step};
 
 const BOUND: Duration = Duration::from_secs(20);
 
@@ -444,5 +450,274 @@ async fn serve_file_names_the_bad_field() {
         err.to_string()
             .ends_with("no endpoints list: put it at the top level or under mock: or mock_server:"),
         "{err}"
+    );
+}
+
+// ------------------------------------------------ verify, update, reset_state, stop by server
+
+#[tokio::test]
+async fn verify_counts_what_the_mock_received_and_lists_it_when_the_count_is_wrong() {
+    let result = run(r#"
+flow:
+  name: Payment audit
+  setup:
+    - id: start_payments
+      action: mock_server_start
+      config:
+        name: payments
+        endpoints:
+          - path: /charges
+            method: POST
+            response: {status_code: 201, body_json: {id: ch_1}}
+      output:
+        payments_url: $.base_url
+  steps:
+    - id: small_charge
+      action: http_request
+      config:
+        method: POST
+        url: "${payments_url}/charges"
+        headers: {X-Api-Key: k-1}
+        body: {amount: 10, currency: EUR}
+    - id: large_charge
+      action: http_request
+      config:
+        method: POST
+        url: "${payments_url}/charges?capture=true"
+        body: {amount: 25, currency: EUR}
+    - id: one_small_charge
+      action: mock_server_verify
+      config:
+        server: payments
+        method: POST
+        path: /charges
+        headers: {X-Api-Key: k-1}
+        body_json: {amount: 10}
+        times: 1
+      assert:
+        - verified == true
+        - matched == 1
+        - request_count == 2
+        - requests[1].query == "capture=true"
+    - id: audit
+      action: mock_server_verify
+      config:
+        server: payments
+        assertions:
+          - {path: /charges, method: POST, count_min: 2}
+          - {path: /health, method: GET, count: 0}
+          - {path: /charges, query: {capture: "true"}, body: {currency: EUR}, at_most: 1}
+      assert:
+        - len(checks) == 3
+        - checks[0].matched == 2
+    - id: three_charges
+      action: mock_server_verify
+      config:
+        server: payments
+        path: /charges
+        body: {amount: 10, currency: EUR}
+        times: 3
+      on_error: continue
+  teardown:
+    - id: stop_payments
+      action: mock_server_stop
+      config:
+        server: payments
+      assert: [request_count == 2]
+"#)
+    .await;
+    for id in ["one_small_charge", "audit", "stop_payments"] {
+        assert_eq!(
+            step(&result, id).status,
+            StepStatus::Passed,
+            "{id}: {}",
+            dump(&result)
+        );
+    }
+    let requests = &response(&result, "one_small_charge")["requests"];
+    assert_eq!(requests[0]["method"], "POST");
+    assert_eq!(requests[0]["headers"]["x-api-key"], "k-1");
+    assert_eq!(
+        requests[0]["body"],
+        json!({"amount": 10, "currency": "EUR"})
+    );
+    let failed = step(&result, "three_charges");
+    assert_eq!(failed.status, StepStatus::Failed, "{}", dump(&result));
+    assert_eq!(result.status, FlowStatus::Failed);
+    let error = error_of(&result, "three_charges");
+    let expected = [
+        r#"mock server "payments": expected exactly 3 request(s) ANY /charges with a JSON body containing {"amount":10,"currency":"EUR"}, the mock received 1 that matched; the 2 request(s) it received:"#,
+        r#"  1. POST /charges {"amount":10,"currency":"EUR"}: matched"#,
+        r#"  2. POST /charges?capture=true {"amount":25,"currency":"EUR"}: the JSON body does not contain {"amount":10,"currency":"EUR"}"#,
+    ];
+    assert_eq!(error, expected.join("\n"));
+}
+
+#[tokio::test]
+async fn update_replaces_and_adds_endpoints_of_a_running_mock() {
+    let result = run(r#"
+flow:
+  name: Order status changes
+  setup:
+    - id: start_orders
+      action: mock_server_start
+      config:
+        name: orders
+        endpoints:
+          - path: /orders/{id}
+            method: GET
+            response: {status_code: 200, body_json: {status: pending}}
+  steps:
+    - id: before
+      action: http_request
+      config: {url: "${start_orders.base_url}/orders/7"}
+      assert: [body.status == "pending"]
+    - id: ship
+      action: mock_server_configure
+      config:
+        server_id: "${start_orders.server_id}"
+        endpoints:
+          - path: /orders/{id}
+            method: get
+            response: {status_code: 200, body_json: {status: shipped}}
+          - path: /orders/{id}/cancel
+            method: POST
+            response: {status_code: 409, body_json: {error: already shipped}}
+      assert: [endpoints_replaced == 1, endpoints_added == 1, endpoint_count == 2]
+    - id: after
+      action: http_request
+      config: {url: "${start_orders.base_url}/orders/7"}
+      assert: [body.status == "shipped"]
+    - id: cancel
+      action: http_request
+      config: {method: POST, url: "${start_orders.base_url}/orders/7/cancel"}
+      assert: [status == 409]
+    - id: one_more
+      action: mock_server_update
+      config:
+        server: orders
+        endpoint:
+          path: /orders/{id}
+          method: GET
+          match: {headers: {X-Debug: "1"}}
+          response: {status_code: 200, body_json: {status: debug}}
+      assert: [endpoints_added == 1, endpoint_count == 3]
+    - id: newest_first
+      action: http_request
+      config: {url: "${start_orders.base_url}/orders/7", headers: {X-Debug: "1"}}
+      assert: [body.status == "debug"]
+    - id: bad_update
+      action: mock_server_update
+      config:
+        server: orders
+        endpoint: {path: /orders, response: {status: 200}}
+      on_error: continue
+    - id: unchanged
+      action: http_request
+      config: {url: "${start_orders.base_url}/orders/7"}
+      assert: [body.status == "shipped"]
+"#)
+    .await;
+    for id in [
+        "before",
+        "ship",
+        "after",
+        "cancel",
+        "one_more",
+        "newest_first",
+        "unchanged",
+    ] {
+        assert_eq!(
+            step(&result, id).status,
+            StepStatus::Passed,
+            "{id}: {}",
+            dump(&result)
+        );
+    }
+    assert_eq!(step(&result, "bad_update").status, StepStatus::Error);
+    let error = error_of(&result, "bad_update");
+    assert!(
+        error.starts_with("config.endpoint.response.status: unknown field `status`"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn reset_state_forgets_the_requests_and_starts_times_again() {
+    let result = run(r#"
+flow:
+  name: Job retries
+  setup:
+    - id: jobs
+      action: mock_server_start
+      config:
+        name: jobs
+        endpoints:
+          - {path: /job, times: 1, response: {status_code: 202}}
+          - {path: /job, response: {status_code: 200}}
+  steps:
+    - id: first
+      action: http_request
+      config: {url: "${jobs.base_url}/job"}
+      assert: [status == 202]
+    - id: second
+      action: http_request
+      config: {url: "${jobs.base_url}/job"}
+      assert: [status == 200]
+    - id: reset
+      action: mock_server_reset_state
+      config: {server: "${jobs.server_id}"}
+      assert: [requests_cleared == 2]
+    - id: again
+      action: http_request
+      config: {url: "${jobs.base_url}/job"}
+      assert: [status == 202]
+    - id: only_the_last
+      action: mock_server_verify
+      config: {name: jobs, path: /job, times: 1}
+      assert: [request_count == 1]
+"#)
+    .await;
+    assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
+}
+
+#[tokio::test]
+async fn steps_that_name_no_running_server_say_which_are_running() {
+    let result = run(r#"
+flow:
+  name: Wrong server
+  setup:
+    - action: mock_server_start
+      config: {name: users, endpoints: [{path: /a}]}
+  steps:
+    - id: verify_other
+      action: mock_server_verify
+      config: {server: orders, path: /a}
+      on_error: continue
+    - id: stop_other
+      action: mock_server_stop
+      config: {server: orders}
+      on_error: continue
+    - id: no_server
+      action: mock_server_reset_state
+      config: {}
+      on_error: continue
+    - id: bad_check
+      action: mock_server_verify
+      config: {server: users, path: /a, times: 1, at_least: 1}
+      on_error: continue
+"#)
+    .await;
+    let running =
+        "no running mock server named \"orders\" (or with that server_id); running: users";
+    assert_eq!(error_of(&result, "verify_other"), running);
+    assert_eq!(error_of(&result, "stop_other"), running);
+    assert_eq!(
+        error_of(&result, "no_server"),
+        "config.server: is required (the name given at start; or `name`, or `server_id`)"
+    );
+    assert_eq!(
+        error_of(&result, "bad_check"),
+        "config.times: set `times` (an exact count) or `at_least`/`at_most`, not both"
     );
 }

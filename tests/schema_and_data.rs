@@ -135,3 +135,65 @@ fn each_data_row_is_a_case_in_the_reports() {
         "{report_text}"
     );
 }
+
+#[test]
+fn a_data_file_not_beside_the_flow_is_read_from_the_current_directory() {
+    let flows = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::create_dir(project.path().join("data")).unwrap();
+    std::fs::write(
+        project.path().join("data/fares.json"),
+        r#"[{"card": "adult", "fare": 2.5}, {"card": "child", "fare": 1.25}]"#,
+    )
+    .unwrap();
+    let flow = flows.path().join("fares.yaml");
+    std::fs::write(
+        &flow,
+        r#"flow:
+  name: Fares
+  data_source: data/fares.json
+  steps:
+    - id: check_fare
+      action: assert
+      config:
+        data: {fare: "${fare}"}
+        assertions: ["fare < 3"]
+"#,
+    )
+    .unwrap();
+    for command in ["validate", "run"] {
+        let out = Command::new(BIN)
+            .arg(command)
+            .arg(&flow)
+            .current_dir(project.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{command}: {text}");
+        if command == "run" {
+            assert!(
+                text.contains("Fares [row 2: card=child, fare=1.25]"),
+                "{text}"
+            );
+        }
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("validate")
+        .arg(&flow)
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("(looked for it beside the flow file, then in the current directory)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&flows.path().join("data/fares.json").display().to_string()),
+        "{text}"
+    );
+}

@@ -25,7 +25,7 @@ fn unknown_actions_list_the_known_ones() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(
         found[0].starts_with(
-            "flows/bad.yaml:4:5: error: step `one`: steps[0].action: unknown action `htp_request`: did you mean `http_request`? known actions are http_request, assert, log, delay, transform, mock_server_start, mock_server_stop, database_query"
+            "flows/bad.yaml:4:5: error: step `one`: steps[0].action: unknown action `htp_request`: did you mean `http_request`? known actions are http_request, assert, log, delay, transform, mock_server_start, mock_server_stop, mock_server_verify, mock_server_update, mock_server_reset_state, database_query"
         ),
         "{found:#?}"
     );
@@ -246,9 +246,96 @@ steps:
         "kafka_producer config `sasl`: mechanism `GSSAPI` is not supported: use one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
         "kafka_producer config `messages`: messages[0]: unknown key `vaule` (did you mean `value`?); a message reads key, value, headers, partition",
         "kafka_consumer config `from`: `earlist` is not a starting point (did you mean `earliest`?): use one of run_start, earliest, latest, or an offset number",
-        "kafka_consumer config `group_id`: consumer groups are not supported",
+        "kafka_consumer config `group_id`: accepted, but no consumer group is joined",
         "kafka_consumer config `count`: expected a whole number, found a string \"many\"",
         "steps[1].config.until: `value.id ==` is not a valid expression",
+    ];
+    for wanted in expect {
+        assert!(
+            found.iter().any(|d| d.contains(wanted)),
+            "{wanted}\n{found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+}
+
+#[test]
+fn the_mock_server_actions_of_the_original_dialect_validate() {
+    let found = diagnostics(
+        r#"
+flow:
+  name: Payments mock
+  setup:
+    - id: start_payments
+      action: mock_server_start
+      config:
+        name: payments
+        endpoints: [{path: /charges, method: POST, response: {status_code: 201}}]
+  steps:
+    - id: verify_charge
+      action: mock_server_verify
+      config:
+        server: payments
+        method: POST
+        path: /charges
+        headers: {Authorization: Bearer t}
+        body_json: {amount: 10}
+        times: 1
+    - id: audit
+      action: mock_server_verify
+      config:
+        server: payments
+        assertions: [{path: /charges, count_min: 1}]
+    - id: editor_form
+      action: mock_server_verify
+      config: {name: payments, endpoint: /charges, expected_calls: 1}
+    - id: decline
+      action: mock_server_configure
+      config:
+        server_id: "${start_payments.server_id}"
+        endpoints: [{path: /charges, method: POST, response: {status_code: 402}}]
+    - id: decline_one
+      action: mock_server_update
+      config:
+        server: payments
+        endpoint: {path: /refunds, response: {status_code: 200}}
+    - id: reset
+      action: mock_server_reset_state
+      config: {server: payments}
+  teardown:
+    - action: mock_server_stop
+      config: {server: payments}
+"#,
+    );
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn mock_server_verify_keys_are_checked_with_suggestions() {
+    let found = diagnostics(
+        r#"
+flow:
+  name: Bad verify
+  steps:
+    - id: verify
+      action: mock_server_verify
+      config: {path: /charges, tmes: 2, at_least: many}
+    - id: update
+      action: mock_server_update
+      config: {server: payments}
+    - id: audit
+      action: mock_server_verify
+      config:
+        server: payments
+        assertions: [{path: /a}, {path: /b, tims: 2}]
+"#,
+    );
+    let expect = [
+        "steps[0].config: mock_server_verify needs `server` or `name` or `server_id` in its config",
+        "steps[0].config.tmes: mock_server_verify does not read `tmes` (did you mean `times`?)",
+        "steps[0].config.at_least: mock_server_verify config `at_least`: expected a whole number",
+        "steps[1].config: mock_server_update needs `endpoints` or `endpoint` in its config",
+        "steps[2].config.assertions: mock_server_verify config assertions[1].tims: unknown field `tims`, expected one of",
     ];
     for wanted in expect {
         assert!(

@@ -506,7 +506,8 @@ impl<'a> Run<'a> {
         let output = match waited {
             Ok(Ok(output)) => output,
             Ok(Err(err)) => {
-                let status = if matches!(err, ActionError::NestedFailed(_)) {
+                let status = if matches!(err, ActionError::NestedFailed(_) | ActionError::Unmet(_))
+                {
                     StepStatus::Failed
                 } else {
                     StepStatus::Error

@@ -13,6 +13,9 @@ pub enum ActionKind {
     Transform,
     MockServerStart,
     MockServerStop,
+    MockServerVerify,
+    MockServerUpdate,
+    MockServerResetState,
     DatabaseQuery,
     DbPoll,
     RedisGet,
@@ -111,6 +114,9 @@ impl ActionKind {
         ActionKind::Transform,
         ActionKind::MockServerStart,
         ActionKind::MockServerStop,
+        ActionKind::MockServerVerify,
+        ActionKind::MockServerUpdate,
+        ActionKind::MockServerResetState,
         ActionKind::DatabaseQuery,
         ActionKind::DbPoll,
         ActionKind::RedisGet,
@@ -154,6 +160,9 @@ impl ActionKind {
             ActionKind::Transform => "transform",
             ActionKind::MockServerStart => "mock_server_start",
             ActionKind::MockServerStop => "mock_server_stop",
+            ActionKind::MockServerVerify => "mock_server_verify",
+            ActionKind::MockServerUpdate => "mock_server_update",
+            ActionKind::MockServerResetState => "mock_server_reset_state",
             ActionKind::DatabaseQuery => "database_query",
             ActionKind::DbPoll => "db_poll",
             ActionKind::RedisGet => "redis.get",
@@ -185,6 +194,7 @@ impl ActionKind {
         match self {
             ActionKind::HttpRequest => &["http"],
             ActionKind::Delay => &["sleep", "wait"],
+            ActionKind::MockServerUpdate => &["mock_server_configure"],
             ActionKind::DatabaseQuery => &["db_query", "sql", "database"],
             ActionKind::RedisGet => &["redis_get"],
             ActionKind::RedisSet => &["redis_set"],
@@ -250,9 +260,40 @@ impl ActionKind {
                 required: &["endpoints"],
                 known: &["name", "port", "endpoints"],
             },
-            ActionKind::MockServerStop => ConfigKeys {
-                required: &["name|server_id"],
-                known: &["name", "server_id"],
+            ActionKind::MockServerStop | ActionKind::MockServerResetState => ConfigKeys {
+                required: &["server|name|server_id"],
+                known: &["server", "name", "server_id"],
+            },
+            ActionKind::MockServerVerify => ConfigKeys {
+                required: &["server|name|server_id"],
+                known: &[
+                    "server",
+                    "name",
+                    "server_id",
+                    "method",
+                    "path",
+                    "endpoint",
+                    "path_pattern",
+                    "headers",
+                    "query_params",
+                    "query",
+                    "body",
+                    "body_json",
+                    "times",
+                    "count",
+                    "expected_calls",
+                    "at_least",
+                    "count_min",
+                    "min_times",
+                    "at_most",
+                    "count_max",
+                    "max_times",
+                    "assertions",
+                ],
+            },
+            ActionKind::MockServerUpdate => ConfigKeys {
+                required: &["server|name|server_id", "endpoints|endpoint"],
+                known: &["server", "name", "server_id", "endpoints", "endpoint"],
             },
             ActionKind::DatabaseQuery => ConfigKeys {
                 required: &["connection|dsn|url|connection_string", "query"],
@@ -452,6 +493,17 @@ impl ActionKind {
         }
     }
 
+    /// What `validate` says, as a warning, of a key this action accepts but does not honour as
+    /// the original platform did.
+    pub fn key_caveat(self, key: &str) -> Option<&'static str> {
+        match (self, key) {
+            (ActionKind::KafkaConsume, "group_id") => Some(
+                "accepted, but no consumer group is joined: the partitions are read directly and no offsets are committed, so another consumer of the group still sees these messages",
+            ),
+            _ => None,
+        }
+    }
+
     /// Config keys the engine reads as written, not interpolated before the step runs:
     /// expressions (checked against each result) and nested steps (interpolated as they run).
     pub fn raw_config_keys(self) -> &'static [&'static str] {
@@ -489,6 +541,17 @@ impl ActionKind {
                 KeyType::Duration
             }
             "status" if self == ActionKind::WaitFor => KeyType::Count,
+            "times" | "expected_calls" | "at_least" | "count_min" | "min_times" | "at_most"
+            | "count_max" | "max_times"
+                if self == ActionKind::MockServerVerify =>
+            {
+                KeyType::Count
+            }
+            "query_params" | "query" if self == ActionKind::MockServerVerify => KeyType::Map,
+            "assertions" if self == ActionKind::MockServerVerify => KeyType::List,
+            "endpoint" if self == ActionKind::MockServerUpdate => KeyType::Map,
+            "endpoint" if self == ActionKind::MockServerVerify => KeyType::Text,
+            "server" | "path_pattern" => KeyType::Text,
             "max_concurrent" | "parallelism" | "max_attempts" => KeyType::Count,
             "fail_fast" => KeyType::Flag,
             "tls" if self == ActionKind::Grpc => KeyType::FlagOrMap,

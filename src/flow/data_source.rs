@@ -1,9 +1,9 @@
 //! Data-driven runs: a flow's `data_source` (a CSV or JSON/YAML file relative to the flow file,
-//! an inline list of rows, or `{file}` / `{rows}`) turns one flow into one case per row. Each
-//! case is the flow named after its row, with the row's fields as variables that win over the
-//! flow's own `env` (which then only gives defaults).
+//! or else to the current directory; an inline list of rows, or `{file}` / `{rows}`) turns one
+//! flow into one case per row. Each case is the flow named after its row, with the row's fields
+//! as variables that win over the flow's own `env` (which then only gives defaults).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
@@ -89,13 +89,28 @@ pub fn rows_of(source: &Value, base_dir: Option<&Path>) -> Result<Vec<Map<String
         .collect()
 }
 
+/// Where a data file is: relative to the flow file's folder, else (as the original platform
+/// resolved it) relative to the current directory; an absolute path as it is.
+fn locate(file: &str, base_dir: Option<&Path>) -> PathBuf {
+    let beside_flow = base_dir.map(|dir| dir.join(file));
+    match beside_flow {
+        Some(path) if !path.exists() && Path::new(file).exists() => PathBuf::from(file),
+        Some(path) => path,
+        None => PathBuf::from(file),
+    }
+}
+
 fn read_file(file: &str, base_dir: Option<&Path>) -> Result<Vec<Value>, String> {
-    let path = match base_dir {
-        Some(dir) => dir.join(file),
-        None => Path::new(file).to_path_buf(),
-    };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|err| format!("cannot read data_source {}: {err}", path.display()))?;
+    let path = locate(file, base_dir);
+    let text = std::fs::read_to_string(&path).map_err(|err| {
+        let also = match base_dir {
+            Some(_) if Path::new(file).is_relative() => {
+                " (looked for it beside the flow file, then in the current directory)"
+            }
+            _ => "",
+        };
+        format!("cannot read data_source {}: {err}{also}", path.display())
+    })?;
     let is_csv = path
         .extension()
         .and_then(|e| e.to_str())

@@ -382,6 +382,11 @@ impl Checker<'_> {
                 let at = format!("{pointer}/config/{}", pointer_segment(key));
                 self.report(Diagnostic::error(message), &at, Some(id));
             }
+            if let Some(caveat) = kind.key_caveat(key) {
+                let message = format!("{kind} config `{key}`: {caveat}");
+                let at = format!("{pointer}/config/{}", pointer_segment(key));
+                self.report(Diagnostic::warning(message), &at, Some(id));
+            }
             if !keys.known.contains(&key.as_str()) {
                 let hint = did_you_mean(key, keys.known.iter().copied())
                     .map(|s| format!(" (did you mean `{s}`?)"))
@@ -494,6 +499,9 @@ fn type_problem(value: &Value, expected: KeyType) -> Option<String> {
 /// mechanism), for the actions whose keys have more rules than a type; values holding
 /// references are only known when the step runs.
 fn value_problem(kind: ActionKind, key: &str, value: &Value) -> Option<String> {
+    if kind == ActionKind::MockServerVerify && key == "assertions" && !holds_reference(value) {
+        return crate::engine::actions::mock_server::checks_problem(value);
+    }
     if !matches!(kind, ActionKind::KafkaProduce | ActionKind::KafkaConsume)
         || holds_reference(value)
     {

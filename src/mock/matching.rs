@@ -9,7 +9,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::error::MockError;
-use super::model::Endpoint;
+use super::model::{Endpoint, EndpointMatch};
 use super::path::PathPattern;
 
 /// The canned answer, ready to send.
@@ -21,16 +21,34 @@ pub struct PreparedResponse {
     pub delay_ms: u64,
 }
 
-/// An endpoint checked and ready to match.
+/// The conditions a request must meet to be taken by an endpoint, or counted by a
+/// `mock_server_verify` check; an absent condition takes every request.
 #[derive(Debug, Clone)]
-pub struct CompiledEndpoint {
-    pub summary: String,
+pub struct RequestMatcher {
     method: Option<String>,
-    path: Option<PathPattern>,
+    /// The template as written, and parsed.
+    path: Option<(String, PathPattern)>,
     path_regex: Option<Regex>,
     headers: Vec<(HeaderName, String)>,
     query: Vec<(String, String)>,
     body_json: Option<Value>,
+    /// The exact text of the body.
+    body_text: Option<String>,
+}
+
+/// What a [`RequestMatcher`] is built from, as a flow or mock file writes it.
+pub struct RequestConditions<'a> {
+    pub method: Option<&'a str>,
+    pub path: Option<&'a str>,
+    pub conditions: &'a EndpointMatch,
+    pub body_text: Option<&'a str>,
+}
+
+/// An endpoint checked and ready to match.
+#[derive(Debug, Clone)]
+pub struct CompiledEndpoint {
+    pub summary: String,
+    matcher: RequestMatcher,
     /// How many requests it answers at most.
     times: Option<usize>,
     pub response: PreparedResponse,
@@ -70,71 +88,117 @@ pub fn compile(endpoints: &[Endpoint], prefix: &str) -> Result<Vec<CompiledEndpo
 }
 
 fn compile_one(endpoint: &Endpoint, field: &str) -> Result<CompiledEndpoint, MockError> {
-    let method = match endpoint.method.as_deref().map(str::trim) {
-        None | Some("*") | Some("") => None,
-        Some(method) if method.chars().all(|c| c.is_ascii_alphabetic()) => {
-            Some(method.to_ascii_uppercase())
-        }
-        Some(method) => {
-            return Err(MockError::invalid(
-                format!("{field}.method"),
-                format!("{method:?} is not an HTTP method"),
-            ));
-        }
+    let described = RequestConditions {
+        method: endpoint.method.as_deref(),
+        path: endpoint.path.as_deref(),
+        conditions: &endpoint.matcher,
+        body_text: None,
     };
-    let path = endpoint
-        .path
-        .as_deref()
-        .map(PathPattern::parse)
-        .transpose()
-        .map_err(|message| MockError::invalid(format!("{field}.path"), message))?;
-    let path_regex = endpoint
-        .matcher
-        .path_pattern
-        .as_deref()
-        .map(|pattern| {
-            Regex::new(&format!("^(?:{pattern})$")).map_err(|err| {
-                MockError::invalid(
-                    format!("{field}.match.path_pattern"),
-                    format!("invalid regular expression {pattern:?}: {err}"),
-                )
-            })
-        })
-        .transpose()?;
-    if path.is_none() && path_regex.is_none() {
+    let matcher = RequestMatcher::compile(&described, field, &format!("{field}.match"))?;
+    if matcher.path.is_none() && matcher.path_regex.is_none() {
         return Err(MockError::invalid(
             format!("{field}.path"),
             "is required (or set match.path_pattern)",
         ));
     }
-    let headers = endpoint
-        .matcher
-        .headers
-        .iter()
-        .map(|(name, value)| {
-            Ok((
-                header_name(&format!("{field}.match.headers"), name)?,
-                value.clone(),
-            ))
-        })
-        .collect::<Result<_, MockError>>()?;
-    let query = endpoint
-        .matcher
-        .query_params
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     Ok(CompiledEndpoint {
         summary: endpoint.summary(),
-        method,
-        path,
-        path_regex,
-        headers,
-        query,
-        body_json: endpoint.matcher.body_json.clone(),
+        matcher,
         times: endpoint.times,
         response: prepare_response(endpoint, &format!("{field}.response"))?,
     })
+}
+
+impl RequestMatcher {
+    /// Checks the conditions: an error names the field (`{field}.method`,
+    /// `{conditions_field}.headers`) and the wrong value.
+    pub fn compile(
+        described: &RequestConditions<'_>,
+        field: &str,
+        conditions_field: &str,
+    ) -> Result<Self, MockError> {
+        let method = match described.method.map(str::trim) {
+            None | Some("*") | Some("") => None,
+            Some(method) if method.chars().all(|c| c.is_ascii_alphabetic()) => {
+                Some(method.to_ascii_uppercase())
+            }
+            Some(method) => {
+                return Err(MockError::invalid(
+                    format!("{field}.method"),
+                    format!("{method:?} is not an HTTP method"),
+                ));
+            }
+        };
+        let path = described
+            .path
+            .map(|template| {
+                PathPattern::parse(template).map(|parsed| (template.to_string(), parsed))
+            })
+            .transpose()
+            .map_err(|message| MockError::invalid(format!("{field}.path"), message))?;
+        let conditions = described.conditions;
+        let path_regex = conditions
+            .path_pattern
+            .as_deref()
+            .map(|pattern| {
+                Regex::new(&format!("^(?:{pattern})$")).map_err(|err| {
+                    MockError::invalid(
+                        format!("{conditions_field}.path_pattern"),
+                        format!("invalid regular expression {pattern:?}: {err}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let headers = conditions
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                Ok((
+                    header_name(&format!("{conditions_field}.headers"), name)?,
+                    value.clone(),
+                ))
+            })
+            .collect::<Result<_, MockError>>()?;
+        let query = conditions
+            .query_params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(Self {
+            method,
+            path,
+            path_regex,
+            headers,
+            query,
+            body_json: conditions.body_json.clone(),
+            body_text: described.body_text.map(str::to_string),
+        })
+    }
+
+    /// `POST /orders` (`ANY` without a method, `~pattern` for a path pattern, `(any path)`),
+    /// followed by the other conditions, for messages.
+    pub fn describe(&self) -> String {
+        let method = self.method.as_deref().unwrap_or("ANY");
+        let path = match (&self.path, &self.path_regex) {
+            (Some((template, _)), _) => template.clone(),
+            (None, Some(regex)) => format!("~{}", regex.as_str()),
+            (None, None) => "(any path)".to_string(),
+        };
+        let mut text = format!("{method} {path}");
+        for (name, value) in &self.headers {
+            text.push_str(&format!(" with header {name}: {value:?}"));
+        }
+        for (name, value) in &self.query {
+            text.push_str(&format!(" with query {name}={value:?}"));
+        }
+        if let Some(body) = &self.body_json {
+            text.push_str(&format!(" with a JSON body containing {body}"));
+        }
+        if let Some(body) = &self.body_text {
+            text.push_str(&format!(" with the body {body:?}"));
+        }
+        text
+    }
 }
 
 fn header_name(field: &str, name: &str) -> Result<HeaderName, MockError> {
@@ -218,16 +282,16 @@ fn prepare_response(endpoint: &Endpoint, field: &str) -> Result<PreparedResponse
     })
 }
 
-impl CompiledEndpoint {
-    /// The captured path parameters when `request` is taken, else why not.
-    fn check(&self, request: &IncomingRequest<'_>) -> Result<IndexMap<String, String>, String> {
+impl RequestMatcher {
+    /// The captured path parameters when `request` meets the conditions, else why not.
+    pub fn check(&self, request: &IncomingRequest<'_>) -> Result<IndexMap<String, String>, String> {
         if let Some(method) = &self.method
             && !method.eq_ignore_ascii_case(request.method)
         {
             return Err(format!("method {} is not {method}", request.method));
         }
         let mut params = IndexMap::new();
-        if let Some(path) = &self.path {
+        if let Some((_, path)) = &self.path {
             params = path
                 .matches(request.path)
                 .ok_or_else(|| format!("path {} does not fit the template", request.path))?;
@@ -275,6 +339,14 @@ impl CompiledEndpoint {
                 return Err(format!("the JSON body does not contain {expected}"));
             }
         }
+        if let Some(expected) = &self.body_text
+            && request.body != expected.as_bytes()
+        {
+            return Err(format!(
+                "the body is {:?}, expected {expected:?}",
+                String::from_utf8_lossy(request.body)
+            ));
+        }
         Ok(params)
     }
 }
@@ -310,7 +382,7 @@ pub fn find(
             });
             continue;
         }
-        match endpoint.check(request) {
+        match endpoint.matcher.check(request) {
             Ok(params) => {
                 return Ok(Hit {
                     endpoint: index,

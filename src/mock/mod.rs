@@ -1,6 +1,7 @@
 //! The in-process HTTP mock server: endpoints described as data (the `mock_server_start`
 //! config, or a file for `testmesh mock FILE`), matched against each request, answered with a
-//! canned response, and every request recorded for the step that stops the server.
+//! canned response, and every request recorded for the steps that verify, reset or stop the
+//! server. Its endpoints can be changed while it runs.
 
 pub mod error;
 pub mod file;
@@ -8,8 +9,10 @@ pub mod matching;
 pub mod model;
 pub mod path;
 pub mod server;
+pub mod verify;
 
 pub use error::MockError;
 pub use file::serve_file;
 pub use model::{Endpoint, EndpointMatch, MockResponse, MockSpec};
-pub use server::{MockServer, RecordedRequest};
+pub use server::{EndpointChanges, MockServer, RecordedRequest};
+pub use verify::RequestCheck;

@@ -66,6 +66,16 @@ impl Endpoint {
         };
         format!("{method} {path}")
     }
+
+    /// Whether `other` takes the requests this one takes: the same method (in any case; none
+    /// and `*` alike), path and `match`.
+    pub fn takes_the_same_requests(&self, other: &Endpoint) -> bool {
+        let method = |endpoint: &Endpoint| match endpoint.method.as_deref().map(str::trim) {
+            None | Some("*") | Some("") => None,
+            Some(method) => Some(method.to_ascii_uppercase()),
+        };
+        method(self) == method(other) && self.path == other.path && self.matcher == other.matcher
+    }
 }
 
 /// Extra conditions a request must meet.
@@ -126,7 +136,7 @@ fn default_status() -> u16 {
 }
 
 /// A map whose values may be strings, numbers or booleans, kept as text.
-fn scalar_map<'de, D: Deserializer<'de>>(
+pub(crate) fn scalar_map<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<IndexMap<String, String>, D::Error> {
     let raw = IndexMap::<String, Value>::deserialize(deserializer)?;

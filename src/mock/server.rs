@@ -13,8 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use indexmap::IndexMap;
-use serde::Serialize;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -26,30 +25,108 @@ use super::model::{Endpoint, MockSpec};
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// One request the server received.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecordedRequest {
     pub method: String,
     pub path: String,
     /// The raw query string, empty when there was none.
     pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
     /// The index of the endpoint that answered, `None` when none matched.
     pub endpoint: Option<usize>,
     /// Path parameters captured by the endpoint's template.
     pub params: IndexMap<String, String>,
 }
 
+impl RecordedRequest {
+    /// The query string's decoded `name=value` pairs.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(self.query.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    /// The request as a step result shows it: `method`, `path`, `query`, `headers` (names in
+    /// lower case, repeated values joined with `, `), and `body` (parsed when it is JSON, else
+    /// text; absent when empty).
+    pub fn to_json(&self) -> Value {
+        let mut headers = Map::new();
+        for (name, value) in &self.headers {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match headers.get_mut(name.as_str()) {
+                Some(Value::String(joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(&value);
+                }
+                _ => {
+                    headers.insert(name.to_string(), Value::String(value));
+                }
+            }
+        }
+        let mut request = Map::new();
+        request.insert("method".into(), Value::String(self.method.clone()));
+        request.insert("path".into(), Value::String(self.path.clone()));
+        request.insert("query".into(), Value::String(self.query.clone()));
+        request.insert("headers".into(), Value::Object(headers));
+        if !self.body.is_empty() {
+            let body = serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&self.body).into_owned())
+            });
+            request.insert("body".into(), body);
+        }
+        Value::Object(request)
+    }
+
+    /// `POST /orders?page=1 {"sku":"A-1"}`, the body cut after [`SUMMARY_BODY_CHARS`]
+    /// characters, for messages.
+    pub fn summary(&self) -> String {
+        let mut text = format!("{} {}", self.method, self.path);
+        if !self.query.is_empty() {
+            text.push('?');
+            text.push_str(&self.query);
+        }
+        if !self.body.is_empty() {
+            let body = String::from_utf8_lossy(&self.body);
+            let mut excerpt: String = body.chars().take(SUMMARY_BODY_CHARS).collect();
+            if body.chars().count() > SUMMARY_BODY_CHARS {
+                excerpt.push('…');
+            }
+            text.push(' ');
+            text.push_str(&excerpt);
+        }
+        text
+    }
+}
+
+/// How much of a request's body [`RecordedRequest::summary`] shows.
+const SUMMARY_BODY_CHARS: usize = 200;
+
+/// What changed when a running server's endpoints were updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointChanges {
+    pub added: usize,
+    pub replaced: usize,
+}
+
+/// The endpoints a server answers from and what it received, changed together under one lock.
+struct Served {
+    /// The endpoints as described, and compiled, in the order they are tried.
+    described: Vec<Endpoint>,
+    compiled: Vec<CompiledEndpoint>,
+    /// How many requests each endpoint answered, for `times`.
+    answered: Vec<usize>,
+    requests: Vec<RecordedRequest>,
+}
+
 struct ServerState {
-    endpoints: Vec<CompiledEndpoint>,
-    requests: Mutex<Vec<RecordedRequest>>,
+    served: Mutex<Served>,
     stopping: CancellationToken,
 }
 
 impl ServerState {
-    fn recorded(&self) -> Vec<RecordedRequest> {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    fn served(&self) -> std::sync::MutexGuard<'_, Served> {
+        self.served.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -57,7 +134,6 @@ impl ServerState {
 pub struct MockServer {
     base_url: String,
     port: u16,
-    endpoints: Vec<Endpoint>,
     state: Arc<ServerState>,
     task: Option<JoinHandle<io::Result<()>>>,
 }
@@ -95,8 +171,12 @@ impl MockServer {
             .port();
         let stopping = CancellationToken::new();
         let state = Arc::new(ServerState {
-            endpoints,
-            requests: Mutex::new(Vec::new()),
+            served: Mutex::new(Served {
+                described: spec.endpoints.clone(),
+                answered: vec![0; endpoints.len()],
+                compiled: endpoints,
+                requests: Vec::new(),
+            }),
             stopping: stopping.clone(),
         });
         let router = Router::new()
@@ -110,7 +190,6 @@ impl MockServer {
         Ok(Self {
             base_url: format!("http://127.0.0.1:{port}"),
             port,
-            endpoints: spec.endpoints.clone(),
             state,
             task: Some(task),
         })
@@ -125,23 +204,68 @@ impl MockServer {
         self.port
     }
 
-    /// The endpoints served, as described.
-    pub fn endpoints(&self) -> &[Endpoint] {
-        &self.endpoints
+    /// The endpoints served, as described, in the order they are tried.
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        self.state.served().described.clone()
     }
 
     /// How many requests arrived so far.
     pub fn request_count(&self) -> usize {
-        self.state
-            .requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.state.served().requests.len()
     }
 
     /// The requests received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state.recorded()
+        self.state.served().requests.clone()
+    }
+
+    /// Changes the endpoints while the server runs. Each of `endpoints` replaces, in place,
+    /// the endpoint with the same method, path and `match` (its `times` count starts again);
+    /// the others are tried before the endpoints already there, so the newest description of
+    /// a request wins. Nothing changes when one of them is wrong; `prefix` goes before field
+    /// paths in that error.
+    pub fn update(
+        &self,
+        endpoints: &[Endpoint],
+        prefix: &str,
+    ) -> Result<EndpointChanges, MockError> {
+        let compiled = compile(endpoints, prefix)?;
+        let mut served = self.state.served();
+        let mut changes = EndpointChanges {
+            added: 0,
+            replaced: 0,
+        };
+        let mut added = Vec::new();
+        for (endpoint, compiled) in endpoints.iter().zip(compiled) {
+            let same = served
+                .described
+                .iter()
+                .position(|existing| existing.takes_the_same_requests(endpoint));
+            match same {
+                Some(index) => {
+                    served.described[index] = endpoint.clone();
+                    served.compiled[index] = compiled;
+                    served.answered[index] = 0;
+                    changes.replaced += 1;
+                }
+                None => added.push((endpoint.clone(), compiled)),
+            }
+        }
+        changes.added = added.len();
+        for (endpoint, compiled) in added.into_iter().rev() {
+            served.described.insert(0, endpoint);
+            served.compiled.insert(0, compiled);
+            served.answered.insert(0, 0);
+        }
+        Ok(changes)
+    }
+
+    /// Forgets the requests received and how many each endpoint answered (so `times` counts
+    /// from zero again); returns how many requests were forgotten.
+    pub fn reset(&self) -> usize {
+        let mut served = self.state.served();
+        served.answered.iter_mut().for_each(|count| *count = 0);
+        std::mem::take(&mut served.requests).len()
     }
 
     /// Stops accepting requests, lets answers in flight finish (cutting delays short) and
@@ -156,7 +280,7 @@ impl MockServer {
                 Err(_) => task.abort(),
             }
         }
-        Ok(self.state.recorded())
+        Ok(std::mem::take(&mut self.state.served().requests))
     }
 }
 
@@ -186,45 +310,40 @@ async fn answer(
         body: &body,
     };
     let outcome = {
-        let mut requests = state
-            .requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let answered = |index: usize| {
-            requests
-                .iter()
-                .filter(|r| r.endpoint == Some(index))
-                .count()
-        };
-        let outcome = find(&state.endpoints, &incoming, &answered);
+        let mut served = state.served();
+        let served = &mut *served;
+        let answered = &served.answered;
+        let outcome = find(&served.compiled, &incoming, &|index| answered[index]);
         let (endpoint, params) = match &outcome {
             Ok(hit) => (Some(hit.endpoint), hit.params.clone()),
             Err(_) => (None, IndexMap::new()),
         };
-        requests.push(RecordedRequest {
+        served.requests.push(RecordedRequest {
             method: method.to_string(),
             path: path.clone(),
             query: raw_query,
+            headers: headers.clone(),
+            body: body.clone(),
             endpoint,
             params,
         });
-        outcome
+        // `find` gives the index of one of the endpoints it was handed.
+        outcome.map(|hit| {
+            served.answered[hit.endpoint] += 1;
+            served.compiled[hit.endpoint].response.clone()
+        })
     };
     match outcome {
-        Ok(hit) => {
-            let Some(endpoint) = state.endpoints.get(hit.endpoint) else {
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            };
-            let prepared = &endpoint.response;
+        Ok(prepared) => {
             if prepared.delay_ms > 0 {
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_millis(prepared.delay_ms)) => {}
                     () = state.stopping.cancelled() => {}
                 }
             }
-            let mut response = Response::new(Body::from(prepared.body.clone()));
+            let mut response = Response::new(Body::from(prepared.body));
             *response.status_mut() = prepared.status;
-            *response.headers_mut() = prepared.headers.clone();
+            *response.headers_mut() = prepared.headers;
             response
         }
         Err(misses) => {

@@ -6,13 +6,31 @@ use super::{ActionError, ActionOutput};
 use crate::engine::session::Session;
 use crate::flow::duration::parse_duration;
 
-/// `assert`: its result is the `data` it was given, so the step's assertions read `data.*`
-/// (and, for flow files that check `config.assertions`, those are evaluated by the engine too).
+/// `assert`: its result is `passed`, the `data` it was given, and the fields of `data` at the
+/// top level, as the original platform showed them to `config.assertions`: `data: {value: x}`
+/// is checked with `value == "x"` as well as `data.value == "x"`. A field of `data` wins over
+/// `passed` or `data` of the same name. Text holding a JSON object gives that object's fields;
+/// other data that is not a map is seen as `value`. The engine evaluates the step's and the
+/// config's assertions against this result.
 pub fn assert_data(config: &Map<String, Value>) -> Result<ActionOutput, ActionError> {
     let data = config.get("data").cloned().unwrap_or(Value::Null);
     let mut result = Map::new();
     result.insert("passed".into(), Value::Bool(true));
-    result.insert("data".into(), data);
+    result.insert("data".into(), data.clone());
+    let fields = match data {
+        Value::String(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(fields)) => Value::Object(fields),
+            _ => Value::String(text),
+        },
+        other => other,
+    };
+    match fields {
+        Value::Object(fields) => result.extend(fields),
+        Value::Null => {}
+        value => {
+            result.insert("value".into(), value);
+        }
+    }
     Ok(ActionOutput::from_result(result))
 }
 

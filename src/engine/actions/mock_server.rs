@@ -1,5 +1,6 @@
-//! `mock_server_start` / `mock_server_stop`: mock servers started by the steps of one run,
-//! kept by name so a later step (or the end of the run) can stop them and read what they got.
+//! The `mock_server_*` actions: mock servers started by the steps of one run, kept by name so
+//! later steps can check what they received (`verify`), change their endpoints (`update`),
+//! forget what they received (`reset_state`) and stop them (`stop`, or the end of the run).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -9,7 +10,7 @@ use tokio::sync::Mutex;
 
 use super::{ActionError, ActionOutput};
 use crate::flow::source::kind_of;
-use crate::mock::{MockError, MockServer, MockSpec};
+use crate::mock::{MockError, MockServer, MockSpec, RequestCheck};
 
 /// A server started by a step.
 struct RunningMock {
@@ -121,53 +122,264 @@ pub async fn start(
     Ok(ActionOutput::from_result(result))
 }
 
-/// `mock_server_stop`: stops the server named by `name` or `server_id`; the result has
-/// `request_count` and `requests` ({method, path} of each).
+/// How a step names the server it means.
+enum Wanted {
+    /// `name`: the name given at start.
+    Name(String),
+    /// `server_id`: the id the start step returned.
+    Id(String),
+    /// `server`, as the original platform wrote it: a name, else a server id.
+    NameOrId(String),
+}
+
+/// The config keys that name a running server.
+const SERVER_KEYS: [&str; 3] = ["server", "name", "server_id"];
+
+impl Wanted {
+    fn from_config(config: &Map<String, Value>) -> Result<Self, ActionError> {
+        if let Some(server) = optional_text(config, "server")? {
+            return Ok(Wanted::NameOrId(server));
+        }
+        if let Some(name) = optional_text(config, "name")? {
+            return Ok(Wanted::Name(name));
+        }
+        match optional_text(config, "server_id")? {
+            Some(id) => Ok(Wanted::Id(id)),
+            None => Err(ActionError::invalid(
+                "server",
+                "is required (the name given at start; or `name`, or `server_id`)",
+            )),
+        }
+    }
+
+    /// The index, name and server meant, else an error listing the servers running.
+    fn find<'s>(
+        &self,
+        servers: &'s IndexMap<String, RunningMock>,
+    ) -> Result<(usize, &'s String, &'s RunningMock), ActionError> {
+        let by_id = |id: &str| servers.values().position(|running| running.server_id == id);
+        let found = match self {
+            Wanted::Name(name) => servers.get_index_of(name),
+            Wanted::Id(id) => by_id(id),
+            Wanted::NameOrId(text) => servers.get_index_of(text).or_else(|| by_id(text)),
+        };
+        let found = found.and_then(|index| {
+            let (name, running) = servers.get_index(index)?;
+            Some((index, name, running))
+        });
+        found.ok_or_else(|| {
+            let wanted = match self {
+                Wanted::Name(name) => format!("named {name:?}"),
+                Wanted::Id(id) => format!("with server_id {id:?}"),
+                Wanted::NameOrId(text) => format!("named {text:?} (or with that server_id)"),
+            };
+            let running: Vec<&str> = servers.keys().map(String::as_str).collect();
+            let list = if running.is_empty() {
+                "none".to_string()
+            } else {
+                running.join(", ")
+            };
+            ActionError::Failed(format!("no running mock server {wanted}; running: {list}"))
+        })
+    }
+}
+
+/// The result keys naming a server: `server_id` and `name`.
+fn server_keys(name: &str, running: &RunningMock) -> Map<String, Value> {
+    let mut result = Map::new();
+    result.insert("server_id".into(), Value::String(running.server_id.clone()));
+    result.insert("name".into(), Value::String(name.to_string()));
+    result
+}
+
+/// `mock_server_stop`: stops the server named by `server` (its name or id), `name` or
+/// `server_id`; the result has `request_count` and `requests` ({method, path} of each).
 pub async fn stop(
     config: &Map<String, Value>,
     mocks: &MockRegistry,
 ) -> Result<ActionOutput, ActionError> {
-    let name = optional_text(config, "name")?;
-    let server_id = optional_text(config, "server_id")?;
+    let wanted = Wanted::from_config(config)?;
     let mut servers = mocks.servers.lock().await;
-    let found = match (&name, &server_id) {
-        (Some(name), _) => servers.get_index_of(name),
-        (None, Some(id)) => servers
-            .values()
-            .position(|running| &running.server_id == id),
-        (None, None) => return Err(ActionError::invalid("name", "is required (or server_id)")),
-    };
-    let Some(index) = found else {
-        let running: Vec<&str> = servers.keys().map(String::as_str).collect();
-        let wanted = match (&name, &server_id) {
-            (Some(name), _) => format!("named {name:?}"),
-            (_, id) => format!("with server_id {:?}", id.as_deref().unwrap_or_default()),
-        };
-        let list = if running.is_empty() {
-            "none".to_string()
-        } else {
-            running.join(", ")
-        };
-        return Err(ActionError::Failed(format!(
-            "no running mock server {wanted}; running: {list}"
-        )));
-    };
+    let (index, ..) = wanted.find(&servers)?;
     let Some((name, running)) = servers.shift_remove_index(index) else {
         return Err(ActionError::Failed(
             "the mock server went away while stopping it".into(),
         ));
     };
     drop(servers);
+    let mut result = server_keys(&name, &running);
     let requests = running.server.stop().await.map_err(to_action_error)?;
     let listed: Vec<Value> = requests
         .iter()
         .map(|request| json!({"method": request.method, "path": request.path}))
         .collect();
-    let mut result = Map::new();
-    result.insert("server_id".into(), Value::String(running.server_id));
-    result.insert("name".into(), Value::String(name));
     result.insert("stopped".into(), Value::Bool(true));
     result.insert("request_count".into(), json!(requests.len()));
     result.insert("requests".into(), Value::Array(listed));
+    Ok(ActionOutput::from_result(result))
+}
+
+/// `mock_server_verify`: the server received the requests described (`method`, `path`,
+/// `path_pattern`, `headers`, `query_params`, `body`/`body_json`) the number of times wanted
+/// (`times`, or `at_least`/`at_most`; at least once by default), or each of a list of such
+/// `assertions`. The result has `verified`, `matched` (one check) or `checks`, `request_count`
+/// and `requests` (method, path, query, headers, body of each). When a count is wrong the step
+/// fails as an assertion does, listing every request the server got and why each was not
+/// counted; a `retry` runs the check again, for requests that arrive late.
+pub async fn verify(
+    config: &Map<String, Value>,
+    mocks: &MockRegistry,
+) -> Result<ActionOutput, ActionError> {
+    let wanted = Wanted::from_config(config)?;
+    let checks = request_checks(config)?;
+    let servers = mocks.servers.lock().await;
+    let (_, name, running) = wanted.find(&servers)?;
+    let requests = running.server.requests();
+    let mut result = server_keys(name, running);
+    let name = name.clone();
+    drop(servers);
+    let mut outcomes = Vec::with_capacity(checks.len());
+    let mut failures = Vec::new();
+    for check in &checks {
+        match check.verify(&requests) {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(message) => failures.push(message),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(ActionError::Unmet(format!(
+            "mock server {name:?}: {}",
+            failures.join("\n")
+        )));
+    }
+    result.insert("verified".into(), Value::Bool(true));
+    if let [only] = outcomes.as_slice() {
+        result.insert("matched".into(), json!(only.matched));
+    } else {
+        let listed: Vec<Value> = outcomes
+            .iter()
+            .map(|outcome| json!({"check": outcome.described, "matched": outcome.matched}))
+            .collect();
+        result.insert("checks".into(), Value::Array(listed));
+    }
+    result.insert("request_count".into(), json!(requests.len()));
+    result.insert(
+        "requests".into(),
+        Value::Array(requests.iter().map(|request| request.to_json()).collect()),
+    );
+    Ok(ActionOutput::from_result(result))
+}
+
+/// The checks of a `mock_server_verify` step: each item of `assertions`, or the config itself.
+fn request_checks(config: &Map<String, Value>) -> Result<Vec<RequestCheck>, ActionError> {
+    match config.get("assertions") {
+        Some(list) => listed_checks(list).map_err(to_action_error),
+        None => {
+            let mut single = config.clone();
+            for key in SERVER_KEYS {
+                single.remove(key);
+            }
+            let check = RequestCheck::from_value(Value::Object(single), "");
+            Ok(vec![check.map_err(to_action_error)?])
+        }
+    }
+}
+
+fn listed_checks(list: &Value) -> Result<Vec<RequestCheck>, MockError> {
+    let Value::Array(items) = list else {
+        return Err(MockError::InvalidConfig {
+            field: "assertions".into(),
+            message: format!(
+                "expected a list of request checks, found {} {list}",
+                kind_of(list)
+            ),
+        });
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            RequestCheck::from_value(item.clone(), &format!("assertions[{index}]."))
+        })
+        .collect()
+}
+
+/// Why a literally written `assertions` list of `mock_server_verify` cannot work, for the
+/// validator.
+pub fn checks_problem(list: &Value) -> Option<String> {
+    listed_checks(list).err().map(|err| err.to_string())
+}
+
+/// `mock_server_update` (also `mock_server_configure`, the original platform's name): changes
+/// the endpoints of a running server. `endpoints` (or one `endpoint`) are described as at start;
+/// each replaces the endpoint with the same method, path and `match`, the others are tried
+/// before the existing ones. The result has `endpoints_added`, `endpoints_replaced` and
+/// `endpoint_count`.
+pub async fn update(
+    config: &Map<String, Value>,
+    mocks: &MockRegistry,
+) -> Result<ActionOutput, ActionError> {
+    let wanted = Wanted::from_config(config)?;
+    let (key, endpoints) = match (config.get("endpoints"), config.get("endpoint")) {
+        (Some(_), Some(_)) => {
+            return Err(ActionError::invalid(
+                "endpoint",
+                "set `endpoints` (a list) or `endpoint` (one), not both",
+            ));
+        }
+        (Some(list), None) => ("endpoints", list.clone()),
+        (None, Some(one)) => ("endpoint", Value::Array(vec![one.clone()])),
+        (None, None) => {
+            return Err(ActionError::invalid(
+                "endpoints",
+                "is required (or `endpoint`)",
+            ));
+        }
+    };
+    let spec = MockSpec::from_value(json!({ "endpoints": endpoints }), "")
+        .map_err(|err| endpoint_error(err, key))?;
+    let servers = mocks.servers.lock().await;
+    let (_, name, running) = wanted.find(&servers)?;
+    let changes = running
+        .server
+        .update(&spec.endpoints, "")
+        .map_err(|err| endpoint_error(err, key))?;
+    let mut result = server_keys(name, running);
+    result.insert("endpoints_added".into(), json!(changes.added));
+    result.insert("endpoints_replaced".into(), json!(changes.replaced));
+    result.insert(
+        "endpoint_count".into(),
+        json!(running.server.endpoints().len()),
+    );
+    result.insert("status".into(), Value::String("configured".into()));
+    Ok(ActionOutput::from_result(result))
+}
+
+/// An error in the endpoints of an update, naming the field as the step wrote it: under
+/// `endpoint` when one endpoint was given without a list.
+fn endpoint_error(err: MockError, key: &str) -> ActionError {
+    match to_action_error(err) {
+        ActionError::InvalidConfig { field, message } if key == "endpoint" => {
+            ActionError::InvalidConfig {
+                field: field.replacen("endpoints[0]", "endpoint", 1),
+                message,
+            }
+        }
+        other => other,
+    }
+}
+
+/// `mock_server_reset_state`: the server forgets the requests it received and how many each
+/// endpoint answered, so `times` counts from zero again. The result has `requests_cleared`.
+pub async fn reset_state(
+    config: &Map<String, Value>,
+    mocks: &MockRegistry,
+) -> Result<ActionOutput, ActionError> {
+    let wanted = Wanted::from_config(config)?;
+    let servers = mocks.servers.lock().await;
+    let (_, name, running) = wanted.find(&servers)?;
+    let cleared = running.server.reset();
+    let mut result = server_keys(name, running);
+    result.insert("requests_cleared".into(), json!(cleared));
     Ok(ActionOutput::from_result(result))
 }

@@ -106,6 +106,10 @@ pub enum ActionError {
     /// A step nested in a control-flow action failed; the action fails as an assertion does.
     #[error("{0}")]
     NestedFailed(String),
+    /// What the action checks did not hold (a mock server did not receive the requests asked
+    /// for): the step fails as an assertion does, and a `retry` runs it again.
+    #[error("{0}")]
+    Unmet(String),
 }
 
 impl ActionError {
@@ -135,6 +139,11 @@ pub async fn execute(
         ActionKind::Transform => transform::execute(config),
         ActionKind::MockServerStart => Box::pin(mock_server::start(config, &session.mocks)).await,
         ActionKind::MockServerStop => Box::pin(mock_server::stop(config, &session.mocks)).await,
+        ActionKind::MockServerVerify => Box::pin(mock_server::verify(config, &session.mocks)).await,
+        ActionKind::MockServerUpdate => Box::pin(mock_server::update(config, &session.mocks)).await,
+        ActionKind::MockServerResetState => {
+            Box::pin(mock_server::reset_state(config, &session.mocks)).await
+        }
         ActionKind::DatabaseQuery => Box::pin(database::query(config, &session.databases)).await,
         ActionKind::RedisGet => Box::pin(redis::get(config, &session.redis)).await,
         ActionKind::RedisSet => Box::pin(redis::set(config, &session.redis)).await,

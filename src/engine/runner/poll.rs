@@ -70,7 +70,11 @@ impl Run<'_> {
                     }
                 }
                 Err(err @ ActionError::InvalidConfig { .. }) => return Err(err),
-                Err(ActionError::Failed(message) | ActionError::NestedFailed(message)) => message,
+                Err(
+                    ActionError::Failed(message)
+                    | ActionError::NestedFailed(message)
+                    | ActionError::Unmet(message),
+                ) => message,
             };
             if started.elapsed() + interval > limit {
                 return Err(ActionError::Failed(format!(

@@ -274,9 +274,6 @@ pub fn value_problem(key: &str, value: &Value) -> Option<String> {
         "compression" => parse_choice(value, COMPRESSIONS, "compression").err(),
         "from" => parse_start(value).err(),
         "partition" | "partitions" => parse_partitions(value).err(),
-        "group_id" => Some(
-            "consumer groups are not supported: the consumer reads the partitions directly and commits no offsets; remove `group_id`".into(),
-        ),
         _ => None,
     };
     problem.map(|problem| format!("`{key}`: {problem}"))
