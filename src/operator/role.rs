@@ -1,6 +1,7 @@
 //! `testmesh operator`: serves metrics and health, waits for the leader Lease, then runs the
-//! three controllers, the results consumer and the queue-depth gauge until the lease is lost
-//! (which ends the process with an error, so Kubernetes restarts it as a follower).
+//! three controllers, the results consumer, the lost-run check and the queue-depth gauge until
+//! the lease is lost (which ends the process with an error, so Kubernetes restarts it as a
+//! follower).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,8 +17,10 @@ use prometheus::Registry;
 
 use super::context::Context;
 use super::leader::{LeaderError, LeaseLock};
+use super::lost_runs::{self, LostRunSettings};
 use super::metrics::Metrics;
 use super::queue::{QueueError, RedisQueue, RunQueue};
+use super::settled::SettledRuns;
 use super::{results, testenvironment, testflow, testschedule};
 use crate::resources::testenvironment::SourceKind;
 use crate::resources::{TestEnvironment, TestFlow, TestSchedule};
@@ -41,8 +44,13 @@ pub struct OperatorConfig {
     pub lease_namespace: String,
     /// This replica's name in the Lease and in Events.
     pub identity: String,
-    /// Where the queued execution rows go; none leaves them to the executors.
+    /// Where the queued execution rows go; none leaves them to the executors (and turns the
+    /// lost-run check off).
     pub store: Option<Store>,
+    /// The start deadline of runs whose flow and schedule set none, after they are enqueued.
+    pub queue_timeout: Duration,
+    /// How the runs the queue lost are found.
+    pub lost_runs: LostRunSettings,
 }
 
 /// Why the operator stopped.
@@ -94,7 +102,8 @@ pub async fn run(config: OperatorConfig) -> Result<(), OperatorError> {
         config.watch_namespaces.iter().cloned().map(Some).collect()
     };
     let mut tasks = Vec::new();
-    let mut contexts: Vec<Context> = scopes
+    let settled = SettledRuns::default();
+    let contexts: Vec<Context> = scopes
         .iter()
         .map(|scope| {
             controllers(
@@ -105,15 +114,17 @@ pub async fn run(config: OperatorConfig) -> Result<(), OperatorError> {
                 &config,
                 &mut tasks,
             )
+            .with_settled(settled.clone())
         })
         .collect();
-    if let Some(ctx) = contexts.pop() {
+    if let Some(ctx) = contexts.first() {
         tasks.push(tokio::spawn(results::consume(
-            ctx,
+            ctx.clone(),
             queue.clone(),
             config.identity.clone(),
         )));
     }
+    tasks.push(tokio::spawn(lost_runs::watch(contexts, config.lost_runs)));
     let depth_queue = queue.clone();
     let depth_gauge = metrics.queue_depth.clone();
     tasks.push(tokio::spawn(async move {
@@ -170,7 +181,9 @@ fn controllers(
         environments.clone(),
         Arc::new(Utc::now),
         Some(config.identity.clone()),
-    );
+    )
+    .with_schedules(schedule_controller.store())
+    .with_queue_timeout(config.queue_timeout);
     if let Some(store) = &config.store {
         ctx = ctx.with_store(store.clone());
     }
