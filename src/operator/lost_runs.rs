@@ -243,6 +243,11 @@ impl CheckTimer {
         }
         due
     }
+    /// Makes the check just done count for nothing, so the next probe checks again: it saw the
+    /// controllers' caches before their first list arrived.
+    pub fn again(&mut self) {
+        self.last_check = None;
+    }
 }
 
 /// What one check did.
@@ -541,7 +546,9 @@ fn result_for(
 }
 
 /// Runs the check for every watched scope until the process stops (the leader's task): at
-/// once, then as [`CheckTimer`] says, probing Redis every few seconds.
+/// once, then as [`CheckTimer`] says, probing Redis every few seconds. Until the controllers'
+/// caches hold a flow or a schedule (their first list takes a moment), every probe checks, so
+/// the first real check comes as soon as they are loaded.
 pub async fn watch(contexts: Vec<Context>, settings: LostRunSettings) {
     let Some(first) = contexts.first() else {
         return;
@@ -556,6 +563,12 @@ pub async fn watch(contexts: Vec<Context>, settings: LostRunSettings) {
     loop {
         let identity = first.queue.server_identity().await.ok();
         if timer.due(identity, Instant::now(), settings.interval) {
+            let loaded = contexts
+                .iter()
+                .any(|ctx| !ctx.flows.is_empty() || !ctx.schedules.is_empty());
+            if !loaded {
+                timer.again();
+            }
             for ctx in &contexts {
                 match check(ctx, &settings).await {
                     Ok(checked) => tracing::debug!(?checked, "lost-run check done"),
@@ -762,6 +775,9 @@ mod tests {
             "restart"
         );
         assert!(!timer.due(Some("b".into()), seconds(61), interval));
+        timer.again();
+        assert!(timer.due(Some("b".into()), seconds(66), interval), "again");
+        assert!(!timer.due(Some("b".into()), seconds(71), interval));
     }
 
     #[test]
