@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use testmesh::api::{AppState, LiveSource, RouterOptions, Scope, StoreCatalog, router};
 use testmesh::engine::result::{AssertionOutcome, AttemptResult, Phase, StepResult};
 use testmesh::engine::{FlowResult, FlowStatus, StepStatus};
+use testmesh::operator::lost_runs::LOST_FROM_QUEUE;
 use testmesh::store::{FinishedRun, Store, StoreOptions};
 use testmesh::telemetry::{Health, ops_router};
 
@@ -488,6 +489,40 @@ async fn an_execution_shows_its_steps_assertions_and_payloads() {
     assert_eq!(assertion["passed"], false);
     assert_eq!(assertion["actual"]["status"], 500);
     assert_eq!(steps[1]["response"]["status"], 500);
+}
+
+#[tokio::test]
+async fn a_run_the_queue_lost_reads_as_an_error_with_its_message() {
+    let Some(api) = start("exec_lost", Setup::default()).await else {
+        return;
+    };
+    let run = run_message(
+        "lost-1",
+        "checkout",
+        spec("name: checkout\nsteps:\n  - id: a\n    action: log\n"),
+    );
+    api.store.insert_queued_run(&run).await.unwrap();
+    let seen = api
+        .store
+        .run_records(&["lost-1".to_string()])
+        .await
+        .unwrap()
+        .remove(0);
+    let ended = api
+        .store
+        .end_lost_run(&seen, Utc::now(), LOST_FROM_QUEUE)
+        .await
+        .unwrap();
+    assert!(ended);
+    let detail = api.ok("/api/v1/executions/lost-1").await;
+    assert_eq!(detail["status"], "error");
+    assert_eq!(detail["error"], LOST_FROM_QUEUE);
+    assert!(detail["finishedAt"].is_string(), "{detail}");
+    let list = api.ok("/api/v1/executions?status=error").await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["runId"], "lost-1");
+    assert_eq!(items[0]["error"], LOST_FROM_QUEUE);
 }
 
 #[tokio::test]

@@ -405,6 +405,34 @@ async fn a_run_delivered_twice_is_recorded_once() {
 }
 
 #[tokio::test]
+async fn a_run_past_its_start_deadline_is_refused_as_an_error_and_never_runs() {
+    let Some(world) = world("deadline").await else {
+        return;
+    };
+    let server = common::http_server::start().await;
+    let mut late = http_run("late-1", &server.url("/slow?ms=10"));
+    late.start_deadline = Some(chrono::Utc::now() - chrono::Duration::seconds(1));
+    let mut on_time = http_run("on-time-1", &server.url("/status/200"));
+    on_time.start_deadline = Some(chrono::Utc::now() + chrono::Duration::minutes(10));
+    world.queue.enqueue_run(&late).await.unwrap();
+    world.queue.enqueue_run(&on_time).await.unwrap();
+    let executor = world.executor("exec-deadline", &[]);
+    world.wait_status("on-time-1", &["passed"], &executor).await;
+    world.wait_status("late-1", &["error"], &executor).await;
+    let error: Option<String> =
+        sqlx::query_scalar("SELECT error FROM executions.runs WHERE run_id = 'late-1'")
+            .fetch_one(world.pool())
+            .await
+            .unwrap();
+    let error = error.unwrap_or_default();
+    assert!(
+        error.contains("missed: not started before its deadline"),
+        "{error}"
+    );
+    assert_eq!(server.slow_requests(), 0, "the late run's step never ran");
+}
+
+#[tokio::test]
 async fn poison_messages_go_to_the_dead_letter_stream_and_are_recorded_when_they_name_a_run() {
     let Some(world) = world("poison").await else {
         return;

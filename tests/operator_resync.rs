@@ -232,7 +232,7 @@ fn start_operator() -> Operator {
     let clock = Arc::new(Mutex::new("2026-03-01T10:00:00Z".parse().unwrap()));
     let now = clock.clone();
     let metrics = Metrics::register(&Registry::new()).unwrap();
-    let (ctx, controllers) = role::controllers(&client, None, |flows, environments| {
+    let (ctx, controllers) = role::controllers(&client, None, |flows, environments, _| {
         Context::new(
             client.clone(),
             RunQueue::Memory(MemoryQueue::default()),

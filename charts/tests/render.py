@@ -163,6 +163,7 @@ def bad_values_are_refused_by_the_schema() -> None:
     bad = {
         "a misspelled key": {"operator": {"replica": 3}},
         "a string for a number": {"executor": {"concurrency": "eight"}},
+        "a queue timeout that is not a duration": {"operator": {"queueTimeout": "ten minutes"}},
         "an unknown log format": {"logFormat": "xml"},
         "no store at all": {"postgresql": {"enabled": False}},
         "a privileged container": {"securityContext": {"allowPrivilegeEscalation": True, "capabilities": {"drop": ["ALL"]}}},
@@ -336,7 +337,8 @@ def the_restricted_check_catches_a_privileged_pod() -> None:
 def roles_get_the_conventions_arguments_env_and_ports() -> None:
     objects = rendered("default")
     expected = {
-        "operator": ("metrics", 9090, {"TESTMESH_METRICS_ADDR": "0.0.0.0:9090"}),
+        "operator": ("metrics", 9090, {"TESTMESH_METRICS_ADDR": "0.0.0.0:9090", "TESTMESH_QUEUE_TIMEOUT": "10m",
+                                       "TESTMESH_LOST_RUN_CHECK_INTERVAL": "30s", "TESTMESH_MAX_RUN_DURATION": "1h"}),
         "executor": ("metrics", 9090, {"TESTMESH_METRICS_ADDR": "0.0.0.0:9090", "TESTMESH_EXECUTOR_CONCURRENCY": "8"}),
         "api": ("http", 8080, {"TESTMESH_LISTEN": "0.0.0.0:8080", "TESTMESH_DASHBOARD_DIR": "/usr/share/testmesh/dashboard"}),
     }

@@ -1,6 +1,7 @@
 //! What every reconciler shares: the API client, the event recorder, the run queue, the store
-//! for queued execution rows (when given a database), metrics, caches of flows and
-//! environments, the clock, and per-object error backoff.
+//! for queued execution rows (when given a database), metrics, caches of flows, environments
+//! and schedules, the clock, the start deadline of runs that set none, the runs the lost-run
+//! check settled, and per-object error backoff.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,13 +10,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::{Api, Client, Resource};
 
 use super::metrics::Metrics;
 use super::queue::{QueueError, RunQueue};
-use crate::resources::{TestEnvironment, TestFlow};
-use crate::store::Store as ExecutionStore;
+use super::settled::SettledRuns;
+use crate::resources::{TestEnvironment, TestFlow, TestSchedule};
+use crate::store::{Store as ExecutionStore, StoreError};
 
 /// A reconcile that could not finish; retried with backoff.
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +26,15 @@ pub enum Error {
     Kube(#[from] kube::Error),
     #[error("run queue: {0}")]
     Queue(#[from] QueueError),
+    #[error("execution store: {0}")]
+    Store(#[from] StoreError),
     #[error("{kind} {name} has no namespace")]
     NoNamespace { kind: &'static str, name: String },
 }
+
+/// How long a run may wait for an executor when neither its flow nor its schedule says
+/// (`--queue-timeout`).
+pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The current time; tests fix it.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -42,7 +50,13 @@ pub struct Context {
     pub metrics: Metrics,
     pub flows: Store<TestFlow>,
     pub environments: Store<TestEnvironment>,
+    /// The schedule controller's cache; empty unless given with [`Context::with_schedules`].
+    pub schedules: Store<TestSchedule>,
     pub clock: Clock,
+    /// The start deadline of a run is at most this long after it is enqueued.
+    pub queue_timeout: Duration,
+    /// Runs the lost-run check settled; their late results are ignored.
+    pub settled: SettledRuns,
     failures: Arc<Mutex<HashMap<String, u32>>>,
 }
 
@@ -71,9 +85,31 @@ impl Context {
             metrics,
             flows,
             environments,
+            schedules: reflector::store::<TestSchedule>().0,
             clock,
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
+            settled: SettledRuns::default(),
             failures: Arc::default(),
         }
+    }
+
+    /// The same context, reading TestSchedules from `schedules`.
+    pub fn with_schedules(mut self, schedules: Store<TestSchedule>) -> Self {
+        self.schedules = schedules;
+        self
+    }
+
+    /// The same context, giving runs without a start deadline one `queue_timeout` after they
+    /// are enqueued.
+    pub fn with_queue_timeout(mut self, queue_timeout: Duration) -> Self {
+        self.queue_timeout = queue_timeout;
+        self
+    }
+
+    /// The same context, sharing `settled` with the others (one per watched namespace).
+    pub fn with_settled(mut self, settled: SettledRuns) -> Self {
+        self.settled = settled;
+        self
     }
 
     /// The same context, also writing queued execution rows to `store`.

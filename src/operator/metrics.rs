@@ -23,6 +23,12 @@ pub struct Metrics {
     pub reconciles: IntCounterVec,
     /// Status writes sent to the API server, by kind: a resync of unchanged objects adds none.
     pub status_writes: IntCounterVec,
+    /// Runs the queue lost, ended as `error`, by reason (queued, running).
+    pub runs_lost: IntCounterVec,
+    /// Runs the queue lost within their start deadline, enqueued again under the same id.
+    pub runs_requeued: IntCounter,
+    /// Lost-run checks done (each compares the active runs with the queue and the store).
+    pub lost_run_checks: IntCounter,
 }
 
 impl Metrics {
@@ -80,6 +86,22 @@ impl Metrics {
                 ),
                 &["kind"],
             )?,
+            runs_lost: IntCounterVec::new(
+                Opts::new(
+                    "testmesh_runs_lost_total",
+                    "Runs lost from the queue and ended as error, by reason (queued: before any \
+                     executor took them; running: with their executor)",
+                ),
+                &["reason"],
+            )?,
+            runs_requeued: IntCounter::new(
+                "testmesh_runs_requeued_total",
+                "Runs lost from the queue within their start deadline and enqueued again",
+            )?,
+            lost_run_checks: IntCounter::new(
+                "testmesh_lost_run_checks_total",
+                "Lost-run checks done by the leader (active runs compared with the queue and the store)",
+            )?,
         };
         registry.register(Box::new(metrics.last_tick.clone()))?;
         registry.register(Box::new(metrics.enqueued.clone()))?;
@@ -90,6 +112,9 @@ impl Metrics {
         registry.register(Box::new(metrics.queued_row_failures.clone()))?;
         registry.register(Box::new(metrics.reconciles.clone()))?;
         registry.register(Box::new(metrics.status_writes.clone()))?;
+        registry.register(Box::new(metrics.runs_lost.clone()))?;
+        registry.register(Box::new(metrics.runs_requeued.clone()))?;
+        registry.register(Box::new(metrics.lost_run_checks.clone()))?;
         Ok(metrics)
     }
 }

@@ -1,17 +1,22 @@
 //! The operator's side of the Redis Streams: enqueueing runs exactly once, asking for a run to be
-//! cancelled, reading results, and the queue depth. An in-memory twin with the same behaviour
-//! serves the reconciler tests.
+//! cancelled, reading results, the queue depth, and which runs the queue still holds (for the
+//! lost-run check). An in-memory twin with the same behaviour serves the reconciler tests.
 //!
 //! Exactly once: a run is added by one Lua script that sets `testmesh:run:{run_id}` with NX and
 //! only then XADDs, so two replicas, a restart or a retry that enqueue the same run id add one
-//! stream entry between them.
+//! stream entry between them. Only the lost-run check adds a run id again, once it has seen that
+//! no entry of that run is left in the queue.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::streams::{StreamReadOptions, StreamReadReply};
+use redis::streams::{
+    StreamInfoGroupsReply, StreamPendingCountReply, StreamRangeReply, StreamReadOptions,
+    StreamReadReply,
+};
+use serde::Deserialize;
 
 use crate::queue::{
     EXECUTOR_GROUP, PAYLOAD_FIELD, RESULTS_STREAM, RUNS_STREAM, ResultMessage, RunMessage,
@@ -27,6 +32,8 @@ pub const CANCEL_CHANNEL: &str = "testmesh:cancel";
 pub const OPERATOR_GROUP: &str = "operators";
 /// How long the enqueued and cancel marks are kept.
 const MARK_SECONDS: u64 = 7 * 24 * 3600;
+/// Entries read per request while listing the runs the queue holds.
+const SCAN_PAGE: usize = 500;
 
 const ENQUEUE_ONCE: &str = r#"
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -69,6 +76,43 @@ impl RunQueue {
         match self {
             RunQueue::Redis(queue) => queue.enqueue(run).await,
             RunQueue::Memory(queue) => Ok(queue.enqueue(run)),
+        }
+    }
+
+    /// Adds `run` again under its id, whatever was enqueued before: only for a run whose entry
+    /// the queue no longer holds.
+    pub async fn enqueue_again(&self, run: &RunMessage) -> Result<(), QueueError> {
+        match self {
+            RunQueue::Redis(queue) => queue.enqueue_again(run).await,
+            RunQueue::Memory(queue) => {
+                let mut state = queue.lock();
+                state.seen.insert(run.run_id.clone());
+                state.runs.push(run.clone());
+                Ok(())
+            }
+        }
+    }
+
+    /// The ids of the runs the queue holds: waiting for an executor, or delivered to one and
+    /// not yet acknowledged.
+    pub async fn held_run_ids(&self) -> Result<HashSet<String>, QueueError> {
+        match self {
+            RunQueue::Redis(queue) => queue.held_run_ids().await,
+            RunQueue::Memory(queue) => Ok(queue
+                .lock()
+                .runs
+                .iter()
+                .map(|run| run.run_id.clone())
+                .collect()),
+        }
+    }
+
+    /// Which Redis server answers (its `run_id`, new at each start): a change means the server
+    /// restarted, possibly without its data.
+    pub async fn server_identity(&self) -> Result<String, QueueError> {
+        match self {
+            RunQueue::Redis(queue) => queue.server_identity().await,
+            RunQueue::Memory(_) => Ok("memory".into()),
         }
     }
 
@@ -132,6 +176,95 @@ impl RedisQueue {
             .invoke_async(&mut connection)
             .await?;
         Ok(added.map_or(Enqueued::Duplicate, Enqueued::Added))
+    }
+
+    pub async fn enqueue_again(&self, run: &RunMessage) -> Result<(), QueueError> {
+        let payload = serde_json::to_string(run).map_err(|source| QueueError::Encode {
+            run_id: run.run_id.clone(),
+            source,
+        })?;
+        let mut connection = self.connection.clone();
+        let _: () = redis::pipe()
+            .atomic()
+            .set_ex(
+                self.key(&format!("{RUN_KEY_PREFIX}{}", run.run_id)),
+                "1",
+                MARK_SECONDS,
+            )
+            .ignore()
+            .xadd(self.key(RUNS_STREAM), "*", &[(PAYLOAD_FIELD, payload)])
+            .ignore()
+            .query_async(&mut connection)
+            .await?;
+        Ok(())
+    }
+
+    /// The run ids of the entries after the executors' group's last delivered entry (all of
+    /// them before the group exists) and of the group's pending entries. Acknowledged entries
+    /// stay in the stream but are not counted: their runs have results.
+    pub async fn held_run_ids(&self) -> Result<HashSet<String>, QueueError> {
+        let mut connection = self.connection.clone();
+        let stream = self.key(RUNS_STREAM);
+        let mut held = HashSet::new();
+        let length: u64 = connection.xlen(&stream).await?;
+        if length == 0 {
+            return Ok(held);
+        }
+        let groups: StreamInfoGroupsReply = connection.xinfo_groups(&stream).await?;
+        let group = groups.groups.iter().find(|g| g.name == EXECUTOR_GROUP);
+        let mut from =
+            group.map_or_else(|| "-".to_string(), |g| format!("({}", g.last_delivered_id));
+        loop {
+            let page: StreamRangeReply = connection
+                .xrange_count(&stream, &from, "+", SCAN_PAGE)
+                .await?;
+            held.extend(page.ids.iter().filter_map(|entry| run_id_of(&entry.map)));
+            match page.ids.last() {
+                Some(last) if page.ids.len() == SCAN_PAGE => from = format!("({}", last.id),
+                _ => break,
+            }
+        }
+        if group.is_none() {
+            return Ok(held);
+        }
+        let mut from = "-".to_string();
+        loop {
+            let pending: StreamPendingCountReply = connection
+                .xpending_count(&stream, EXECUTOR_GROUP, &from, "+", SCAN_PAGE)
+                .await?;
+            let mut pipe = redis::pipe();
+            for entry in &pending.ids {
+                pipe.xrange_count(&stream, &entry.id, &entry.id, 1);
+            }
+            let entries: Vec<StreamRangeReply> = if pending.ids.is_empty() {
+                Vec::new()
+            } else {
+                pipe.query_async(&mut connection).await?
+            };
+            held.extend(
+                entries
+                    .iter()
+                    .flat_map(|reply| &reply.ids)
+                    .filter_map(|entry| run_id_of(&entry.map)),
+            );
+            match pending.ids.last() {
+                Some(last) if pending.ids.len() == SCAN_PAGE => from = format!("({}", last.id),
+                _ => break,
+            }
+        }
+        Ok(held)
+    }
+
+    pub async fn server_identity(&self) -> Result<String, QueueError> {
+        let mut connection = self.connection.clone();
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query_async(&mut connection)
+            .await?;
+        Ok(info
+            .lines()
+            .find_map(|line| line.strip_prefix("run_id:"))
+            .map_or_else(String::new, |id| id.trim().to_string()))
     }
 
     pub async fn cancel(&self, run_id: &str) -> Result<(), QueueError> {
@@ -222,6 +355,19 @@ impl RedisQueue {
             .await?;
         Ok(())
     }
+}
+
+/// The run id of a runs-stream entry; none when the entry is not a run message.
+fn run_id_of(fields: &std::collections::HashMap<String, redis::Value>) -> Option<String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Addressed {
+        run_id: String,
+    }
+    let text: String = redis::from_redis_value_ref(fields.get(PAYLOAD_FIELD)?).ok()?;
+    serde_json::from_str::<Addressed>(&text)
+        .ok()
+        .map(|message| message.run_id)
 }
 
 /// What the in-memory queue holds.

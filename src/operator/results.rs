@@ -1,7 +1,9 @@
 //! Finished runs coming back from the executors: each result updates the TestFlow's status
 //! (last run, last success, health, active runs) and the TestSchedule's (last run, active
 //! runs), with one status write per object, emits an Event when the run did not pass, and
-//! counts the result.
+//! counts the result. A result for a run the lost-run check already settled changes nothing.
+//! The lost-run check writes the results it makes (a lost run) or finds in the store (a result
+//! whose message Redis lost) the same way, through [`settle`].
 
 use std::time::Duration;
 
@@ -17,13 +19,41 @@ use crate::resources::{RunSummary, TestFlow, TestSchedule};
 /// How many times a status write that lost a race with another writer is computed again.
 const CONFLICT_RETRIES: u32 = 5;
 
-/// Applies one result. A flow or schedule deleted since the run started is skipped.
+/// How a result is written into the statuses.
+#[derive(Debug, Clone, Copy)]
+pub struct Settlement {
+    /// The reason of the Event emitted when the run did not pass.
+    pub event_reason: &'static str,
+    /// Write only the statuses that still list the run in `active`: for a result the operator
+    /// read from the store, which the executor's own message may have brought already.
+    pub only_if_active: bool,
+}
+
+/// A result an executor sent.
+const FROM_EXECUTOR: Settlement = Settlement {
+    event_reason: "RunFailed",
+    only_if_active: false,
+};
+
+/// Applies one result, unless the lost-run check settled its run already. A flow or schedule
+/// deleted since the run started is skipped.
 pub async fn apply_result(ctx: &Context, result: &ResultMessage) -> Result<(), Error> {
+    if ctx.settled.contains(&result.run_id) {
+        tracing::info!(run_id = %result.run_id, status = result.status.as_str(),
+            "ignoring the result of a run the lost-run check already settled");
+        return Ok(());
+    }
     ctx.metrics
         .results
         .with_label_values(&[result.status.as_str()])
         .inc();
-    let flow_written = retry_on_conflict(|| update_flow(ctx, result)).await?;
+    settle(ctx, result, FROM_EXECUTOR).await
+}
+
+/// Writes `result` into the TestFlow's and the TestSchedule's status, as `how` says, and emits
+/// an Event on the flow when the run did not pass.
+pub async fn settle(ctx: &Context, result: &ResultMessage, how: Settlement) -> Result<(), Error> {
+    let flow_written = retry_on_conflict(|| update_flow(ctx, result, how.only_if_active)).await?;
     if let Some(flow) = flow_written
         && result.status != FlowStatus::Passed
     {
@@ -37,9 +67,9 @@ pub async fn apply_result(ctx: &Context, result: &ResultMessage) -> Result<(), E
         if let Some(error) = &result.error {
             note.push_str(&format!(": {error}"));
         }
-        ctx.event(&flow, true, "RunFailed", note).await;
+        ctx.event(&flow, true, how.event_reason, note).await;
     }
-    retry_on_conflict(|| update_schedule(ctx, result)).await
+    retry_on_conflict(|| update_schedule(ctx, result, how.only_if_active)).await
 }
 
 /// Runs `write` again while it loses races with other status writers, a bounded number of times.
@@ -69,10 +99,18 @@ fn summary(result: &ResultMessage) -> RunSummary {
     }
 }
 
-/// Reads the TestFlow and writes the result into its status; returns the flow when it exists
-/// and is the one the run started from.
-async fn update_flow(ctx: &Context, result: &ResultMessage) -> Result<Option<TestFlow>, Error> {
+/// Reads the TestFlow and writes the result into its status; returns the flow when it exists,
+/// is the one the run started from, and (with `only_if_active`) still lists the run. A result
+/// that names no flow (a lost run of a schedule known by no row) updates the schedule only.
+async fn update_flow(
+    ctx: &Context,
+    result: &ResultMessage,
+    only_if_active: bool,
+) -> Result<Option<TestFlow>, Error> {
     let passed = result.status == FlowStatus::Passed;
+    if result.flow.name.is_empty() {
+        return Ok(None);
+    }
     let flows: Api<TestFlow> = Api::namespaced(ctx.client.clone(), &result.flow.namespace);
     let Some(flow) = flows.get_opt(&result.flow.name).await? else {
         return Ok(None);
@@ -81,6 +119,9 @@ async fn update_flow(ctx: &Context, result: &ResultMessage) -> Result<Option<Tes
         return Ok(None);
     }
     let old = flow.status.clone().unwrap_or_default();
+    if only_if_active && !old.active.contains(&result.run_id) {
+        return Ok(None);
+    }
     let mut status = old.clone();
     status.active.retain(|id| id != &result.run_id);
     let newer = old
@@ -103,7 +144,11 @@ async fn update_flow(ctx: &Context, result: &ResultMessage) -> Result<Option<Tes
 }
 
 /// Reads the TestSchedule that triggered the run, if any, and writes the result into its status.
-async fn update_schedule(ctx: &Context, result: &ResultMessage) -> Result<(), Error> {
+async fn update_schedule(
+    ctx: &Context,
+    result: &ResultMessage,
+    only_if_active: bool,
+) -> Result<(), Error> {
     let Some(schedule_ref) = &result.trigger.schedule else {
         return Ok(());
     };
@@ -115,6 +160,9 @@ async fn update_schedule(ctx: &Context, result: &ResultMessage) -> Result<(), Er
         return Ok(());
     }
     let old = schedule.status.clone().unwrap_or_default();
+    if only_if_active && !old.active.contains(&result.run_id) {
+        return Ok(());
+    }
     let mut status = old.clone();
     status.active.retain(|id| id != &result.run_id);
     if old

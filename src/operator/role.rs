@@ -1,6 +1,7 @@
 //! `testmesh operator`: serves metrics and health, waits for the leader Lease, then runs the
-//! three controllers, the results consumer and the queue-depth gauge until the lease is lost
-//! (which ends the process with an error, so Kubernetes restarts it as a follower).
+//! three controllers, the results consumer, the lost-run check and the queue-depth gauge until
+//! the lease is lost (which ends the process with an error, so Kubernetes restarts it as a
+//! follower).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,8 +19,10 @@ use prometheus::Registry;
 
 use super::context::Context;
 use super::leader::{LeaderError, LeaseLock};
+use super::lost_runs::{self, LostRunSettings};
 use super::metrics::Metrics;
 use super::queue::{QueueError, RedisQueue, RunQueue};
+use super::settled::SettledRuns;
 use super::{results, testenvironment, testflow, testschedule};
 use crate::resources::cache;
 use crate::resources::testenvironment::SourceKind;
@@ -44,8 +47,13 @@ pub struct OperatorConfig {
     pub lease_namespace: String,
     /// This replica's name in the Lease and in Events.
     pub identity: String,
-    /// Where the queued execution rows go; none leaves them to the executors.
+    /// Where the queued execution rows go; none leaves them to the executors (and turns the
+    /// lost-run check off).
     pub store: Option<Store>,
+    /// The start deadline of runs whose flow and schedule set none, after they are enqueued.
+    pub queue_timeout: Duration,
+    /// How the runs the queue lost are found.
+    pub lost_runs: LostRunSettings,
 }
 
 /// Why the operator stopped.
@@ -97,33 +105,42 @@ pub async fn run(config: OperatorConfig) -> Result<(), OperatorError> {
         config.watch_namespaces.iter().cloned().map(Some).collect()
     };
     let mut tasks = Vec::new();
+    let settled = SettledRuns::default();
     let mut contexts = Vec::new();
     for scope in &scopes {
-        let (ctx, controllers) = controllers(&client, scope.as_deref(), |flows, environments| {
-            let ctx = Context::new(
-                client.clone(),
-                RunQueue::Redis(queue.clone()),
-                metrics.clone(),
-                flows,
-                environments,
-                Arc::new(Utc::now),
-                Some(config.identity.clone()),
-            );
-            match &config.store {
-                Some(store) => ctx.with_store(store.clone()),
-                None => ctx,
-            }
-        });
+        let (ctx, controllers) = controllers(
+            &client,
+            scope.as_deref(),
+            |flows, environments, schedules| {
+                let ctx = Context::new(
+                    client.clone(),
+                    RunQueue::Redis(queue.clone()),
+                    metrics.clone(),
+                    flows,
+                    environments,
+                    Arc::new(Utc::now),
+                    Some(config.identity.clone()),
+                )
+                .with_schedules(schedules)
+                .with_queue_timeout(config.queue_timeout)
+                .with_settled(settled.clone());
+                match &config.store {
+                    Some(store) => ctx.with_store(store.clone()),
+                    None => ctx,
+                }
+            },
+        );
         tasks.extend(controllers.into_iter().map(tokio::spawn));
         contexts.push(ctx);
     }
-    if let Some(ctx) = contexts.pop() {
+    if let Some(ctx) = contexts.first() {
         tasks.push(tokio::spawn(results::consume(
-            ctx,
+            ctx.clone(),
             queue.clone(),
             config.identity.clone(),
         )));
     }
+    tasks.push(tokio::spawn(lost_runs::watch(contexts, config.lost_runs)));
     let depth_queue = queue.clone();
     let depth_gauge = metrics.queue_depth.clone();
     tasks.push(tokio::spawn(async move {
@@ -174,7 +191,8 @@ where
 }
 
 /// The three controllers of one scope (a namespace, or all), ready to be spawned, and the
-/// context they share, made by `context` from the controllers' flow and environment caches.
+/// context they share, made by `context` from the controllers' flow, environment and schedule
+/// caches.
 ///
 /// Each controller's own kind is watched into a store through [`cache::watch_into`], so the
 /// caches hold no `managedFields` and no last-applied copies. The kinds that only trigger a
@@ -184,7 +202,11 @@ where
 pub fn controllers(
     client: &Client,
     namespace: Option<&str>,
-    context: impl FnOnce(reflector::Store<TestFlow>, reflector::Store<TestEnvironment>) -> Context,
+    context: impl FnOnce(
+        reflector::Store<TestFlow>,
+        reflector::Store<TestEnvironment>,
+        reflector::Store<TestSchedule>,
+    ) -> Context,
 ) -> (Context, Vec<BoxFuture<'static, ()>>) {
     let wc = watcher::Config::default().any_semantic();
     // Bounded parallel reconciles: a resync of thousands of objects then holds a few dozen
@@ -205,10 +227,10 @@ pub fn controllers(
     .with_config(limits.clone());
     let schedule_controller = Controller::for_stream(
         cache::watch_into(scoped(client, namespace), wc.clone(), schedule_writer).applied_objects(),
-        schedules,
+        schedules.clone(),
     )
     .with_config(limits);
-    let ctx = context(flows.clone(), environments.clone());
+    let ctx = context(flows.clone(), environments.clone(), schedules);
 
     let flows_for_envs = flows.clone();
     let flow_controller = flow_controller.watches_stream(

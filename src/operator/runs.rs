@@ -2,6 +2,9 @@
 //! snapshot of the flow, references only, never secret values), the enqueue, and the run's
 //! `queued` execution row when the operator has a database.
 //!
+//! Every run gets a start deadline: its schedule's, or the operator's `--queue-timeout` after
+//! it is enqueued; the executors refuse a run past it, and the lost-run check uses it.
+//!
 //! The row is written after the enqueue, so a run that never reached Redis never shows as
 //! queued; it is written for a duplicate too, which fills the row in when an earlier attempt
 //! enqueued and stopped before writing it. The insert changes nothing when the row exists (the
@@ -71,7 +74,13 @@ pub async fn start_run(
         run.id = %request.run_id,
         run.trigger = request.trigger.kind.as_str(),
     );
-    let mut message = run_message(&request, ctx.now());
+    let now = ctx.now();
+    let mut message = run_message(&request, now);
+    message.start_deadline = Some(start_deadline(
+        request.start_deadline,
+        now,
+        ctx.queue_timeout,
+    ));
     message.traceparent = traceparent_of(&span);
     let outcome = ctx.queue.enqueue(&message).instrument(span).await?;
     record_queued(ctx, &message).await;
@@ -101,6 +110,21 @@ async fn record_queued(ctx: &Context, message: &RunMessage) {
         tracing::warn!(run_id = %message.run_id, error = %err,
             "cannot write the queued execution row; the executor records the run when it starts");
     }
+}
+
+/// When a run enqueued at `now` must have started: its own deadline (a schedule's
+/// `startingDeadlineSeconds`), else `queue_timeout` later, so that no run waits without bound.
+pub fn start_deadline(
+    own: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    queue_timeout: std::time::Duration,
+) -> DateTime<Utc> {
+    own.unwrap_or_else(|| {
+        chrono::Duration::from_std(queue_timeout)
+            .ok()
+            .and_then(|wait| now.checked_add_signed(wait))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    })
 }
 
 /// The message for `request`, enqueued at `now`.
@@ -153,4 +177,25 @@ pub fn stable_hash(text: &str) -> String {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_keeps_its_own_start_deadline_and_gets_the_queue_timeout_without_one() {
+        let now: DateTime<Utc> = "2026-03-01T10:00:00Z".parse().unwrap();
+        let own: DateTime<Utc> = "2026-03-01T10:02:00Z".parse().unwrap();
+        let ten_minutes = std::time::Duration::from_secs(600);
+        assert_eq!(start_deadline(Some(own), now, ten_minutes), own);
+        assert_eq!(
+            start_deadline(None, now, ten_minutes),
+            "2026-03-01T10:10:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            start_deadline(None, now, std::time::Duration::MAX),
+            DateTime::<Utc>::MAX_UTC
+        );
+    }
 }

@@ -19,7 +19,7 @@ use sqlx::postgres::PgPoolOptions;
 pub use error::StoreError;
 pub use payload::truncate_payload;
 pub use retention::{Retention, RetentionOutcome};
-pub use runs::{FinishedRun, QueuedInsert, RejectedRun, StartedRun};
+pub use runs::{FinishedRun, QueuedInsert, RejectedRun, RunRecord, StartedRun};
 pub use timescale::StorageMode;
 
 /// How a role's store behaves; the flags of the roles fill it in.

@@ -1,7 +1,8 @@
 //! The run lifecycle in `executions.runs`: queued (by the operator), running (by an executor,
 //! counting attempts), finished (result, steps, metrics row and trend rollups in one
-//! transaction), or rejected (a poison message recorded as an error). Writes take batches: one
-//! statement per batch.
+//! transaction), rejected (a poison message recorded as an error), or lost (the operator found
+//! it gone from the queue, see src/operator/lost_runs.rs). Writes take batches: one statement
+//! per batch.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -35,6 +36,32 @@ pub struct FinishedRun {
     pub result: FlowResult,
 }
 
+/// What the store holds of a run: enough to tell where it is in its life, to enqueue it again
+/// with the message it had, or to report its result.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub namespace: String,
+    pub flow_name: String,
+    pub generation: i64,
+    pub spec: Value,
+    pub environment: Option<String>,
+    pub trigger_detail: Option<Value>,
+    /// queued, running, or how it ended (passed, failed, error, cancelled, timed_out).
+    pub status: String,
+    pub queued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub passed_steps: Option<i32>,
+    pub failed_steps: Option<i32>,
+    pub error: Option<String>,
+    pub executor_id: Option<String>,
+    pub attempt: i32,
+    pub start_deadline: Option<DateTime<Utc>>,
+    pub timeout_seconds: Option<i64>,
+}
+
 /// A message that cannot run, recorded so that the run does not stay queued.
 #[derive(Debug, Clone)]
 pub struct RejectedRun {
@@ -65,8 +92,9 @@ impl Store {
     pub async fn insert_queued_run(&self, run: &RunMessage) -> Result<QueuedInsert, StoreError> {
         let done = sqlx::query(
             "INSERT INTO executions.runs (run_id, namespace, flow_name, generation, spec, \
-             environment, trigger, trigger_detail, status, queued_at) \
-             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb, 'queued', $9) \
+             environment, trigger, trigger_detail, status, queued_at, start_deadline, \
+             timeout_seconds) \
+             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb, 'queued', $9, $10, $11) \
              ON CONFLICT (run_id) DO NOTHING",
         )
         .bind(&run.run_id)
@@ -78,6 +106,11 @@ impl Store {
         .bind(run.trigger.kind.as_str())
         .bind(trigger_detail(run))
         .bind(run.enqueued_at)
+        .bind(run.start_deadline)
+        .bind(
+            run.timeout_seconds
+                .map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+        )
         .execute(&self.pool)
         .await
         .map_err(StoreError::query("insert a queued run"))?;
@@ -228,6 +261,51 @@ impl Store {
         .await
         .map_err(StoreError::query("record a rejected run"))?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// The records of `run_ids` that exist, in one statement.
+    pub async fn run_records(&self, run_ids: &[String]) -> Result<Vec<RunRecord>, StoreError> {
+        if run_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as(
+            "SELECT run_id, namespace, flow_name, generation, spec, environment, trigger_detail, \
+             status, queued_at, started_at, finished_at, duration_ms, passed_steps, \
+             failed_steps, error, executor_id, attempt, start_deadline, timeout_seconds \
+             FROM executions.runs WHERE run_id = ANY($1)",
+        )
+        .bind(run_ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query("read runs"))
+    }
+
+    /// Ends a run the queue lost as `error` with `reason`, only if it is still as `seen` (same
+    /// status and attempt): a run an executor finished or took over meanwhile is left alone,
+    /// and a second call changes nothing. Answers whether this call ended it.
+    pub async fn end_lost_run(
+        &self,
+        seen: &RunRecord,
+        finished_at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let ended = sqlx::query(
+            "UPDATE executions.runs SET status = 'error', finished_at = $2, error = $3, \
+             duration_ms = CASE WHEN started_at IS NULL THEN NULL \
+               ELSE GREATEST(0, (EXTRACT(EPOCH FROM ($2 - started_at)) * 1000)::int8) END \
+             WHERE run_id = $1 AND status = $4 AND attempt = $5",
+        )
+        .bind(&seen.run_id)
+        .bind(finished_at)
+        .bind(reason)
+        .bind(&seen.status)
+        .bind(seen.attempt)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::query("record a lost run"))?;
+        Ok(ended.rows_affected() == 1)
     }
 }
 

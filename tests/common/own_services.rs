@@ -78,6 +78,27 @@ impl OwnRedis {
 
     /// Stops the server (SIGTERM, it writes its files), waits `down`, starts it again.
     pub async fn restart(&mut self, down: Duration) {
+        self.stop();
+        tokio::time::sleep(down).await;
+        self.launch();
+    }
+
+    /// Stops the server and starts it again without its files: empty, as a server without
+    /// persistence (or a replica promoted without the tail) comes back.
+    pub fn restart_empty(&mut self) {
+        self.stop();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+        self.launch();
+    }
+
+    fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
@@ -85,8 +106,6 @@ impl OwnRedis {
                 .unwrap();
             child.wait().unwrap();
         }
-        tokio::time::sleep(down).await;
-        self.launch();
     }
 }
 
