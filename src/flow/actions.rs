@@ -136,6 +136,29 @@ impl ActionKind {
         ActionKind::Grpc,
     ];
 
+    /// The required key groups (as [`ConfigKeys::required`] writes them) that an environment's
+    /// action defaults may supply: the connection of the server the action talks to.
+    pub fn environment_keys(self) -> &'static [&'static str] {
+        match self {
+            ActionKind::DatabaseQuery | ActionKind::DbPoll => {
+                &["connection|dsn|url|connection_string"]
+            }
+            ActionKind::Grpc => &["address|url|target"],
+            _ => &[],
+        }
+    }
+
+    /// A connection key that is not required because it has a fallback, which an environment's
+    /// action defaults usually supply: the key group and the fallback.
+    pub fn defaulted_connection_key(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            ActionKind::KafkaProduce | ActionKind::KafkaConsume => {
+                Some(("brokers|bootstrap_servers", "127.0.0.1:9092"))
+            }
+            _ => None,
+        }
+    }
+
     /// Looks an action up by its name or one of its aliases.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL

@@ -37,6 +37,7 @@ impl<'a> Run<'a> {
             steps: Vec::new(),
             captured: Default::default(),
             masker: self.masker.clone(),
+            action_defaults: self.action_defaults.clone(),
         }
     }
 
