@@ -139,7 +139,7 @@ async fn without_an_environment_what_it_supplies_is_a_warning_and_strict_fails()
         "step `cleanup`: setup[0].config: database_query has no `connection` or `dsn` or `url` or `connection_string`: it must come from the environment's action defaults at run time",
         "step `wait_pending`: steps[2].config: db_poll has no `connection`",
         "step `publish_event`: steps[3].config: kafka_producer has no `brokers`: it must come from the environment's action defaults at run time, else 127.0.0.1:9092 is used",
-        "step `cache_profile`: steps[1].config.url: service `cache` must come from the environment at run time",
+        "step `cache_profile`: steps[2].config.url: service `cache` must come from the environment at run time",
         "step `fetch_profile`: steps[0].config.headers.Authorization: `API_TOKEN` must come from the environment at run time",
     ] {
         assert!(
@@ -488,6 +488,18 @@ async fn the_original_folder_runs_against_postgres_redis_and_its_own_mock() {
         .iter()
         .find(|s| s["id"] == "fetch_profile")
         .unwrap();
+    let ids: Vec<&str> = cache["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    for branch in ["fetch_twice.first", "fetch_twice.second"] {
+        assert!(
+            ids.contains(&branch),
+            "a branch written as a step ran: {ids:?}"
+        );
+    }
     let sent = &fetch["attempts"][0]["request"]["headers"];
     assert_eq!(
         sent["X-Env"], "test",

@@ -143,7 +143,7 @@ impl ActionKind {
             ActionKind::DatabaseQuery | ActionKind::DbPoll => {
                 &["connection|dsn|url|connection_string"]
             }
-            ActionKind::Grpc => &["address|url|target"],
+            ActionKind::Grpc => &["address|url|target|host"],
             _ => &[],
         }
     }
@@ -454,11 +454,12 @@ impl ActionKind {
                 ),
             },
             ActionKind::Grpc => ConfigKeys {
-                required: &["address|url|target", "method"],
+                required: &["address|url|target|host", "method"],
                 known: &[
                     "address",
                     "url",
                     "target",
+                    "host",
                     "service",
                     "method",
                     "request",
@@ -551,6 +552,15 @@ impl ActionKind {
     pub fn known_names() -> Vec<&'static str> {
         Self::ALL.iter().map(|kind| kind.name()).collect()
     }
+}
+
+/// True when a `parallel` step's `branches` lists steps (each with an `action`, none with
+/// `steps`), as the original platform's files write it: each step is then a branch of its own.
+pub fn branches_are_steps(items: &[serde_json::Value]) -> bool {
+    !items.is_empty()
+        && items
+            .iter()
+            .all(|item| item.get("action").is_some() && item.get("steps").is_none())
 }
 
 impl fmt::Display for ActionKind {

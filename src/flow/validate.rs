@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::action_defaults::ActionDefaults;
-use super::actions::{ActionKind, KeyType};
+use super::actions::{ActionKind, KeyType, branches_are_steps};
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::expression::{prepare_for_check, unwrap_expression};
 use super::load::{LoadedFlow, field_of_pointer};
@@ -319,6 +319,12 @@ impl Checker<'_> {
             }
         }
         if kind == ActionKind::Parallel
+            && let Some(Value::Array(branches)) = step.config.get("branches")
+            && branches_are_steps(branches)
+        {
+            let value = &step.config["branches"];
+            lists.push((format!("{config_pointer}/branches"), id.to_string(), value));
+        } else if kind == ActionKind::Parallel
             && let Some(Value::Array(branches)) = step.config.get("branches")
         {
             for (index, branch) in branches.iter().enumerate() {
