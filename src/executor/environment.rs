@@ -103,13 +103,21 @@ mod tests {
         let file = dir.path().join("envs.json");
         std::fs::write(
             &file,
-            r#"{"qa/staging": {"variables": {"base": "http://x"}, "secrets": {"TOKEN": "s3"}}}"#,
+            r#"{"qa/staging": {"variables": {"base": "http://x"}, "secrets": {"TOKEN": "s3"},
+                "services": {"orders": "http://orders:8080"},
+                "actionDefaults": {"database_query": {"connection": "postgres://db/app"}}}}"#,
         )
         .unwrap();
         let envs = LocalEnvironments::from_file(&file).unwrap();
         let staging = envs.resolve("qa", "staging").await.unwrap();
         assert_eq!(staging.variables["base"], "http://x");
         assert_eq!(staging.secrets["TOKEN"], "s3");
+        assert_eq!(staging.services["orders"], "http://orders:8080");
+        let defaults = staging.action_defaults.by_kind();
+        assert_eq!(
+            defaults[&crate::flow::actions::ActionKind::DatabaseQuery]["connection"],
+            "postgres://db/app"
+        );
         let missing = envs.resolve("qa", "prod").await.unwrap_err();
         assert_eq!(missing.to_string(), "TestEnvironment qa/prod not found");
     }
