@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::actions::{self, ActionError, ActionOutput, Deferred};
-use super::capture::{capture, capture_source};
+use super::capture::{capture, capture_source, without_own_id};
 use super::evaluate::{Evaluator, Scope};
 use super::flow_resolver::FlowResolver;
 use super::interpolate::{interpolate_map, interpolate_text, interpolate_value};
@@ -595,7 +595,13 @@ impl<'a> Run<'a> {
             for (name, source) in &step.output {
                 let found = match OutputSource::of(source) {
                     OutputSource::Path(path_text) => match self.evaluator.capture_path(path_text) {
-                        Ok(path) => capture(capture_source(path, &result, deferred), path),
+                        Ok(path) => {
+                            let source = capture_source(path, &result, deferred);
+                            match without_own_id(path, reference_id(id), source) {
+                                Some(rest) => capture(source, &rest),
+                                None => capture(source, path),
+                            }
+                        }
                         Err(err) => Err(err.clone()),
                     },
                     OutputSource::Value(value) => interpolate_value(value, &self.vars, "")
@@ -662,10 +668,8 @@ impl<'a> Run<'a> {
             self.vars.set(name.clone(), captured.clone());
             self.captured.insert(name.clone(), captured.clone());
         }
-        // A nested step (`loop[2].check`) is referenced by its own id, `check`.
-        let reference = id.rsplit('.').next().unwrap_or(id);
         self.vars
-            .set_step(reference, response, result.captured.clone());
+            .set_step(reference_id(id), response, result.captured.clone());
     }
 }
 
@@ -777,6 +781,12 @@ fn describe(interrupted: &Interrupted) -> String {
             )
         }
     }
+}
+
+/// The id references use for a step as reports name it: a nested step (`loop[2].check`) is
+/// referenced by its own id, `check`.
+fn reference_id(id: &str) -> &str {
+    id.rsplit('.').next().unwrap_or(id)
 }
 
 /// A step's id: its own, or `step_N` / `setup_N` / `teardown_N` counted from 1.
