@@ -1,8 +1,8 @@
 //! What an executor reads from the cluster, against a mock Kubernetes API server (kube-rs's
 //! `tower_test` pattern, see tests/support): a TestEnvironment's variables, Secret and ConfigMap
-//! keys, whole Secrets and ConfigMaps, headers and service URLs, with Secret values masked in
-//! the results; a missing Secret key named without its value; and `run_flow` calling TestFlows
-//! of the run's namespace, returning their outputs and stopping cycles.
+//! keys, whole Secrets and ConfigMaps, headers, service URLs and action defaults, with Secret
+//! values masked in the results; a missing Secret key named without its value; and `run_flow`
+//! calling TestFlows of the run's namespace, returning their outputs and stopping cycles.
 
 mod common;
 mod support;
@@ -115,6 +115,62 @@ steps:
     assert!(!recorded.contains("s3cr3t-pw"), "{recorded}");
     assert!(!recorded.contains("tok-123"), "{recorded}");
     assert!(recorded.contains("http://payments:8080"), "{recorded}");
+}
+
+#[tokio::test]
+async fn an_environment_brings_services_and_action_defaults_under_each_step() {
+    let spec = json!({
+        "serviceUrls": {"payments": "http://payments:8080"},
+        "actionDefaults": {
+            "transform": {"input": {"url": "${service.payments}", "password": "${DB_PASSWORD}"},
+                          "transforms": {"url": "url"}}
+        },
+        "valueFrom": [{"name": "DB_PASSWORD", "secretKeyRef": {"name": "db", "key": "password"}}]
+    });
+    let (client, server) = cluster(vec![
+        expect(Method::GET, ENVIRONMENT, environment(spec)),
+        // "s3cr3t-pw"
+        expect(
+            Method::GET,
+            DB_SECRET,
+            secret("db", json!({"password": "czNjcjN0LXB3"})),
+        ),
+    ]);
+    let resolved = ClusterEnvironments::new(client)
+        .resolve("qa", "staging")
+        .await
+        .unwrap();
+    assert_eq!(server.await.unwrap().len(), 2);
+    assert_eq!(resolved.services["payments"], "http://payments:8080");
+    let options = RunOptions {
+        variables: resolved.variables,
+        secrets: resolved.secrets,
+        services: resolved.services,
+        action_defaults: resolved.action_defaults,
+        ..RunOptions::default()
+    };
+    let result = run_with(
+        r#"
+name: uses-defaults
+steps:
+  - id: from_defaults
+    action: transform
+    config: {transforms: {url: url, password: password}}
+    output: {url: url, password: password}
+  - id: step_wins
+    action: transform
+    config: {input: {url: "http://own"}}
+    output: {own: url}
+"#,
+        options,
+    )
+    .await;
+    assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
+    assert_eq!(result.captured["url"], "http://payments:8080");
+    assert_eq!(result.captured["own"], "http://own");
+    assert_eq!(result.captured["password"], "***");
+    let recorded = serde_json::to_string(&result).unwrap();
+    assert!(!recorded.contains("s3cr3t-pw"), "{recorded}");
 }
 
 #[tokio::test]

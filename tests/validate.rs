@@ -54,13 +54,20 @@ fn missing_required_fields() {
 
 #[test]
 fn duplicate_step_ids() {
-    let found = diagnostics(
+    let across_phases = diagnostics(
         "name: f\nsetup:\n  - id: x\n    action: log\n    config: {message: a}\nsteps:\n  - id: x\n    action: log\n    config: {message: b}\n",
+    );
+    assert!(
+        across_phases.is_empty(),
+        "an id may repeat in another phase: {across_phases:?}"
+    );
+    let found = diagnostics(
+        "name: f\nsteps:\n  - id: x\n    action: log\n    config: {message: a}\n  - id: x\n    action: log\n    config: {message: b}\n",
     );
     assert_eq!(
         found,
         [
-            "flows/bad.yaml:7:5: error: step `x`: steps[0].id: duplicate step id `x` (first used at setup[0])"
+            "flows/bad.yaml:6:5: error: step `x`: steps[1].id: duplicate step id `x` (first used at steps[0])"
         ]
     );
 }
@@ -89,7 +96,7 @@ fn references_given_on_the_command_line_are_known() {
     );
     let known = KnownNames {
         names: ["BASE_URL".to_string()].into(),
-        open: false,
+        ..KnownNames::default()
     };
     let flow = loaded.flows().next().unwrap();
     assert!(validate(flow, &known, builtins::NAMES).is_empty());

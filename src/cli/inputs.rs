@@ -8,13 +8,16 @@ use clap::Args;
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use super::environment_file::{self, EnvironmentFile};
+use crate::flow::action_defaults::ActionDefaults;
 use crate::flow::validate::KnownNames;
 use crate::flow::{Diagnostic, Loaded};
 
 /// Variables and secrets from the command line.
 #[derive(Debug, Clone, Default, Args)]
 pub struct VariableArgs {
-    /// A dotenv file of variables (repeatable; later files win).
+    /// An environment file (repeatable; later files win): dotenv lines, or a YAML/JSON file
+    /// (.yaml, .yml, .json) with variables, secrets, headers, services and action_defaults.
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_files: Vec<PathBuf>,
     /// A variable, NAME=VALUE (repeatable; wins over env files).
@@ -32,10 +35,15 @@ pub struct Environment {
     pub variables: IndexMap<String, Value>,
     pub secrets: IndexMap<String, String>,
     pub headers: IndexMap<String, String>,
+    pub services: IndexMap<String, String>,
+    pub action_defaults: ActionDefaults,
+    /// True when something was given (`--var`, `--secret`, `--env-file`, a TestEnvironment),
+    /// even an empty file: what the flows need from an environment is then known.
+    pub given: bool,
 }
 
 impl Environment {
-    /// The names a flow may reference without defining them.
+    /// What a flow may use without defining it.
     pub fn known_names(&self) -> KnownNames {
         KnownNames {
             names: self
@@ -44,22 +52,56 @@ impl Environment {
                 .chain(self.secrets.keys())
                 .cloned()
                 .collect(),
-            open: false,
+            open: !self.given,
+            services: self.services.keys().cloned().collect(),
+            action_defaults: self.action_defaults.clone(),
         }
+    }
+
+    fn add_file(&mut self, file: EnvironmentFile) {
+        for (name, value) in file.variables {
+            self.secrets.shift_remove(&name);
+            self.variables.insert(name, Value::String(value));
+        }
+        for (name, value) in file.secrets {
+            self.variables.shift_remove(&name);
+            self.secrets.insert(name, value);
+        }
+        self.headers.extend(file.headers);
+        self.services.extend(file.services);
+        self.action_defaults.extend(&file.action_defaults);
     }
 }
 
 /// Builds the environment: TestEnvironment manifests, then env files, then `--var`, `--secret`.
 pub fn environment(args: &VariableArgs, loaded: &Loaded) -> Result<Environment, String> {
-    let mut env = Environment::default();
+    let mut env = Environment {
+        given: loaded.environments().next().is_some()
+            || !args.env_files.is_empty()
+            || !args.vars.is_empty()
+            || !args.secrets.is_empty(),
+        ..Environment::default()
+    };
     for manifest in loaded.environments() {
-        for (name, value) in &manifest.variables {
+        for (name, value) in manifest.variables.iter().chain(&manifest.services) {
             env.variables
                 .insert(name.clone(), Value::String(value.clone()));
         }
         env.headers.extend(manifest.headers.clone());
+        env.services.extend(manifest.services.clone());
+        if let Some(problem) = manifest.action_defaults.unknown_action() {
+            return Err(format!(
+                "{}: spec.actionDefaults: {problem}",
+                manifest.file.display()
+            ));
+        }
+        env.action_defaults.extend(&manifest.action_defaults);
     }
     for file in &args.env_files {
+        if environment_file::is_structured(file) {
+            env.add_file(environment_file::read(file)?);
+            continue;
+        }
         let entries = dotenvy::from_path_iter(file)
             .map_err(|err| format!("--env-file {}: {err}", file.display()))?;
         for entry in entries {

@@ -3,6 +3,7 @@
 
 mod api;
 mod convert;
+mod environment_file;
 mod executor;
 mod exit;
 mod inputs;

@@ -143,6 +143,8 @@ fn options_for(
         variables,
         secrets: env.secrets.clone(),
         default_headers: env.headers.clone(),
+        services: env.services.clone(),
+        action_defaults: env.action_defaults.clone(),
         base_dir: flow.file.parent().map(PathBuf::from),
         source: Some(flow.file_label()),
         cancel: cancel.clone(),

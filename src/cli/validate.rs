@@ -22,6 +22,10 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Fail (exit code 2) on warnings too, such as names that must come from an environment
+    /// when none was given.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -30,15 +34,17 @@ pub enum Format {
     Json,
 }
 
-/// Loads, validates, prints; exits 2 when any error was found.
+/// Loads, validates, prints; exits 2 when any error was found (or, with `--strict`, any
+/// warning).
 pub fn validate(args: ValidateArgs) -> Exit {
     let (diagnostics, flow_count) = check(&args.paths, &args.variables);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
+    let failed = errors > 0 || (args.strict && warnings > 0);
     match args.format {
         Format::Json => {
             let report = serde_json::json!({
-                "valid": errors == 0,
+                "valid": !failed,
                 "flows": flow_count,
                 "errors": errors,
                 "warnings": warnings,
@@ -49,16 +55,20 @@ pub fn validate(args: ValidateArgs) -> Exit {
         Format::Human => {
             print_diagnostics(&diagnostics);
             let plural = if flow_count == 1 { "flow" } else { "flows" };
-            if errors == 0 {
+            if !failed {
                 output::line(&format!(
                     "{flow_count} {plural} valid ({warnings} warnings)"
                 ));
+            } else if errors == 0 {
+                eprintln!(
+                    "{warnings} warnings in {flow_count} {plural}, and --strict fails on warnings"
+                );
             } else {
                 eprintln!("{errors} errors, {warnings} warnings in {flow_count} {plural}");
             }
         }
     }
-    if errors == 0 {
+    if !failed {
         Exit::Passed
     } else {
         Exit::InvalidInput

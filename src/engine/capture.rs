@@ -1,6 +1,7 @@
 //! Captures (`output`): reads a value out of a step result by JSONPath, dotted path or bare
 //! key. For compatibility with the original platform, a path that finds nothing in the result
-//! is tried again against `body`.
+//! is tried again against `body`, and a dotted path may start with the capturing step's own id
+//! (`register.body.id` in step `register`).
 
 use serde_json::Value;
 
@@ -24,6 +25,26 @@ pub fn capture_source<'a>(
             deferred.whole()
         }
         _ => result,
+    }
+}
+
+/// The rest of a dotted `path` that starts with the capturing step's own id (`own_id`) when the
+/// result has no key of that name, as the original platform's files write captures; `None`
+/// when the path is read as written.
+pub fn without_own_id(path: &CapturePath, own_id: &str, whole: &Value) -> Option<CapturePath> {
+    let CapturePath::Dotted { text, segments } = path else {
+        return None;
+    };
+    match segments.split_first() {
+        Some((Segment::Key(first), rest))
+            if first == own_id && !rest.is_empty() && whole.get(own_id).is_none() =>
+        {
+            Some(CapturePath::Dotted {
+                text: text.clone(),
+                segments: rest.to_vec(),
+            })
+        }
+        _ => None,
     }
 }
 
@@ -96,6 +117,25 @@ mod tests {
 
     fn get(path: &str) -> Result<Value, String> {
         capture(&result(), &CapturePath::parse(path).unwrap())
+    }
+
+    #[test]
+    fn a_path_may_start_with_the_capturing_steps_own_id() {
+        let whole = result();
+        let own = CapturePath::parse("register.body.id").unwrap();
+        let rest = without_own_id(&own, "register", &whole).expect("the own id is dropped");
+        assert_eq!(capture(&whole, &rest).unwrap(), json!("u-1"));
+        assert!(
+            without_own_id(&own, "login", &whole).is_none(),
+            "another step's id is a path as written"
+        );
+        let named = json!({"register": {"id": "kept"}, "body": {"id": "u-1"}});
+        assert!(
+            without_own_id(&own, "register", &named).is_none(),
+            "a result key of that name is read as written"
+        );
+        let bare = CapturePath::parse("register").unwrap();
+        assert!(without_own_id(&bare, "register", &whole).is_none());
     }
 
     #[test]

@@ -61,6 +61,15 @@ pub fn interpolate_text(
     interpolate_text_at(text, vars, Place::Root(field))
 }
 
+/// Interpolates every string inside a value of any shape.
+pub fn interpolate_value(
+    value: &Value,
+    vars: &Variables,
+    field: &str,
+) -> Result<Value, InterpolationError> {
+    interpolate_at(value, vars, Place::Root(field))
+}
+
 /// Where a value sits in a config, written out only when an error names it: most values hold
 /// no reference, and formatting every path would cost more than the interpolation.
 #[derive(Clone, Copy)]

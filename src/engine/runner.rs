@@ -9,6 +9,7 @@ mod subflow;
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,10 +26,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::actions::{self, ActionError, ActionOutput, Deferred};
-use super::capture::{capture, capture_source};
+use super::capture::{capture, capture_source, without_own_id};
 use super::evaluate::{Evaluator, Scope};
 use super::flow_resolver::FlowResolver;
-use super::interpolate::{interpolate_map, interpolate_text};
+use super::interpolate::{interpolate_map, interpolate_text, interpolate_value};
 use super::mask::Masker;
 use super::panics;
 use super::recorded::Recorded;
@@ -38,7 +39,10 @@ use super::schema_check;
 use super::session::Session;
 use super::trace::{self, RunTrace};
 use super::variables::Variables;
+use crate::flow::action_defaults::{ActionDefaults, merged_under};
 use crate::flow::actions::ActionKind;
+use crate::flow::output::OutputSource;
+use crate::flow::validate::SERVICES;
 use crate::flow::{Assertion, FlowSpec, OnError, Step};
 
 /// What a caller gives a run besides the flow.
@@ -52,6 +56,10 @@ pub struct RunOptions {
     pub secrets: IndexMap<String, String>,
     /// Headers every HTTP step sends unless it sets its own.
     pub default_headers: IndexMap<String, String>,
+    /// The environment's services: name to URL or connection string, read as `${service.NAME}`.
+    pub services: IndexMap<String, String>,
+    /// Config each action type gets from the environment; a step's own keys win.
+    pub action_defaults: ActionDefaults,
     /// The flow file's folder, for `env_file`.
     pub base_dir: Option<PathBuf>,
     /// The flow file, recorded in the result.
@@ -114,6 +122,8 @@ struct Run<'a> {
     steps: Vec<StepResult>,
     captured: IndexMap<String, Value>,
     masker: Masker,
+    /// The environment's action defaults by action type.
+    action_defaults: HashMap<ActionKind, Map<String, Value>>,
 }
 
 /// Where a step runs, for the control-flow actions that run steps of their own. Borrowed, so
@@ -184,6 +194,7 @@ impl<'a> Run<'a> {
             steps: Vec::with_capacity(flow.setup.len() + flow.steps.len() + flow.teardown.len()),
             captured: IndexMap::new(),
             masker: Masker::new(options.secrets.values().cloned()),
+            action_defaults: options.action_defaults.by_kind(),
             execution_id,
             options,
         }
@@ -308,8 +319,18 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Environment, then `env_file`, then `env` (interpolated in order), then secrets by name.
+    /// Services, environment, secrets by name, then `env_file`, then `env` (interpolated in
+    /// order: an entry that names itself or another outer name reads what was there before).
     fn prepare_variables(&mut self) -> Result<(), String> {
+        if !self.options.services.is_empty() {
+            let services = self
+                .options
+                .services
+                .iter()
+                .map(|(name, url)| (name.clone(), Value::String(url.clone())))
+                .collect();
+            self.vars.set(SERVICES, Value::Object(services));
+        }
         for (name, value) in &self.options.variables {
             self.vars.set(name.clone(), value.clone());
         }
@@ -482,7 +503,7 @@ impl<'a> Run<'a> {
             config,
             raw,
             extra_assertions,
-        } = split_config(step, kind);
+        } = split_config(step, kind, self.action_defaults.get(&kind));
         let config = match interpolate_map(&config, &self.vars, "config") {
             Ok(config) => config,
             Err(err) => {
@@ -572,10 +593,20 @@ impl<'a> Run<'a> {
         let result = Value::Object(result);
         let mut captures = IndexMap::with_capacity(step.output.len());
         if outcome.status == StepStatus::Passed {
-            for (name, path_text) in &step.output {
-                let found = match self.evaluator.capture_path(path_text) {
-                    Ok(path) => capture(capture_source(path, &result, deferred), path),
-                    Err(err) => Err(err.clone()),
+            for (name, source) in &step.output {
+                let found = match OutputSource::of(source) {
+                    OutputSource::Path(path_text) => match self.evaluator.capture_path(path_text) {
+                        Ok(path) => {
+                            let source = capture_source(path, &result, deferred);
+                            match without_own_id(path, reference_id(id), source) {
+                                Some(rest) => capture(source, &rest),
+                                None => capture(source, path),
+                            }
+                        }
+                        Err(err) => Err(err.clone()),
+                    },
+                    OutputSource::Value(value) => interpolate_value(value, &self.vars, "")
+                        .map_err(|err| err.cause.to_string()),
                 };
                 match found {
                     Ok(value) => {
@@ -638,10 +669,8 @@ impl<'a> Run<'a> {
             self.vars.set(name.clone(), captured.clone());
             self.captured.insert(name.clone(), captured.clone());
         }
-        // A nested step (`loop[2].check`) is referenced by its own id, `check`.
-        let reference = id.rsplit('.').next().unwrap_or(id);
         self.vars
-            .set_step(reference, response, result.captured.clone());
+            .set_step(reference_id(id), response, result.captured.clone());
     }
 }
 
@@ -655,21 +684,26 @@ struct SplitConfig<'s> {
     extra_assertions: Vec<Assertion>,
 }
 
-/// Splits a step's config (see [`SplitConfig`]).
-fn split_config(step: &Step, kind: ActionKind) -> SplitConfig<'_> {
+/// Splits a step's config, laid over its action type's `defaults` (see [`SplitConfig`]).
+fn split_config<'s>(
+    step: &'s Step,
+    kind: ActionKind,
+    defaults: Option<&Map<String, Value>>,
+) -> SplitConfig<'s> {
+    let config = merged_under(defaults, &step.config);
     let splits = kind == ActionKind::Assert
         || kind
             .raw_config_keys()
             .iter()
-            .any(|key| step.config.contains_key(*key));
+            .any(|key| config.contains_key(*key));
     if !splits {
         return SplitConfig {
-            config: Cow::Borrowed(&step.config),
+            config,
             raw: Map::new(),
             extra_assertions: Vec::new(),
         };
     }
-    let mut config = step.config.clone();
+    let mut config = config.into_owned();
     let mut raw = Map::new();
     for key in kind.raw_config_keys() {
         if let Some(value) = config.remove(*key) {
@@ -748,6 +782,12 @@ fn describe(interrupted: &Interrupted) -> String {
             )
         }
     }
+}
+
+/// The id references use for a step as reports name it: a nested step (`loop[2].check`) is
+/// referenced by its own id, `check`.
+fn reference_id(id: &str) -> &str {
+    id.rsplit('.').next().unwrap_or(id)
 }
 
 /// A step's id: its own, or `step_N` / `setup_N` / `teardown_N` counted from 1.

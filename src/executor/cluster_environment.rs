@@ -1,7 +1,8 @@
 //! TestEnvironments read from the cluster, for an executor running in it (or given a
 //! kubeconfig). A run gets, in rising precedence: every key of its `envFrom` Secrets and
 //! ConfigMaps (with their prefix), the plain `variables`, the `serviceUrls`, then each
-//! `valueFrom` key. Values that come from a Secret are secrets: masked in everything recorded.
+//! `valueFrom` key; the `serviceUrls` are also its services (`${service.NAME}`), and its
+//! `actionDefaults` go under each step's config. Values that come from a Secret are secrets: masked in everything recorded.
 //! A missing Secret, ConfigMap or key (unless `optional`) is an error naming the environment,
 //! the object and the key, never a value.
 
@@ -158,8 +159,13 @@ async fn resolve_spec(
     spec: &TestEnvironmentSpec,
     sources: &mut Sources,
 ) -> Result<ResolvedEnvironment, String> {
+    if let Some(problem) = spec.action_defaults.unknown_action() {
+        return Err(problem);
+    }
     let mut resolved = ResolvedEnvironment {
         headers: spec.headers.clone(),
+        services: spec.service_urls.clone(),
+        action_defaults: spec.action_defaults.clone(),
         ..ResolvedEnvironment::default()
     };
     for entry in &spec.env_from {

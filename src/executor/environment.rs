@@ -1,5 +1,5 @@
 //! TestEnvironment resolution. A run names its environment; the executor asks a resolver for
-//! its variables, secret values and headers. The cluster resolver reads the TestEnvironment and
+//! its variables, secret values, headers, services and action defaults. The cluster resolver reads the TestEnvironment and
 //! its Secrets with read-only Kubernetes access; [`LocalEnvironments`] reads a local file, for
 //! tests and for running an executor outside a cluster.
 
@@ -11,6 +11,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::flow::action_defaults::ActionDefaults;
+
 /// What a run gets from its environment. Secret values are masked in everything recorded.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -18,6 +20,11 @@ pub struct ResolvedEnvironment {
     pub variables: IndexMap<String, Value>,
     pub secrets: IndexMap<String, String>,
     pub headers: IndexMap<String, String>,
+    /// Read as `${service.NAME}`.
+    pub services: IndexMap<String, String>,
+    /// Config per action type, under each step's own.
+    #[serde(alias = "actionDefaults")]
+    pub action_defaults: ActionDefaults,
 }
 
 /// Why an environment could not be resolved.
@@ -45,7 +52,7 @@ pub trait EnvironmentResolver: Send + Sync {
 }
 
 /// Environments from a JSON file: `{"<namespace>/<name>": {"variables": {}, "secrets": {},
-/// "headers": {}}}`. Without a file, every lookup answers "not found".
+/// "headers": {}, "services": {}, "action_defaults": {}}}`. Without a file, every lookup answers "not found".
 #[derive(Debug, Clone, Default)]
 pub struct LocalEnvironments {
     environments: HashMap<String, ResolvedEnvironment>,
@@ -96,13 +103,21 @@ mod tests {
         let file = dir.path().join("envs.json");
         std::fs::write(
             &file,
-            r#"{"qa/staging": {"variables": {"base": "http://x"}, "secrets": {"TOKEN": "s3"}}}"#,
+            r#"{"qa/staging": {"variables": {"base": "http://x"}, "secrets": {"TOKEN": "s3"},
+                "services": {"orders": "http://orders:8080"},
+                "actionDefaults": {"database_query": {"connection": "postgres://db/app"}}}}"#,
         )
         .unwrap();
         let envs = LocalEnvironments::from_file(&file).unwrap();
         let staging = envs.resolve("qa", "staging").await.unwrap();
         assert_eq!(staging.variables["base"], "http://x");
         assert_eq!(staging.secrets["TOKEN"], "s3");
+        assert_eq!(staging.services["orders"], "http://orders:8080");
+        let defaults = staging.action_defaults.by_kind();
+        assert_eq!(
+            defaults[&crate::flow::actions::ActionKind::DatabaseQuery]["connection"],
+            "postgres://db/app"
+        );
         let missing = envs.resolve("qa", "prod").await.unwrap_err();
         assert_eq!(missing.to_string(), "TestEnvironment qa/prod not found");
     }

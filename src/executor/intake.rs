@@ -309,6 +309,7 @@ fn check(run: &RunMessage) -> Result<(), String> {
     let known = KnownNames {
         names: HashSet::new(),
         open: true,
+        ..KnownNames::default()
     };
     let errors: Vec<String> = validate(&loaded, &known, builtins::NAMES)
         .into_iter()

@@ -97,6 +97,8 @@ async fn run_one(shared: &Shared, run: &RunMessage, abandon: CancellationToken) 
                 options.variables = resolved.variables;
                 options.secrets = resolved.secrets;
                 options.default_headers = resolved.headers;
+                options.services = resolved.services;
+                options.action_defaults = resolved.action_defaults;
             }
             Err(err) => return not_run(run, err.to_string()),
         }

@@ -142,6 +142,29 @@ impl ActionKind {
         ActionKind::Grpc,
     ];
 
+    /// The required key groups (as [`ConfigKeys::required`] writes them) that an environment's
+    /// action defaults may supply: the connection of the server the action talks to.
+    pub fn environment_keys(self) -> &'static [&'static str] {
+        match self {
+            ActionKind::DatabaseQuery | ActionKind::DbPoll => {
+                &["connection|dsn|url|connection_string"]
+            }
+            ActionKind::Grpc => &["address|url|target|host"],
+            _ => &[],
+        }
+    }
+
+    /// A connection key that is not required because it has a fallback, which an environment's
+    /// action defaults usually supply: the key group and the fallback.
+    pub fn defaulted_connection_key(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            ActionKind::KafkaProduce | ActionKind::KafkaConsume => {
+                Some(("brokers|bootstrap_servers", "127.0.0.1:9092"))
+            }
+            _ => None,
+        }
+    }
+
     /// Looks an action up by its name or one of its aliases.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL
@@ -472,11 +495,12 @@ impl ActionKind {
                 ),
             },
             ActionKind::Grpc => ConfigKeys {
-                required: &["address|url|target", "method"],
+                required: &["address|url|target|host", "method"],
                 known: &[
                     "address",
                     "url",
                     "target",
+                    "host",
                     "service",
                     "method",
                     "request",
@@ -591,6 +615,15 @@ impl ActionKind {
     pub fn known_names() -> Vec<&'static str> {
         Self::ALL.iter().map(|kind| kind.name()).collect()
     }
+}
+
+/// True when a `parallel` step's `branches` lists steps (each with an `action`, none with
+/// `steps`), as the original platform's files write it: each step is then a branch of its own.
+pub fn branches_are_steps(items: &[serde_json::Value]) -> bool {
+    !items.is_empty()
+        && items
+            .iter()
+            .all(|item| item.get("action").is_some() && item.get("steps").is_none())
 }
 
 impl fmt::Display for ActionKind {

@@ -1,5 +1,7 @@
 //! Assertion and `when` expressions as flow files write them, made ready for the expr language
 //! (expr-lang.org, which the original platform used):
+//! - an expression wrapped whole in `${…}` (`when: "${a == 'b'}"`, as the original platform's
+//!   files write conditions) is the expression inside;
 //! - `${x}` / `{{x}}` are substituted first: inside a quoted string by the value's text, elsewhere
 //!   by a literal of the value's type;
 //! - the documented-but-never-built forms are rewritten: `X exists`, `X not exists`,
@@ -12,7 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::reference::parse_template;
+use super::reference::{exact_reference, parse_template};
 
 /// A member-access chain: `body.items[0].price`, `headers["Content-Type"]`, `a?.b`.
 const CHAIN: &str = r#"[A-Za-z_][A-Za-z0-9_]*(?:\??\.[A-Za-z_][A-Za-z0-9_]*|\[[^\[\]]*\])*"#;
@@ -67,8 +69,49 @@ pub fn prepare(
     expression: &str,
     lookup: &mut dyn FnMut(&str) -> Result<Value, String>,
 ) -> Result<String, String> {
-    let substituted = substitute(expression, lookup)?;
+    let substituted = substitute(unwrap_expression(expression), lookup)?;
     Ok(rewrite_compat(&substituted))
+}
+
+/// The expression inside `${…}` when the whole text is one such wrapper around something that is
+/// not a plain reference (`${a == 'b'}`, `${len(items) > 0}`); otherwise the text as written.
+/// A wrapped plain reference (`${ready}`) stays a reference: substituted, it means the same.
+pub fn unwrap_expression(expression: &str) -> &str {
+    let trimmed = expression.trim();
+    let Some(inner) = trimmed
+        .strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+    else {
+        return expression;
+    };
+    if exact_reference(trimmed).is_some() || !braces_balance(inner) {
+        return expression;
+    }
+    inner.trim()
+}
+
+/// True when every `}` in `text` closes a `{` before it, outside quoted strings, so that the
+/// wrapper's last `}` is the one that closes its `${`.
+fn braces_balance(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for ch in text.chars() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if ch == '\\' => escaped = true,
+            Some(q) if ch == q => quote = None,
+            Some(_) => {}
+            None => match ch {
+                '"' | '\'' | '`' => quote = Some(ch),
+                '{' => depth += 1,
+                '}' if depth == 0 => return false,
+                '}' => depth -= 1,
+                _ => {}
+            },
+        }
+    }
+    depth == 0 && quote.is_none()
 }
 
 /// Like [`prepare`] with every reference standing for `nil`, to check that an expression
@@ -410,6 +453,24 @@ mod tests {
         assert_eq!(prep("body.tags == ${tags}"), r#"body.tags == ["a", nil]"#);
         assert_eq!(prep(r#"msg == "${quote}""#), r#"msg == "say \"hi\"""#);
         assert_eq!(prep("id == ${user_id}"), r#"id == "u-42""#);
+    }
+
+    #[test]
+    fn an_expression_wrapped_in_a_reference_is_the_expression_inside() {
+        assert_eq!(prep("${n == 3}"), "n == 3");
+        assert_eq!(prep(" ${body.status == 'a}b'} "), "body.status == 'a}b'");
+        assert_eq!(
+            prep("${len(tags) > 0 && {'a': 1}.a == 1}"),
+            "len(tags) > 0 && {'a': 1}.a == 1"
+        );
+        assert_eq!(
+            prep("${n}"),
+            "3",
+            "a wrapped plain reference is substituted"
+        );
+        assert_eq!(prep("${n} == 3"), "3 == 3", "not wrapped whole");
+        assert_eq!(unwrap_expression("${a} && ${b}"), "${a} && ${b}");
+        assert_eq!(unwrap_expression("${a == '}'"), "${a == '}'");
     }
 
     #[test]

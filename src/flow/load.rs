@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use super::action_defaults::ActionDefaults;
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::model::FlowSpec;
 use super::source::{Positions, kind_of, parse_documents};
@@ -55,6 +56,9 @@ pub struct LoadedEnvironment {
     pub name: String,
     pub variables: IndexMap<String, String>,
     pub headers: IndexMap<String, String>,
+    /// `serviceUrls`, read as `${service.NAME}` (and, as in a cluster, as variables).
+    pub services: IndexMap<String, String>,
+    pub action_defaults: ActionDefaults,
 }
 
 /// A TestSchedule manifest: its `spec` as written, with positions below `/spec`.
@@ -235,6 +239,12 @@ pub fn load_text(text: &str, file: &Path, loaded: &mut Loaded) {
                 file: file.to_path_buf(),
                 kind: kind.to_string(),
             }),
+            _ if is_environment_file(map) => {
+                loaded.documents.push(LoadedDocument::Skipped {
+                    file: file.to_path_buf(),
+                    kind: "environment file (give it with --env-file)".into(),
+                });
+            }
             _ if map.contains_key("endpoints") && !map.contains_key("steps") => {
                 loaded.documents.push(LoadedDocument::Skipped {
                     file: file.to_path_buf(),
@@ -334,6 +344,21 @@ fn load_manifest_flow(
 
 fn load_environment(map: &serde_json::Map<String, Value>, file: &Path, loaded: &mut Loaded) {
     let spec = map.get("spec");
+    let action_defaults = match spec.and_then(|s| s.get("actionDefaults")) {
+        None => ActionDefaults::default(),
+        Some(value) => match serde_json::from_value::<ActionDefaults>(value.clone()) {
+            Ok(defaults) => defaults,
+            Err(err) => {
+                let message = format!(
+                    "spec.actionDefaults: each action type takes a map of config keys: {err}"
+                );
+                loaded
+                    .diagnostics
+                    .push(Diagnostic::error(message).in_file(file.display().to_string()));
+                ActionDefaults::default()
+            }
+        },
+    };
     let text_map = |key: &str| -> IndexMap<String, String> {
         spec.and_then(|s| s.get(key))
             .and_then(Value::as_object)
@@ -356,7 +381,43 @@ fn load_environment(map: &serde_json::Map<String, Value>, file: &Path, loaded: &
                 .to_string(),
             variables: text_map("variables"),
             headers: text_map("headers"),
+            services: text_map("serviceUrls"),
+            action_defaults,
         }));
+}
+
+/// True for an environment file in the original platform's shape (`--env-file env.yaml`),
+/// which may sit in a folder of flows: only environment fields, no steps.
+fn is_environment_file(map: &serde_json::Map<String, Value>) -> bool {
+    const ENVIRONMENT_FIELDS: &[&str] = &[
+        "name",
+        "description",
+        "color",
+        "is_default",
+        "variables",
+        "secrets",
+        "headers",
+        "services",
+        "serviceUrls",
+        "service_urls",
+        "action_defaults",
+        "actionDefaults",
+    ];
+    const ONLY_IN_ENVIRONMENTS: &[&str] = &[
+        "variables",
+        "secrets",
+        "headers",
+        "services",
+        "serviceUrls",
+        "service_urls",
+        "action_defaults",
+        "actionDefaults",
+    ];
+    map.keys()
+        .all(|key| ENVIRONMENT_FIELDS.contains(&key.as_str()))
+        && map
+            .keys()
+            .any(|key| ONLY_IN_ENVIRONMENTS.contains(&key.as_str()))
 }
 
 /// Field names a user may write at each level, in both spellings, for "did you mean".

@@ -3,6 +3,7 @@
 //!
 //! Nothing here runs a step; the engine does.
 
+pub mod action_defaults;
 pub mod actions;
 pub mod data_source;
 pub mod diagnostic;
@@ -11,6 +12,7 @@ pub mod expression;
 pub mod json_schema;
 pub mod load;
 pub mod model;
+pub mod output;
 pub mod path;
 pub mod reference;
 pub mod schema;

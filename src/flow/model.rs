@@ -100,9 +100,15 @@ pub struct Step {
     /// Expressions that must all be true.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assert: Vec<Assertion>,
-    /// Captures: variable name to a path in the step result.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub output: IndexMap<String, String>,
+    /// Captures: variable name to a path in the step result, or to a value (text holding
+    /// references, or a literal) kept as interpolated. An empty `output:` is no output.
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "super::output::output_map"
+    )]
+    #[schemars(schema_with = "schema::free_values")]
+    pub output: IndexMap<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPolicy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -97,11 +97,22 @@ fn is_reference_name(inner: &str) -> bool {
         Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
         _ => return false,
     }
-    let root = root_of(inner);
-    if !root
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    // Outside `[…]`, a name and its path hold only name characters and dots, so an expression
+    // written in `${…}` (`${status == 'ok'}`) is not taken for a reference.
+    let mut depth = 0usize;
+    let plain = inner.chars().all(|c| match c {
+        '[' => {
+            depth += 1;
+            true
+        }
+        ']' => {
+            depth = depth.saturating_sub(1);
+            true
+        }
+        _ if depth > 0 => true,
+        c => c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'),
+    });
+    if !plain {
         return false;
     }
     matches!(parse_dotted(inner), Ok(segments) if matches!(segments.first(), Some(Segment::Key(_))))

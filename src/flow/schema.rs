@@ -11,6 +11,16 @@ pub fn free_object(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// A map of names to values of any shape (a step's `output`: paths, or values to keep).
+pub fn free_values(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "x-kubernetes-preserve-unknown-fields": true
+        }
+    })
+}
+
 /// A value that may be a string or an object (`assert` items, `onError`): any shape is kept.
 pub fn string_or_object(_: &mut SchemaGenerator) -> Schema {
     json_schema!({

@@ -7,32 +7,47 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::actions::{ActionKind, KeyType};
+use super::action_defaults::ActionDefaults;
+use super::actions::{ActionKind, KeyType, branches_are_steps};
 use super::diagnostic::{Diagnostic, did_you_mean};
-use super::expression::prepare_for_check;
+use super::expression::{prepare_for_check, unwrap_expression};
 use super::load::{LoadedFlow, field_of_pointer};
 use super::model::Step;
+use super::output::OutputSource;
 use super::path::CapturePath;
 use super::reference::{exact_reference, references, root_of};
 use super::source::pointer_segment;
 
-/// Names defined outside the flow: `--var`, `--env-file`, a TestEnvironment, built-ins.
+/// What the environment a flow will run in defines: names (`--var`, `--env-file`, a
+/// TestEnvironment), services and per-action defaults.
 #[derive(Debug, Clone, Default)]
 pub struct KnownNames {
     pub names: HashSet<String>,
-    /// When true, names outside the flow are unknown (a cluster environment may supply them),
-    /// so an undefined reference is a warning instead of an error.
+    /// True when no environment was given, so what an environment supplies is not known: a
+    /// plain name nothing defines, a `${service.NAME}` and an action's connection key are then
+    /// warnings (they must come from the environment at run time), not errors. A flow with an
+    /// `env_file` has an environment.
     pub open: bool,
+    /// The services `${service.NAME}` may name.
+    pub services: HashSet<String>,
+    /// Config each action type gets from the environment, under the step's own.
+    pub action_defaults: ActionDefaults,
 }
+
+/// The variable holding the environment's services: `${service.NAME}`.
+pub const SERVICES: &str = "service";
 
 /// Validates one flow.
 pub fn validate(flow: &LoadedFlow, known: &KnownNames, builtins: &[&str]) -> Vec<Diagnostic> {
     let mut check = Checker {
         flow,
         known,
+        open: known.open && flow.spec.env_file.is_none(),
+        action_defaults: known.action_defaults.by_kind(),
         diagnostics: Vec::new(),
         defined: known.names.clone(),
         later_steps: HashMap::new(),
+        steps_run: HashMap::new(),
     };
     check.defined.extend(builtins.iter().map(|s| s.to_string()));
     check.run();
@@ -42,11 +57,17 @@ pub fn validate(flow: &LoadedFlow, known: &KnownNames, builtins: &[&str]) -> Vec
 struct Checker<'a> {
     flow: &'a LoadedFlow,
     known: &'a KnownNames,
+    /// No environment at all: what one supplies is a warning (see [`KnownNames::open`]).
+    open: bool,
+    action_defaults: HashMap<ActionKind, serde_json::Map<String, Value>>,
     diagnostics: Vec<Diagnostic>,
     /// Names a reference may use at the current point.
     defined: HashSet<String>,
     /// Ids and outputs of steps not reached yet, for a better message.
     later_steps: HashMap<String, String>,
+    /// The phases (`setup`, `steps`, `teardown`) whose step of each id has run at the current
+    /// point: an id that has run in two is shadowed, and a reference to it is ambiguous.
+    steps_run: HashMap<String, Vec<&'static str>>,
 }
 
 /// Step lists in run order, with their pointer prefix and default id prefix.
@@ -98,7 +119,7 @@ impl Checker<'_> {
             self.check_references_in_text(text, &pointer, None);
             self.defined.insert(name.clone());
         }
-        let all_steps: Vec<(&str, usize, &Step, String)> = LISTS
+        let all_steps: Vec<(&'static str, usize, &Step, String)> = LISTS
             .iter()
             .flat_map(|(list, id_prefix)| {
                 let steps = match *list {
@@ -115,14 +136,17 @@ impl Checker<'_> {
                 })
             })
             .collect();
-        let mut seen_ids: HashMap<String, String> = HashMap::new();
+        // Ids are unique within a phase; the same cleanup step before and after the main steps
+        // is common, and the later phase's result shadows the earlier one.
+        let mut seen_ids: HashMap<(&str, String), String> = HashMap::new();
         for (list, index, step, id) in &all_steps {
             let pointer = format!("/{list}/{index}/id");
-            if let Some(first) = seen_ids.get(id) {
+            if let Some(first) = seen_ids.get(&(*list, id.clone())) {
                 let message = format!("duplicate step id `{id}` (first used at {first})");
                 self.report(Diagnostic::error(message), &pointer, Some(id));
             } else {
-                seen_ids.insert(id.clone(), field_of_pointer(&format!("/{list}/{index}")));
+                let place = field_of_pointer(&format!("/{list}/{index}"));
+                seen_ids.insert((*list, id.clone()), place);
             }
             if step.id.is_some() && !is_valid_id(id) {
                 let message = format!(
@@ -139,6 +163,10 @@ impl Checker<'_> {
             self.check_step(step, &format!("/{list}/{index}"), id);
             self.defined.insert(id.clone());
             self.defined.extend(step.output.keys().cloned());
+            let phases = self.steps_run.entry(id.clone()).or_default();
+            if !phases.contains(list) {
+                phases.push(list);
+            }
         }
     }
 
@@ -256,10 +284,15 @@ impl Checker<'_> {
                 Some(id),
             );
         }
-        for (name, path) in &step.output {
-            if let Err(err) = CapturePath::parse(path) {
-                let at = format!("{pointer}/output/{}", pointer_segment(name));
-                self.report(Diagnostic::error(err), &at, Some(id));
+        for (name, source) in &step.output {
+            let at = format!("{pointer}/output/{}", pointer_segment(name));
+            match OutputSource::of(source) {
+                OutputSource::Path(path) => {
+                    if let Err(err) = CapturePath::parse(path) {
+                        self.report(Diagnostic::error(err), &at, Some(id));
+                    }
+                }
+                OutputSource::Value(value) => self.check_references_in_value(value, &at, Some(id)),
             }
         }
     }
@@ -286,6 +319,12 @@ impl Checker<'_> {
             }
         }
         if kind == ActionKind::Parallel
+            && let Some(Value::Array(branches)) = step.config.get("branches")
+            && branches_are_steps(branches)
+        {
+            let value = &step.config["branches"];
+            lists.push((format!("{config_pointer}/branches"), id.to_string(), value));
+        } else if kind == ActionKind::Parallel
             && let Some(Value::Array(branches)) = step.config.get("branches")
         {
             for (index, branch) in branches.iter().enumerate() {
@@ -356,21 +395,46 @@ impl Checker<'_> {
 
     fn check_config_keys(&mut self, step: &Step, kind: ActionKind, pointer: &str, id: &str) {
         let keys = kind.config_keys();
+        let defaults = self.action_defaults.get(&kind).cloned();
+        let given = |key: &str| {
+            step.config.contains_key(key) || defaults.as_ref().is_some_and(|d| d.contains_key(key))
+        };
         for required in keys.required {
-            let present = required.split('|').any(|k| step.config.contains_key(k));
-            if !present {
-                let names = required
-                    .split('|')
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ");
-                let message = format!("{kind} needs {names} in its config");
-                self.report(
-                    Diagnostic::error(message),
-                    &format!("{pointer}/config"),
-                    Some(id),
-                );
+            if required.split('|').any(given) {
+                continue;
             }
+            let names = required
+                .split('|')
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let from_environment = kind.environment_keys().contains(required);
+            let diagnostic = if from_environment && self.open {
+                Diagnostic::warning(format!(
+                    "{kind} has no {names}: it must come from the environment's action defaults at run time"
+                ))
+            } else if from_environment {
+                Diagnostic::error(format!(
+                    "{kind} needs {names} in its config or in the environment's action defaults for {kind}"
+                ))
+            } else {
+                Diagnostic::error(format!("{kind} needs {names} in its config"))
+            };
+            self.report(diagnostic, &format!("{pointer}/config"), Some(id));
+        }
+        if let Some((connection, fallback)) = kind.defaulted_connection_key()
+            && self.open
+            && !connection.split('|').any(given)
+        {
+            let key = connection.split('|').next().unwrap_or(connection);
+            let message = format!(
+                "{kind} has no `{key}`: it must come from the environment's action defaults at run time, else {fallback} is used"
+            );
+            self.report(
+                Diagnostic::warning(message),
+                &format!("{pointer}/config"),
+                Some(id),
+            );
         }
         for (key, value) in &step.config {
             if let Some(problem) = type_problem(value, kind.key_type(key)) {
@@ -402,7 +466,7 @@ impl Checker<'_> {
     }
 
     fn check_expression(&mut self, expression: &str, pointer: &str, id: &str) {
-        self.check_references_in_text(expression, pointer, Some(id));
+        self.check_references_in_text(unwrap_expression(expression), pointer, Some(id));
         let prepared = prepare_for_check(expression);
         if let Err(err) = expr::compile(&prepared) {
             let message = crate::engine::evaluate::compile_message(expression, &err);
@@ -432,27 +496,76 @@ impl Checker<'_> {
     fn check_references_in_text(&mut self, text: &str, pointer: &str, step: Option<&str>) {
         for name in references(text) {
             let root = root_of(name);
-            if self.defined.contains(root) {
+            if root == SERVICES && !self.defined.contains(root) {
+                if let Some(diagnostic) = self.check_service(name) {
+                    self.report(diagnostic, pointer, step);
+                }
                 continue;
             }
-            let message = match self.later_steps.get(root) {
-                Some(later) if later == root => {
-                    format!("`${{{name}}}` refers to step `{root}`, which runs later")
+            if self.defined.contains(root) {
+                if let Some(phases) = self.steps_run.get(root).filter(|p| p.len() > 1) {
+                    let message = format!(
+                        "`${{{name}}}` reads step `{root}` of {}: the step of that id in {} ran before it and is shadowed",
+                        phases[phases.len() - 1],
+                        phases[..phases.len() - 1].join(" and ")
+                    );
+                    self.report(Diagnostic::warning(message), pointer, step);
                 }
-                Some(later) => {
-                    format!("`${{{name}}}` is captured by step `{later}`, which runs later")
-                }
-                None => format!(
+                continue;
+            }
+            let diagnostic = match self.later_steps.get(root) {
+                Some(later) if later == root => Diagnostic::error(format!(
+                    "`${{{name}}}` refers to step `{root}`, which runs later"
+                )),
+                Some(later) => Diagnostic::error(format!(
+                    "`${{{name}}}` is captured by step `{later}`, which runs later"
+                )),
+                // A path below a name (`${login.body.token}`) reads a step's result: an
+                // environment only gives text, so no environment can define it.
+                None if name != root => Diagnostic::error(format!(
+                    "`${{{name}}}` refers to `{root}`, which no earlier step, env entry or built-in defines"
+                )),
+                None if self.open => Diagnostic::warning(format!(
+                    "`{root}` must come from the environment at run time: nothing in the flow defines it (no environment was given: --var, --env-file, a TestEnvironment or env_file)"
+                )),
+                None => Diagnostic::error(format!(
                     "`${{{name}}}` is not defined: no env entry, earlier step or built-in has that name (define it in `env`, or pass --var {root}=… or --env-file)"
-                ),
-            };
-            let diagnostic = if self.known.open && !self.later_steps.contains_key(root) {
-                Diagnostic::warning(message)
-            } else {
-                Diagnostic::error(message)
+                )),
             };
             self.report(diagnostic, pointer, step);
         }
+    }
+
+    /// A `${service.NAME}` reference: the environment's services must have `NAME`.
+    fn check_service(&self, name: &str) -> Option<Diagnostic> {
+        let service = name
+            .strip_prefix(SERVICES)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .map(|rest| root_of(rest).to_string())
+            .filter(|service| !service.is_empty());
+        let Some(service) = service else {
+            return Some(Diagnostic::error(format!(
+                "`${{{name}}}`: name a service, as in `${{service.orders}}`"
+            )));
+        };
+        if self.known.services.contains(&service) {
+            return None;
+        }
+        if self.open {
+            return Some(Diagnostic::warning(format!(
+                "service `{service}` must come from the environment at run time (no environment was given)"
+            )));
+        }
+        let mut known: Vec<&str> = self.known.services.iter().map(String::as_str).collect();
+        known.sort_unstable();
+        let has = if known.is_empty() {
+            "it has no services".to_string()
+        } else {
+            format!("it has: {}", known.join(", "))
+        };
+        Some(Diagnostic::error(format!(
+            "`${{{name}}}`: the environment has no service `{service}` ({has})"
+        )))
     }
 }
 

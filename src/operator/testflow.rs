@@ -248,6 +248,7 @@ pub fn validation_errors(flow: &TestFlow, namespace: &str) -> Vec<String> {
     let known = KnownNames {
         names: Default::default(),
         open: flow.spec.environment_ref.is_some(),
+        ..KnownNames::default()
     };
     validate(&loaded, &known, crate::engine::builtins::NAMES)
         .into_iter()

@@ -1,5 +1,5 @@
 //! The TestEnvironment resource: variables, references to Secret and ConfigMap keys, default
-//! HTTP headers and service URLs shared by the flows that name it. Status says whether every
+//! HTTP headers, service URLs and per-action defaults shared by the flows that name it. Status says whether every
 //! reference resolves, naming what is missing and never a value.
 
 use indexmap::IndexMap;
@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::LocalRef;
+use crate::flow::action_defaults::ActionDefaults;
 
 /// Settings shared by the flows that reference it.
 #[derive(CustomResource, Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -44,9 +45,14 @@ pub struct TestEnvironmentSpec {
     /// Headers added to every HTTP step unless the step sets them.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub headers: IndexMap<String, String>,
-    /// Named base URLs of the services under test, available as variables.
+    /// Named base URLs (or connection strings) of the services under test, read as
+    /// `${service.NAME}` in every action and also available as variables by name.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub service_urls: IndexMap<String, String>,
+    /// Config per action type (`database_query: {connection: ...}`), laid under each step's own
+    /// config; the step's keys win.
+    #[serde(default, skip_serializing_if = "ActionDefaults::is_empty")]
+    pub action_defaults: ActionDefaults,
     /// How many runs may use this environment at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]

@@ -16,6 +16,7 @@ use crate::engine::actions::fields::{count, duration, flag, optional_text};
 use crate::engine::actions::{ActionError, ActionOutput};
 use crate::engine::evaluate::{Evaluator, Scope};
 use crate::engine::result::StepStatus;
+use crate::flow::actions::branches_are_steps;
 use crate::flow::{OnError, Step};
 
 /// The most iterations one `for_each` runs, so a mistaken range cannot run forever.
@@ -37,6 +38,7 @@ impl<'a> Run<'a> {
             steps: Vec::new(),
             captured: Default::default(),
             masker: self.masker.clone(),
+            action_defaults: self.action_defaults.clone(),
         }
     }
 
@@ -391,9 +393,14 @@ fn nested_steps(raw: &Map<String, Value>, key: &str) -> Result<Vec<Step>, Action
 /// A `parallel` branch: its name (none when each step is its own branch) and its steps.
 type Branch = (Option<String>, Vec<Step>);
 
-/// The branches of a `parallel` step: `branches: [{name, steps}]`, or `steps`, one per branch.
+/// The branches of a `parallel` step: `branches: [{name, steps}]`, or `steps` (or `branches`
+/// listing steps, as the original platform's files write it), one per branch.
 fn branches(raw: &Map<String, Value>) -> Result<Vec<Branch>, ActionError> {
-    if let Some(Value::Array(items)) = raw.get("branches") {
+    let listed = match raw.get("branches") {
+        Some(Value::Array(items)) if !branches_are_steps(items) => Some(items),
+        _ => None,
+    };
+    if let Some(items) = listed {
         return items
             .iter()
             .enumerate()
@@ -412,7 +419,12 @@ fn branches(raw: &Map<String, Value>) -> Result<Vec<Branch>, ActionError> {
             })
             .collect();
     }
-    let steps = nested_steps(raw, "steps")?;
+    let key = if raw.contains_key("steps") {
+        "steps"
+    } else {
+        "branches"
+    };
+    let steps = nested_steps(raw, key)?;
     Ok(steps
         .into_iter()
         .enumerate()

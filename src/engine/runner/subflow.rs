@@ -68,6 +68,8 @@ impl Run<'_> {
                 variables,
                 secrets: self.options.secrets.clone(),
                 default_headers: self.options.default_headers.clone(),
+                services: self.options.services.clone(),
+                action_defaults: self.options.action_defaults.clone(),
                 base_dir: called.base_dir,
                 source: Some(called.identity),
                 cancel: context.cancel.clone(),

@@ -170,7 +170,7 @@ fn method_name(config: &Map<String, Value>) -> Result<(String, String), ActionEr
 
 impl Server {
     fn parse(config: &Map<String, Value>, base_dir: Option<&Path>) -> Result<Self, ActionError> {
-        let (address, key) = first_text(config, &["address", "url", "target"])?
+        let (address, key) = first_text(config, &["address", "url", "target", "host"])?
             .filter(|(text, _)| !text.trim().is_empty())
             .ok_or_else(|| ActionError::invalid("address", "is required: `host:port`"))?;
         let address = address.trim();
@@ -353,6 +353,11 @@ mod tests {
         assert_eq!(https.server.authority, "api.example.com:443");
         assert_eq!(https.server.tls, Some(TlsOptions::default()));
         let v6 = parse(json!({"target": "[::1]:9000", "method": "a.B/C", "tls": true})).unwrap();
+        let host = parse(json!({"host": "orders:50051", "method": "a.B/C"})).unwrap();
+        assert_eq!(
+            host.server.authority, "orders:50051",
+            "`host` is the original platform's name"
+        );
         assert_eq!((v6.server.host.as_str(), v6.server.port), ("::1", 9000));
         assert!(v6.server.tls.is_some());
         assert_eq!(
