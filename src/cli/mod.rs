@@ -69,6 +69,25 @@ pub enum Command {
     Operator(operator::OperatorArgs),
     /// Print the CustomResourceDefinitions as multi-document YAML (for `kubectl apply -f -`).
     Crds,
+    /// Print the JSON Schema of flow files or of a manifest kind, for editors.
+    Schema {
+        /// Which schema.
+        #[arg(value_enum, default_value = "flow")]
+        kind: SchemaArg,
+    },
+}
+
+/// The schemas `testmesh schema` prints.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemaArg {
+    /// Flow files, with or without the `flow:` root.
+    Flow,
+    /// TestFlow manifests.
+    Testflow,
+    /// TestSchedule manifests.
+    Testschedule,
+    /// TestEnvironment manifests.
+    Environment,
 }
 
 /// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
@@ -95,6 +114,17 @@ pub fn main() -> ExitCode {
             Command::Operator(args) => operator::operator(args).await,
             Command::Crds => {
                 output::text(&crate::resources::crd::all_yaml());
+                Exit::Passed
+            }
+            Command::Schema { kind } => {
+                use crate::resources::editor_schema::{SchemaKind, schema_text};
+                let kind = match kind {
+                    SchemaArg::Flow => SchemaKind::Flow,
+                    SchemaArg::Testflow => SchemaKind::TestFlow,
+                    SchemaArg::Testschedule => SchemaKind::TestSchedule,
+                    SchemaArg::Environment => SchemaKind::Environment,
+                };
+                output::text(&schema_text(kind));
                 Exit::Passed
             }
             Command::Api(args) => api::api(*args).await,

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod data_source;
 pub mod diagnostic;
 pub mod duration;
+pub mod editor_schema;
 pub mod expression;
 pub mod json_schema;
 pub mod load;

@@ -1,10 +1,11 @@
 //! The custom resources TestFlow, TestSchedule and TestEnvironment (group `testmesh.io`, version
-//! `v1alpha1`), their status types and condition helpers, the CRDs generated from them, and what
-//! a cache keeps of them.
+//! `v1alpha1`), their status types and condition helpers, the CRDs generated from them, the
+//! JSON Schemas editors read, and what a cache keeps of them.
 
 pub mod cache;
 pub mod common;
 pub mod crd;
+pub mod editor_schema;
 pub mod testenvironment;
 pub mod testflow;
 pub mod testschedule;
