@@ -453,7 +453,10 @@ async fn the_original_folder_runs_against_postgres_redis_and_its_own_mock() {
     assert_eq!(captured["order_id"], "ord-1", "env read its own outer name");
     assert_eq!(captured["api_url"], "http://fares.invalid");
     assert_eq!(captured["expected_total"], 12.5);
-    assert_eq!(captured["inserted_rows"], 1, "a path starting with the step's own id");
+    assert_eq!(
+        captured["inserted_rows"], 1,
+        "a path starting with the step's own id"
+    );
     assert!(
         captured["inserted_at"].as_i64().is_some_and(|t| t > 0),
         "{captured}"
