@@ -721,3 +721,29 @@ flow:
         "config.times: set `times` (an exact count) or `at_least`/`at_most`, not both"
     );
 }
+
+// ------------------------------------------------ stateful endpoints
+
+#[tokio::test]
+async fn a_bad_update_rule_is_an_error_naming_the_value_and_the_endpoint() {
+    let registry = MockRegistry::default();
+    let Err(err) = start_mock(
+        &registry,
+        json!({"endpoints": [
+            {"path": "/a"},
+            {"path": "/counter", "method": "POST",
+             "state": {"state_key": "n", "update_rule": "add_one"}}
+        ]}),
+    )
+    .await
+    else {
+        panic!("a bad update rule must not start");
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains("endpoints[1].state.update_rule")
+            && text.contains("\"add_one\"")
+            && text.contains("POST /counter"),
+        "{text}"
+    );
+}

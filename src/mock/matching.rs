@@ -9,8 +9,10 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::error::MockError;
-use super::model::{Endpoint, EndpointMatch};
+use super::model::{Endpoint, EndpointMatch, MockResponse};
 use super::path::PathPattern;
+use super::state::StateChange;
+use super::template::response_has_templates;
 
 /// The canned answer, ready to send.
 #[derive(Debug, Clone)]
@@ -51,7 +53,12 @@ pub struct CompiledEndpoint {
     matcher: RequestMatcher,
     /// How many requests it answers at most.
     times: Option<usize>,
+    /// How it changes the server's state before answering.
+    pub state: Option<StateChange>,
+    /// The answer when it holds no template to fill for each request.
     pub response: PreparedResponse,
+    /// Whether the response holds templates, filled for each request.
+    pub templated: bool,
 }
 
 /// The parts of a request that matching reads.
@@ -105,7 +112,13 @@ fn compile_one(endpoint: &Endpoint, field: &str) -> Result<CompiledEndpoint, Moc
         summary: endpoint.summary(),
         matcher,
         times: endpoint.times,
-        response: prepare_response(endpoint, &format!("{field}.response"))?,
+        state: endpoint
+            .state
+            .as_ref()
+            .map(|state| StateChange::compile(state, field, &endpoint.summary()))
+            .transpose()?,
+        response: prepare_response(&endpoint.response, &format!("{field}.response"))?,
+        templated: response_has_templates(&endpoint.response),
     })
 }
 
@@ -210,8 +223,11 @@ fn header_name(field: &str, name: &str) -> Result<HeaderName, MockError> {
     })
 }
 
-fn prepare_response(endpoint: &Endpoint, field: &str) -> Result<PreparedResponse, MockError> {
-    let response = &endpoint.response;
+/// Checks a response and makes it ready to send; an error names the field under `field`.
+pub fn prepare_response(
+    response: &MockResponse,
+    field: &str,
+) -> Result<PreparedResponse, MockError> {
     let status = StatusCode::from_u16(response.status_code)
         .ok()
         .filter(|status| status.as_u16() >= 100)

@@ -1,5 +1,6 @@
 //! The endpoint model, as flow files and mock files write it (snake_case keys):
 //! `endpoints[] {path, method, match{path_pattern, headers, query_params, body_json},
+//! state{state_key, initial_value, update_rule, value},
 //! response{status_code, headers, body_json | body_text | body, delay_ms}}`.
 
 use indexmap::IndexMap;
@@ -48,6 +49,9 @@ pub struct Endpoint {
     /// service that fails a few times, or a job that is pending before it is done.
     #[serde(default)]
     pub times: Option<usize>,
+    /// A named value the server keeps, changed by each request this endpoint answers.
+    #[serde(default)]
+    pub state: Option<EndpointState>,
     #[serde(default)]
     pub response: MockResponse,
 }
@@ -94,6 +98,23 @@ pub struct EndpointMatch {
     /// JSON the request body must contain (a subset match).
     #[serde(default)]
     pub body_json: Option<Value>,
+}
+
+/// How a stateful endpoint changes the server's state value `state_key` (shared by every
+/// endpoint naming it) before it answers: `increment`, `decrement`, `set` (to `value`), or
+/// no rule to only read it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointState {
+    pub state_key: String,
+    /// The value before the first request, and again after a reset.
+    #[serde(default)]
+    pub initial_value: Value,
+    #[serde(default)]
+    pub update_rule: Option<String>,
+    /// The new value for `set`; it may hold response templates.
+    #[serde(default)]
+    pub value: Option<Value>,
 }
 
 /// The canned answer.

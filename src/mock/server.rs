@@ -1,5 +1,6 @@
 //! The running server: binds 127.0.0.1 (a free port unless one is asked for), answers from the
-//! compiled endpoints (404 with what was tried when none fits), records every request, and
+//! compiled endpoints (404 with what was tried when none fits; the state of a stateful endpoint
+//! changed and the response templates filled first), records every request, and
 //! stops gracefully when told to or when dropped.
 
 use std::io;
@@ -18,8 +19,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::error::MockError;
-use super::matching::{CompiledEndpoint, IncomingRequest, compile, find};
+use super::matching::{
+    CompiledEndpoint, IncomingRequest, PreparedResponse, compile, find, prepare_response,
+};
 use super::model::{Endpoint, MockSpec};
+use super::state::initial_values;
+use super::template::TemplateContext;
 
 /// How long `stop` waits for in-flight answers before cutting them off.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -117,6 +122,33 @@ struct Served {
     /// How many requests each endpoint answered, for `times`.
     answered: Vec<usize>,
     requests: Vec<RecordedRequest>,
+    /// The state values of stateful endpoints, by key.
+    state_values: Map<String, Value>,
+}
+
+impl Served {
+    /// The answer of endpoint `index` to `request`: its state changed first, then its
+    /// templates filled. The error says why it cannot answer.
+    fn respond(
+        &mut self,
+        index: usize,
+        request: &RecordedRequest,
+    ) -> Result<PreparedResponse, String> {
+        let compiled = &self.compiled[index];
+        if compiled.state.is_none() && !compiled.templated {
+            return Ok(compiled.response.clone());
+        }
+        if let Some(change) = &compiled.state {
+            let context = TemplateContext::new(request, &self.state_values);
+            change.apply(&mut self.state_values, &context)?;
+        }
+        if !compiled.templated {
+            return Ok(compiled.response.clone());
+        }
+        let context = TemplateContext::new(request, &self.state_values);
+        let rendered = context.render_response(&self.described[index].response);
+        prepare_response(&rendered, "response").map_err(|err| err.to_string())
+    }
 }
 
 struct ServerState {
@@ -176,6 +208,7 @@ impl MockServer {
                 answered: vec![0; endpoints.len()],
                 compiled: endpoints,
                 requests: Vec::new(),
+                state_values: initial_values(&spec.endpoints),
             }),
             stopping: stopping.clone(),
         });
@@ -257,14 +290,19 @@ impl MockServer {
             served.compiled.insert(0, compiled);
             served.answered.insert(0, 0);
         }
+        for (key, initial) in initial_values(endpoints) {
+            served.state_values.entry(key).or_insert(initial);
+        }
         Ok(changes)
     }
 
     /// Forgets the requests received and how many each endpoint answered (so `times` counts
-    /// from zero again); returns how many requests were forgotten.
+    /// from zero again), and sets the state values back to their initial values; returns how
+    /// many requests were forgotten.
     pub fn reset(&self) -> usize {
         let mut served = self.state.served();
         served.answered.iter_mut().for_each(|count| *count = 0);
+        served.state_values = initial_values(&served.described);
         std::mem::take(&mut served.requests).len()
     }
 
@@ -318,7 +356,7 @@ async fn answer(
             Ok(hit) => (Some(hit.endpoint), hit.params.clone()),
             Err(_) => (None, IndexMap::new()),
         };
-        served.requests.push(RecordedRequest {
+        let recorded = RecordedRequest {
             method: method.to_string(),
             path: path.clone(),
             query: raw_query,
@@ -326,15 +364,23 @@ async fn answer(
             body: body.clone(),
             endpoint,
             params,
-        });
+        };
         // `find` gives the index of one of the endpoints it was handed.
-        outcome.map(|hit| {
+        let outcome = outcome.map(|hit| {
             served.answered[hit.endpoint] += 1;
-            served.compiled[hit.endpoint].response.clone()
-        })
+            served.respond(hit.endpoint, &recorded)
+        });
+        served.requests.push(recorded);
+        outcome
     };
     match outcome {
-        Ok(prepared) => {
+        Ok(Err(problem)) => {
+            let body = json!({
+                "error": format!("the mock endpoint for {method} {path} cannot answer: {problem}"),
+            });
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+        }
+        Ok(Ok(prepared)) => {
             if prepared.delay_ms > 0 {
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_millis(prepared.delay_ms)) => {}

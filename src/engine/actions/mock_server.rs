@@ -1,6 +1,6 @@
 //! The `mock_server_*` actions: mock servers started by the steps of one run, kept by name so
 //! later steps can check what they received (`verify`), change their endpoints (`update`),
-//! forget what they received (`reset_state`) and stop them (`stop`, or the end of the run).
+//! forget what they received and reset their state values (`reset_state`) and stop them (`stop`, or the end of the run).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -370,7 +370,8 @@ fn endpoint_error(err: MockError, key: &str) -> ActionError {
 }
 
 /// `mock_server_reset_state`: the server forgets the requests it received and how many each
-/// endpoint answered, so `times` counts from zero again. The result has `requests_cleared`.
+/// endpoint answered, so `times` counts from zero again, and its state values go back to their
+/// `initial_value`. The result has `requests_cleared`.
 pub async fn reset_state(
     config: &Map<String, Value>,
     mocks: &MockRegistry,
