@@ -722,7 +722,110 @@ flow:
     );
 }
 
-// ------------------------------------------------ stateful endpoints
+// ------------------------------------------------ response templates and stateful endpoints
+
+#[tokio::test]
+async fn responses_echo_the_request_and_counters_keep_state_until_reset() {
+    let result = run(r#"
+name: Templated mock answers
+suite: mocks
+env:
+  API_ROOT: http://accounts.example
+setup:
+  - id: start_accounts
+    action: mock_server_start
+    config:
+      name: accounts
+      endpoints:
+        - path: /accounts
+          method: POST
+          response:
+            status_code: 201
+            headers:
+              X-Echo-Method: "{{request.method}}"
+            body_json:
+              name: "{{request.body.name}}"
+              age: "{{request.body.age}}"
+              greeting: "Welcome, {{request.body.name}}!"
+              nickname: "{{request.body.nickname}}"
+              home: "{{API_ROOT}}/accounts"
+        - path: /accounts/{id}/notes
+          method: GET
+          response:
+            body_json:
+              account: "{{request.path_params.id}}"
+              path: "{{request.path}}"
+              page: "{{request.query.page}}"
+              tenant: "${request.headers.x-tenant}"
+        - path: /visits
+          method: POST
+          state: {state_key: visits, initial_value: 0, update_rule: increment}
+          response:
+            body_json: {visits: "{{state.visits}}"}
+        - path: /visits
+          method: GET
+          state: {state_key: visits}
+          response:
+            body_text: "visits so far: {{state.visits}}"
+    output:
+      accounts_url: $.base_url
+steps:
+  - id: create
+    action: http_request
+    config:
+      method: POST
+      url: "{{accounts_url}}/accounts"
+      body: {name: Grace, age: 36}
+    assert:
+      - status == 201
+      - body.name == "Grace"
+      - body.age == 36
+      - body.greeting == "Welcome, Grace!"
+      - body.nickname == nil
+      - body.home == "http://accounts.example/accounts"
+      - headers["X-Echo-Method"] == "POST"
+  - id: notes
+    action: http_request
+    config:
+      url: "{{accounts_url}}/accounts/77/notes?page=3"
+      headers: {X-Tenant: acme}
+    assert:
+      - body.account == "77"
+      - body.path == "/accounts/77/notes"
+      - body.page == "3"
+      - body.tenant == "acme"
+  - id: first_visit
+    action: http_request
+    config: {method: POST, url: "{{accounts_url}}/visits"}
+    assert: [body.visits == 1]
+  - id: second_visit
+    action: http_request
+    config: {method: POST, url: "{{accounts_url}}/visits"}
+    assert: [body.visits == 2]
+  - id: peek
+    action: http_request
+    config: {url: "{{accounts_url}}/visits"}
+    assert: ['body == "visits so far: 2"']
+  - id: reset
+    action: mock_server_reset_state
+    config: {server: accounts}
+  - id: visit_after_reset
+    action: http_request
+    config: {method: POST, url: "{{accounts_url}}/visits"}
+    assert: [body.visits == 1]
+"#)
+    .await;
+    assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
+    assert_eq!(
+        response(&result, "create")["body"],
+        json!({"name": "Grace", "age": 36, "greeting": "Welcome, Grace!", "nickname": null,
+               "home": "http://accounts.example/accounts"})
+    );
+    assert_eq!(
+        response(&result, "visit_after_reset")["body"],
+        json!({"visits": 1})
+    );
+}
 
 #[tokio::test]
 async fn a_bad_update_rule_is_an_error_naming_the_value_and_the_endpoint() {

@@ -352,3 +352,44 @@ flow:
     }
     assert_eq!(found.len(), expect.len(), "{found:#?}");
 }
+
+#[test]
+fn mock_response_templates_need_no_definition_but_other_names_still_do() {
+    let flow = |extra: &str| {
+        format!(
+            r#"name: f
+steps:
+  - id: start_mock
+    action: mock_server_start
+    config:
+      name: accounts
+      endpoints:
+        - path: /accounts/{{id}}
+          method: POST
+          state: {{state_key: visits, initial_value: 0, update_rule: set, value: "{{{{request.body.n}}}}"}}
+          response:
+            headers: {{X-Path: "${{request.path}}"}}
+            body_json:
+              name: "{{{{request.body.name}}}}"
+              id: "{{{{request.path_params.id}}}}"
+              visits: "{{{{state.visits}}}}"
+              trace: "${{request.headers.X-Trace}} {{{{request.query.page}}}}"
+{extra}"#
+        )
+    };
+    assert_eq!(diagnostics(&flow("")), Vec::<String>::new());
+    let found = diagnostics(&flow(
+        "              home: \"{{base_url}}\"\n          match: {headers: {X-Seen: \"{{request.path}}\"}}\n",
+    ));
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].contains("steps[0].config.endpoints[0].response.body_json.home")
+            && found[0].contains("`${base_url}` is not defined"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].contains("steps[0].config.endpoints[0].match.headers.X-Seen")
+            && found[1].contains("`${request.path}` refers to `request`, which no earlier step"),
+        "{found:?}"
+    );
+}

@@ -1,14 +1,16 @@
 //! Replaces references in config values. A string that is exactly one reference takes the
 //! value's own type (number, map, list); a reference inside longer text becomes text. A
-//! reference that does not resolve is an error naming the field and the name.
+//! reference that does not resolve is an error naming the field and the name. References an
+//! action fills itself (the mock server's response templates) are left as written.
 
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
 use super::variables::{LookupError, Variables};
+use crate::flow::actions::LateReferences;
 use crate::flow::expression::text_of;
-use crate::flow::reference::{Piece, exact_reference, parse_template};
+use crate::flow::reference::{Piece, exact_reference, parse_template, root_of};
 
 /// A reference that did not resolve, and the field it stood in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,11 +21,13 @@ pub struct InterpolationError {
     pub cause: LookupError,
 }
 
-/// Interpolates the values (and keys) of a map. A map that holds no reference, as most
-/// configs with literal values do, is borrowed as it is rather than copied.
+/// Interpolates the values (and keys) of a map, leaving the `late` references as written. A
+/// map that holds no reference, as most configs with literal values do, is borrowed as it is
+/// rather than copied.
 pub fn interpolate_map<'m>(
     map: &'m Map<String, Value>,
     vars: &Variables,
+    late: Option<&LateReferences>,
     field: &str,
 ) -> Result<Cow<'m, Map<String, Value>>, InterpolationError> {
     if map
@@ -32,7 +36,8 @@ pub fn interpolate_map<'m>(
     {
         return Ok(Cow::Borrowed(map));
     }
-    interpolate_map_at(map, vars, Place::Root(field)).map(Cow::Owned)
+    let scope = Scope { vars, late };
+    interpolate_map_at(map, &scope, Place::Root(field)).map(Cow::Owned)
 }
 
 /// Text that interpolation leaves as it is.
@@ -58,7 +63,7 @@ pub fn interpolate_text(
     vars: &Variables,
     field: &str,
 ) -> Result<Value, InterpolationError> {
-    interpolate_text_at(text, vars, Place::Root(field))
+    interpolate_text_at(text, &Scope::all(vars), Place::Root(field))
 }
 
 /// Interpolates every string inside a value of any shape.
@@ -67,7 +72,27 @@ pub fn interpolate_value(
     vars: &Variables,
     field: &str,
 ) -> Result<Value, InterpolationError> {
-    interpolate_at(value, vars, Place::Root(field))
+    interpolate_at(value, &Scope::all(vars), Place::Root(field))
+}
+
+/// What references resolve to, and which are left as written.
+struct Scope<'a> {
+    vars: &'a Variables,
+    late: Option<&'a LateReferences>,
+}
+
+impl<'a> Scope<'a> {
+    /// Every reference resolved.
+    fn all(vars: &'a Variables) -> Self {
+        Self { vars, late: None }
+    }
+
+    /// Whether the reference `name` at `place` is left as written.
+    fn leaves(&self, name: &str, place: &Place<'_>) -> bool {
+        self.late.is_some_and(|late| {
+            late.roots.contains(&root_of(name)) && late.leaves(name, &place.config_path())
+        })
+    }
 }
 
 /// Where a value sits in a config, written out only when an error names it: most values hold
@@ -94,47 +119,64 @@ impl Place<'_> {
             Place::Index(parent, index) => format!("{}[{index}]", parent.render()),
         }
     }
+
+    /// The keys below the root, `[]` standing for each list item.
+    fn config_path(&self) -> Vec<&str> {
+        match self {
+            Place::Root(_) => Vec::new(),
+            Place::Key(parent, key) => {
+                let mut path = parent.config_path();
+                path.push(key);
+                path
+            }
+            Place::Index(parent, _) => {
+                let mut path = parent.config_path();
+                path.push("[]");
+                path
+            }
+        }
+    }
 }
 
 /// Interpolates every string inside `value`, which sits at `place`.
 fn interpolate_at(
     value: &Value,
-    vars: &Variables,
+    scope: &Scope<'_>,
     place: Place<'_>,
 ) -> Result<Value, InterpolationError> {
     match value {
-        Value::String(text) => interpolate_text_at(text, vars, place),
+        Value::String(text) => interpolate_text_at(text, scope, place),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .map(|(index, item)| interpolate_at(item, vars, Place::Index(&place, index)))
+            .map(|(index, item)| interpolate_at(item, scope, Place::Index(&place, index)))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
-        Value::Object(map) => interpolate_map_at(map, vars, place).map(Value::Object),
+        Value::Object(map) => interpolate_map_at(map, scope, place).map(Value::Object),
         other => Ok(other.clone()),
     }
 }
 
 fn interpolate_map_at(
     map: &Map<String, Value>,
-    vars: &Variables,
+    scope: &Scope<'_>,
     place: Place<'_>,
 ) -> Result<Map<String, Value>, InterpolationError> {
     let mut out = Map::with_capacity(map.len());
     for (key, item) in map {
         let child = Place::Key(&place, key);
-        let key = match interpolate_text_at(key, vars, child)? {
+        let key = match interpolate_text_at(key, scope, child)? {
             Value::String(s) => s,
             other => text_of(&other),
         };
-        out.insert(key, interpolate_at(item, vars, child)?);
+        out.insert(key, interpolate_at(item, scope, child)?);
     }
     Ok(out)
 }
 
 fn interpolate_text_at(
     text: &str,
-    vars: &Variables,
+    scope: &Scope<'_>,
     place: Place<'_>,
 ) -> Result<Value, InterpolationError> {
     if plain_text(text) {
@@ -145,13 +187,23 @@ fn interpolate_text_at(
         cause,
     };
     if let Some(name) = exact_reference(text) {
-        return vars.lookup(name).map_err(fail);
+        if scope.leaves(name, &place) {
+            return Ok(Value::String(text.to_string()));
+        }
+        return scope.vars.lookup(name).map_err(fail);
     }
     let mut out = String::with_capacity(text.len());
     for piece in parse_template(text) {
         match piece {
             Piece::Text(t) => out.push_str(&t),
-            Piece::Reference(name) => out.push_str(&text_of(&vars.lookup(name).map_err(fail)?)),
+            Piece::Reference(name) if scope.leaves(name, &place) => {
+                out.push_str("${");
+                out.push_str(name);
+                out.push('}');
+            }
+            Piece::Reference(name) => {
+                out.push_str(&text_of(&scope.vars.lookup(name).map_err(fail)?));
+            }
         }
     }
     Ok(Value::String(out))
@@ -167,7 +219,7 @@ mod tests {
         vars: &Variables,
         field: &str,
     ) -> Result<Value, InterpolationError> {
-        interpolate_at(value, vars, Place::Root(field))
+        interpolate_at(value, &Scope::all(vars), Place::Root(field))
     }
 
     fn vars() -> Variables {
@@ -211,7 +263,7 @@ mod tests {
     fn a_map_is_copied_only_when_something_in_it_changes() {
         let plain = json!({"url": "http://h/x", "query": {"a": [1, "b"]}, "verify_ssl": false});
         let plain = plain.as_object().unwrap();
-        let kept = interpolate_map(plain, &vars(), "config").unwrap();
+        let kept = interpolate_map(plain, &vars(), None, "config").unwrap();
         assert!(matches!(kept, Cow::Borrowed(_)));
         assert_eq!(&*kept, plain);
         for changing in [
@@ -220,10 +272,37 @@ mod tests {
             json!({"url": "http://h/$${n}"}),
         ] {
             let changed =
-                interpolate_map(changing.as_object().unwrap(), &vars(), "config").unwrap();
+                interpolate_map(changing.as_object().unwrap(), &vars(), None, "config").unwrap();
             assert!(matches!(changed, Cow::Owned(_)), "{changing}");
             assert_ne!(Value::Object(changed.into_owned()), changing);
         }
+    }
+
+    #[test]
+    fn late_references_are_left_as_written_only_where_the_action_fills_them() {
+        let late = crate::flow::actions::ActionKind::MockServerStart.late_references();
+        let config = json!({"endpoints": [{
+            "match": {"headers": {"X-Host": "${host}"}},
+            "response": {"body_json": {
+                "name": "{{request.body.name}}",
+                "line": "${host} {{state.count}}",
+            }},
+        }]});
+        let done = interpolate_map(config.as_object().unwrap(), &vars(), late, "config").unwrap();
+        assert_eq!(
+            Value::Object(done.into_owned()),
+            json!({"endpoints": [{
+                "match": {"headers": {"X-Host": "api.local"}},
+                "response": {"body_json": {
+                    "name": "{{request.body.name}}",
+                    "line": "api.local ${state.count}",
+                }},
+            }]})
+        );
+        let outside = json!({"name": "{{request.body.name}}"});
+        let err =
+            interpolate_map(outside.as_object().unwrap(), &vars(), late, "config").unwrap_err();
+        assert_eq!(err.field, "config.name");
     }
 
     #[test]
@@ -238,6 +317,7 @@ mod tests {
         let at_top = interpolate_map(
             json!({"url": "${nowhere}"}).as_object().unwrap(),
             &vars(),
+            None,
             "",
         )
         .unwrap_err();

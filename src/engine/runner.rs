@@ -504,7 +504,7 @@ impl<'a> Run<'a> {
             raw,
             extra_assertions,
         } = split_config(step, kind, self.action_defaults.get(&kind));
-        let config = match interpolate_map(&config, &self.vars, "config") {
+        let config = match interpolate_map(&config, &self.vars, kind.late_references(), "config") {
             Ok(config) => config,
             Err(err) => {
                 let outcome = record(StepStatus::Error, Some(err.to_string()));

@@ -543,6 +543,17 @@ impl ActionKind {
         }
     }
 
+    /// The references in this action's config the action fills itself, for each thing it
+    /// handles, rather than the engine before the step runs.
+    pub fn late_references(self) -> Option<&'static LateReferences> {
+        match self {
+            ActionKind::MockServerStart | ActionKind::MockServerUpdate => {
+                Some(&MOCK_RESPONSE_TEMPLATES)
+            }
+            _ => None,
+        }
+    }
+
     /// The config keys that hold lists of nested steps.
     pub fn nested_step_keys(self) -> &'static [&'static str] {
         match self {
@@ -631,6 +642,37 @@ impl fmt::Display for ActionKind {
         f.write_str(self.name())
     }
 }
+
+/// References an action fills itself: those whose root is one of `roots`, standing under one
+/// of `places` (config key paths, `[]` for any item of a list).
+#[derive(Debug)]
+pub struct LateReferences {
+    pub roots: &'static [&'static str],
+    pub places: &'static [&'static [&'static str]],
+}
+
+impl LateReferences {
+    /// Whether the reference `name`, standing at `place` (config keys and `[]` for list
+    /// items, `endpoints`, `[]`, `response`, ...), is left for the action.
+    pub fn leaves(&self, name: &str, place: &[&str]) -> bool {
+        self.roots.contains(&super::reference::root_of(name))
+            && self.places.iter().any(|prefix| {
+                place.len() >= prefix.len() && prefix.iter().zip(place).all(|(a, b)| a == b)
+            })
+    }
+}
+
+/// The mock server's response templates (`{{request.body.name}}`, `{{state.counter}}`),
+/// filled for each request it answers: in endpoint responses and `set` state values.
+const MOCK_RESPONSE_TEMPLATES: LateReferences = LateReferences {
+    roots: &crate::mock::template::TEMPLATE_ROOTS,
+    places: &[
+        &["endpoints", "[]", "response"],
+        &["endpoints", "[]", "state"],
+        &["endpoint", "response"],
+        &["endpoint", "state"],
+    ],
+};
 
 #[cfg(test)]
 mod tests {

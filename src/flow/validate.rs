@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::action_defaults::ActionDefaults;
-use super::actions::{ActionKind, KeyType, branches_are_steps};
+use super::actions::{ActionKind, KeyType, LateReferences, branches_are_steps};
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::expression::{prepare_for_check, unwrap_expression};
 use super::load::{LoadedFlow, field_of_pointer};
@@ -48,6 +48,7 @@ pub fn validate(flow: &LoadedFlow, known: &KnownNames, builtins: &[&str]) -> Vec
         defined: known.names.clone(),
         later_steps: HashMap::new(),
         steps_run: HashMap::new(),
+        late: None,
     };
     check.defined.extend(builtins.iter().map(|s| s.to_string()));
     check.run();
@@ -68,6 +69,9 @@ struct Checker<'a> {
     /// The phases (`setup`, `steps`, `teardown`) whose step of each id has run at the current
     /// point: an id that has run in two is shadowed, and a reference to it is ambiguous.
     steps_run: HashMap<String, Vec<&'static str>>,
+    /// While a step's config is checked: its pointer and the references its action fills
+    /// itself (the mock server's response templates), which need no definition.
+    late: Option<(String, &'static LateReferences)>,
 }
 
 /// Step lists in run order, with their pointer prefix and default id prefix.
@@ -233,6 +237,9 @@ impl Checker<'_> {
         }
         let config_pointer = format!("{pointer}/config");
         let raw_keys = kind.map_or(&[][..], ActionKind::raw_config_keys);
+        self.late = kind
+            .and_then(ActionKind::late_references)
+            .map(|late| (config_pointer.clone(), late));
         for (key, value) in &step.config {
             if kind == Some(ActionKind::Assert) && key == "assertions" {
                 continue;
@@ -248,6 +255,7 @@ impl Checker<'_> {
             }
             self.check_references_in_value(value, &child, Some(id));
         }
+        self.late = None;
         if let Some(kind) = kind {
             self.check_nested_steps(step, kind, &config_pointer, id);
         }
@@ -493,8 +501,32 @@ impl Checker<'_> {
         }
     }
 
+    /// Whether the step's action fills the reference `name` at `pointer` itself.
+    fn left_for_the_action(&self, name: &str, pointer: &str) -> bool {
+        let Some((config_pointer, late)) = &self.late else {
+            return false;
+        };
+        let Some(below) = pointer
+            .strip_prefix(config_pointer.as_str())
+            .and_then(|below| below.strip_prefix('/'))
+        else {
+            return false;
+        };
+        let place: Vec<&str> = below
+            .split('/')
+            .map(|segment| match segment.parse::<usize>() {
+                Ok(_) => "[]",
+                Err(_) => segment,
+            })
+            .collect();
+        late.leaves(name, &place)
+    }
+
     fn check_references_in_text(&mut self, text: &str, pointer: &str, step: Option<&str>) {
         for name in references(text) {
+            if self.left_for_the_action(name, pointer) {
+                continue;
+            }
             let root = root_of(name);
             if root == SERVICES && !self.defined.contains(root) {
                 if let Some(diagnostic) = self.check_service(name) {
