@@ -813,6 +813,19 @@ steps:
     action: http_request
     config: {method: POST, url: "{{accounts_url}}/visits"}
     assert: [body.visits == 1]
+  - id: add_search
+    action: mock_server_update
+    config:
+      server: accounts
+      endpoint:
+        path: /search
+        response:
+          headers: {X-Query: "{{request.query.q}}"}
+          body_json: {q: "{{request.query.q}}", visits: "{{state.visits}}"}
+  - id: search
+    action: http_request
+    config: {url: "{{accounts_url}}/search?q=ada"}
+    assert: [body.q == "ada", body.visits == 1, 'headers["X-Query"] == "ada"']
 "#)
     .await;
     assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));

@@ -393,3 +393,18 @@ steps:
         "{found:?}"
     );
 }
+
+#[test]
+fn a_bad_mock_update_rule_is_reported_before_running() {
+    let found = diagnostics(
+        "name: f\nsteps:\n  - id: m\n    action: mock_server_start\n    config:\n      endpoints:\n        - {path: /a}\n        - path: /counter\n          method: POST\n          state: {state_key: n, update_rule: add_one}\n          response: {body_json: {n: '{{state.n}}'}}\n",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("error: step `m`: steps[0].config.endpoints:")
+            && found[0]
+                .contains("endpoints[1].state.update_rule: \"add_one\" is not an update rule")
+            && found[0].contains("POST /counter"),
+        "{found:?}"
+    );
+}

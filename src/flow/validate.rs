@@ -647,6 +647,13 @@ fn value_problem(kind: ActionKind, key: &str, value: &Value) -> Option<String> {
     if kind == ActionKind::MockServerVerify && key == "assertions" && !holds_reference(value) {
         return crate::engine::actions::mock_server::checks_problem(value);
     }
+    if matches!(
+        kind,
+        ActionKind::MockServerStart | ActionKind::MockServerUpdate
+    ) && matches!(key, "endpoints" | "endpoint")
+    {
+        return crate::engine::actions::mock_server::state_problem(key, value);
+    }
     if !matches!(kind, ActionKind::KafkaProduce | ActionKind::KafkaConsume)
         || holds_reference(value)
     {

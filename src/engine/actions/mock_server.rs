@@ -10,7 +10,8 @@ use tokio::sync::Mutex;
 
 use super::{ActionError, ActionOutput};
 use crate::flow::source::kind_of;
-use crate::mock::{MockError, MockServer, MockSpec, RequestCheck};
+use crate::mock::state::StateChange;
+use crate::mock::{Endpoint, MockError, MockServer, MockSpec, RequestCheck};
 
 /// A server started by a step.
 struct RunningMock {
@@ -308,6 +309,28 @@ fn listed_checks(list: &Value) -> Result<Vec<RequestCheck>, MockError> {
 /// validator.
 pub fn checks_problem(list: &Value) -> Option<String> {
     listed_checks(list).err().map(|err| err.to_string())
+}
+
+/// Why the `state` of an endpoint in `endpoints` (or one `endpoint`, as `key` says) cannot
+/// work (an unknown `update_rule`, `set` without `value`), for the validator. Endpoints that
+/// only parse once their references are filled are checked when the step runs.
+pub fn state_problem(key: &str, value: &Value) -> Option<String> {
+    let endpoints: Vec<(String, &Value)> = match value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| (format!("{key}[{index}]"), item))
+            .collect(),
+        Value::Object(_) => vec![(key.to_string(), value)],
+        _ => return None,
+    };
+    endpoints.into_iter().find_map(|(field, item)| {
+        let endpoint = serde_json::from_value::<Endpoint>(item.clone()).ok()?;
+        let state = endpoint.state.as_ref()?;
+        StateChange::compile(state, &field, &endpoint.summary())
+            .err()
+            .map(|err| err.to_string())
+    })
 }
 
 /// `mock_server_update` (also `mock_server_configure`, the original platform's name): changes
