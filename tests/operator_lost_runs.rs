@@ -486,6 +486,25 @@ async fn a_running_run_whose_pending_entry_vanished_is_lost_only_past_its_own_li
 
 // --- against a Redis server of the test's own, restarted empty, and the executor binary -------
 
+/// The flow once the run requested by token `t1` started: its status lists `run_id` as active.
+fn listing_active(spec: &Value, run_id: &str) -> TestFlow {
+    let mut listed = ready_status();
+    listed["lastRunRequest"] = json!("t1");
+    listed["active"] = json!([run_id]);
+    flow(
+        spec.clone(),
+        json!({"testmesh.io/run-requested": "t1"}),
+        listed,
+    )
+}
+
+/// The flow once the run of `t1` is over, with a new request `t2`.
+fn requested_again(spec: Value) -> TestFlow {
+    let mut done = ready_status();
+    done["lastRunRequest"] = json!("t1");
+    flow(spec, json!({"testmesh.io/run-requested": "t2"}), done)
+}
+
 fn http_flow_spec(url: &str) -> Value {
     json!({"steps": [{"id": "call", "action": "http_request",
         "config": {"method": "GET", "url": url}, "assert": ["status == 200"]}]})
@@ -561,14 +580,7 @@ async fn a_run_redis_lost_in_a_restart_is_enqueued_again_at_once_passes_and_the_
     let first = requested("t1", spec.clone());
     let run_id = annotation_run_id("t1");
     let run_id = run_id.as_str();
-    let mut listed = ready_status();
-    listed["lastRunRequest"] = json!("t1");
-    listed["active"] = json!([run_id]);
-    let active_flow = flow(
-        spec.clone(),
-        json!({"testmesh.io/run-requested": "t1"}),
-        listed,
-    );
+    let active_flow = listing_active(&spec, run_id);
     let server = api_server(
         handle,
         vec![
@@ -618,13 +630,7 @@ async fn a_run_redis_lost_in_a_restart_is_enqueued_again_at_once_passes_and_the_
     let result = published_result(&redis, run_id).await;
     results::apply_result(&ctx, &result).await.unwrap();
 
-    let mut done = ready_status();
-    done["lastRunRequest"] = json!("t1");
-    let next = flow(
-        spec.clone(),
-        json!({"testmesh.io/run-requested": "t2"}),
-        done,
-    );
+    let next = requested_again(spec.clone());
     testflow::reconcile(Arc::new(next), shared.clone())
         .await
         .unwrap();
@@ -657,14 +663,7 @@ async fn a_run_redis_lost_past_its_start_deadline_ends_as_error_and_the_flow_run
         world_on(&database_url, Utc::now(), RunQueue::Redis(operator_queue)).await;
     let run_id = annotation_run_id("t1");
     let run_id = run_id.as_str();
-    let mut listed = ready_status();
-    listed["lastRunRequest"] = json!("t1");
-    listed["active"] = json!([run_id]);
-    let active_flow = flow(
-        spec.clone(),
-        json!({"testmesh.io/run-requested": "t1"}),
-        listed,
-    );
+    let active_flow = listing_active(&spec, run_id);
     let server = api_server(
         handle,
         vec![
@@ -699,9 +698,7 @@ async fn a_run_redis_lost_past_its_start_deadline_ends_as_error_and_the_flow_run
     assert_eq!(record.status, "error");
     assert_eq!(record.error.as_deref(), Some(LOST_FROM_QUEUE));
 
-    let mut done = ready_status();
-    done["lastRunRequest"] = json!("t1");
-    let next = flow(spec, json!({"testmesh.io/run-requested": "t2"}), done);
+    let next = requested_again(spec);
     testflow::reconcile(Arc::new(next), shared.clone())
         .await
         .unwrap();
@@ -732,14 +729,7 @@ async fn a_running_run_is_held_while_its_entry_is_pending_and_lost_once_redis_lo
         world_on(&database_url, Utc::now(), RunQueue::Redis(operator_queue)).await;
     let run_id = annotation_run_id("t1");
     let run_id = run_id.as_str();
-    let mut listed = ready_status();
-    listed["lastRunRequest"] = json!("t1");
-    listed["active"] = json!([run_id]);
-    let active_flow = flow(
-        spec.clone(),
-        json!({"testmesh.io/run-requested": "t1"}),
-        listed,
-    );
+    let active_flow = listing_active(&spec, run_id);
     let server = api_server(
         handle,
         vec![

@@ -389,20 +389,7 @@ fn load_environment(map: &serde_json::Map<String, Value>, file: &Path, loaded: &
 /// True for an environment file in the original platform's shape (`--env-file env.yaml`),
 /// which may sit in a folder of flows: only environment fields, no steps.
 fn is_environment_file(map: &serde_json::Map<String, Value>) -> bool {
-    const ENVIRONMENT_FIELDS: &[&str] = &[
-        "name",
-        "description",
-        "color",
-        "is_default",
-        "variables",
-        "secrets",
-        "headers",
-        "services",
-        "serviceUrls",
-        "service_urls",
-        "action_defaults",
-        "actionDefaults",
-    ];
+    /// Fields a flow file does not have.
     const ONLY_IN_ENVIRONMENTS: &[&str] = &[
         "variables",
         "secrets",
@@ -413,8 +400,12 @@ fn is_environment_file(map: &serde_json::Map<String, Value>) -> bool {
         "action_defaults",
         "actionDefaults",
     ];
-    map.keys()
-        .all(|key| ENVIRONMENT_FIELDS.contains(&key.as_str()))
+    /// Other fields of an environment file, which alone do not tell it from a flow.
+    const ALSO_IN_ENVIRONMENTS: &[&str] = &["name", "description", "color", "is_default"];
+    let environment_field = |key: &String| {
+        ONLY_IN_ENVIRONMENTS.contains(&key.as_str()) || ALSO_IN_ENVIRONMENTS.contains(&key.as_str())
+    };
+    map.keys().all(environment_field)
         && map
             .keys()
             .any(|key| ONLY_IN_ENVIRONMENTS.contains(&key.as_str()))
