@@ -127,6 +127,11 @@ async fn answer(cluster: &Mutex<Cluster>, request: Request<Body>, respond: Respo
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or_default().to_string();
+    let metadata_only = request
+        .headers()
+        .get("accept")
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("as=PartialObjectMetadata"));
     let body = request.into_body().collect_bytes().await.unwrap();
     let mut cluster = cluster.lock().unwrap();
     if method == Method::GET && query.contains("watch=true") {
@@ -171,12 +176,17 @@ async fn answer(cluster: &Mutex<Cluster>, request: Request<Body>, respond: Respo
             object["metadata"]["managedFields"] = managed_fields(true);
             reply(StatusCode::OK, &object.clone())
         }
-        (Method::GET, _) if path == "/api/v1/secrets" || path == "/api/v1/configmaps" => reply(
-            StatusCode::OK,
-            &json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList",
+        // Secrets and ConfigMaps only trigger reconciles: asked for as metadata, never values.
+        (Method::GET, _)
+            if (path == "/api/v1/secrets" || path == "/api/v1/configmaps") && metadata_only =>
+        {
+            reply(
+                StatusCode::OK,
+                &json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList",
                     "metadata": {"resourceVersion": cluster.resource_version.to_string()},
                     "items": []}),
-        ),
+            )
+        }
         _ => {
             cluster.unexpected.push(format!("{method} {path}?{query}"));
             reply(StatusCode::NOT_FOUND, &json!({}))

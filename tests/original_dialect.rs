@@ -7,31 +7,16 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
+use common::cli_process::{BIN, Run, finish};
 use serde_json::Value;
 use tempfile::TempDir;
-
-/// Only there to stop a hung child from hanging the suite; no test depends on timing.
-const BOUND: Duration = Duration::from_secs(60);
-
-const BIN: &str = env!("CARGO_BIN_EXE_testmesh");
 
 /// The secret the fixture environment holds; it must never be printed or reported.
 const SECRET: &str = "tok-3f9a1c";
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-
     fn errors(&self) -> Vec<&str> {
         self.stderr
             .lines()
@@ -47,21 +32,11 @@ impl Run {
     }
 }
 
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
 /// Runs the binary off the async worker threads, so that the servers keep answering.
 async fn testmesh(args: &[&str]) -> Run {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(BIN)
+        let child = Command::new(BIN)
             .args(&args)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -69,24 +44,7 @@ async fn testmesh(args: &[&str]) -> Run {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + BOUND;
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("testmesh did not finish: {:?}", child.wait_with_output());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = child.wait_with_output().unwrap();
-        Run {
-            code: status.code(),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        }
+        finish(child)
     })
     .await
     .unwrap()

@@ -2,6 +2,8 @@
 
 // Each test binary uses a different part of these helpers.
 #[allow(dead_code)]
+pub mod cli_process;
+#[allow(dead_code)]
 pub mod executor_process;
 #[allow(dead_code)]
 pub mod fake_kafka;
