@@ -20,6 +20,7 @@ use kube::runtime::watcher;
 use serde_json::{Value, json};
 use support::*;
 use testmesh::engine::{FlowResult, FlowStatus};
+use testmesh::operator::cached_flow::CachedTestFlow;
 use testmesh::operator::context::Context;
 use testmesh::operator::lost_runs::{self, LOST_FROM_QUEUE, LOST_WHILE_RUNNING, LostRunSettings};
 use testmesh::operator::queue::{MemoryQueue, RedisQueue, RunQueue};
@@ -65,7 +66,7 @@ struct World {
     ctx: Context,
     store: Store,
     clock: TestClock,
-    flows: Writer<TestFlow>,
+    flows: Writer<CachedTestFlow>,
     schedules: Writer<TestSchedule>,
 }
 
@@ -108,8 +109,7 @@ impl World {
         status["active"] = json!(active);
         status["lastRunRequest"] = json!("t1");
         let object = flow(spec, json!({"testmesh.io/run-requested": "t1"}), status);
-        self.flows
-            .apply_watcher_event(&watcher::Event::Apply(object.clone()));
+        cache_flow(&mut self.flows, &object);
         object
     }
 
@@ -410,8 +410,7 @@ async fn a_running_run_whose_pending_entry_vanished_is_lost_only_past_its_own_li
     );
     w.schedules
         .apply_watcher_event(&watcher::Event::Apply(schedule_object.clone()));
-    w.flows
-        .apply_watcher_event(&watcher::Event::Apply(object.clone()));
+    cache_flow(&mut w.flows, &object);
     let server = api_server(
         handle,
         vec![
@@ -603,8 +602,7 @@ async fn a_run_redis_lost_in_a_restart_is_enqueued_again_at_once_passes_and_the_
     testflow::reconcile(Arc::new(first), shared.clone())
         .await
         .unwrap();
-    w.flows
-        .apply_watcher_event(&watcher::Event::Apply(active_flow.clone()));
+    cache_flow(&mut w.flows, &active_flow);
     // The check runs at once, then every hour: only the restart can make it look again.
     let watch = tokio::spawn(lost_runs::watch(
         vec![ctx.clone()],
@@ -684,8 +682,7 @@ async fn a_run_redis_lost_past_its_start_deadline_ends_as_error_and_the_flow_run
     testflow::reconcile(Arc::new(requested("t1", spec.clone())), shared.clone())
         .await
         .unwrap();
-    w.flows
-        .apply_watcher_event(&watcher::Event::Apply(active_flow));
+    cache_flow(&mut w.flows, &active_flow);
     // Redis loses everything (this server is the test's own).
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
@@ -750,8 +747,7 @@ async fn a_running_run_is_held_while_its_entry_is_pending_and_lost_once_redis_lo
     )
     .await
     .unwrap();
-    w.flows
-        .apply_watcher_event(&watcher::Event::Apply(active_flow));
+    cache_flow(&mut w.flows, &active_flow);
     let mut process = executor(&database_url, &redis);
     wait_status(&w.store, run_id, "running", &process).await;
     eventually("the slow request", WAIT, || async {

@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 use http::{Method, Request, Response};
 use kube::Client;
 use kube::client::Body;
-use kube::runtime::watcher;
 use serde_json::json;
 use support::*;
 use testmesh::engine::FlowStatus;
@@ -301,11 +300,7 @@ async fn a_bad_cron_or_zone_is_a_false_condition_naming_field_and_value() {
 #[tokio::test]
 async fn a_due_tick_enqueues_one_run_with_the_deterministic_id() {
     let mut h = harness("2026-03-01T10:00:20Z");
-    h.flows.apply_watcher_event(&watcher::Event::Apply(flow(
-        json!({}),
-        json!({}),
-        ready_status(),
-    )));
+    cache_flow(&mut h.flows, &flow(json!({}), json!({}), ready_status()));
     let spec = json!({"schedule": "0 * * * *", "timeZone": "Europe/Berlin",
                       "flowRef": {"name": "orders"}, "startingDeadlineSeconds": 60});
     let status = json!({"activeSince": "2026-03-01T08:30:00Z",
@@ -385,11 +380,7 @@ async fn a_schedule_whose_flow_was_deleted_runs_nothing() {
 #[tokio::test]
 async fn a_suspended_schedule_fires_nothing_and_resuming_starts_counting_then() {
     let mut h = harness("2026-03-01T10:00:20Z");
-    h.flows.apply_watcher_event(&watcher::Event::Apply(flow(
-        json!({}),
-        json!({}),
-        ready_status(),
-    )));
+    cache_flow(&mut h.flows, &flow(json!({}), json!({}), ready_status()));
     let suspended = schedule(
         json!({"schedule": "0 * * * *", "flowRef": {"name": "orders"}, "suspend": true}),
         json!({"activeSince": "2026-03-01T05:00:00Z", "observedSchedule": "0 * * * *@UTC",
@@ -433,11 +424,14 @@ async fn a_suspended_schedule_fires_nothing_and_resuming_starts_counting_then() 
 #[tokio::test]
 async fn a_missing_secret_key_is_named_without_any_value() {
     let mut h = harness("2026-03-01T10:00:00Z");
-    h.flows.apply_watcher_event(&watcher::Event::Apply(flow(
-        json!({"environmentRef": {"name": "staging"}}),
-        json!({}),
-        ready_status(),
-    )));
+    cache_flow(
+        &mut h.flows,
+        &flow(
+            json!({"environmentRef": {"name": "staging"}}),
+            json!({}),
+            ready_status(),
+        ),
+    );
     let env: TestEnvironment = serde_json::from_value(json!({
         "apiVersion": "testmesh.io/v1alpha1", "kind": "TestEnvironment",
         "metadata": {"name": "staging", "namespace": "ns", "generation": 2},

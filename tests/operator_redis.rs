@@ -12,7 +12,6 @@ mod support;
 use std::sync::Arc;
 
 use http::Method;
-use kube::runtime::watcher;
 use redis::AsyncCommands;
 use serde_json::json;
 use support::*;
@@ -123,11 +122,7 @@ async fn two_schedulers_on_the_same_tick_enqueue_one_run() {
             RunQueue::Redis(queue),
             MemoryQueue::default(),
         );
-        h.flows.apply_watcher_event(&watcher::Event::Apply(flow(
-            json!({}),
-            json!({}),
-            ready_status(),
-        )));
+        cache_flow(&mut h.flows, &flow(json!({}), json!({}), ready_status()));
         let mut expected = Vec::new();
         if replica == 0 {
             expected.push(expect(Method::POST, EVENTS, json!({})));

@@ -309,6 +309,13 @@ async fn cached_flows_carry_no_managed_fields_and_no_last_applied_copy() {
         );
         assert_eq!(flow.labels()["team"], "shop");
         assert_eq!(flow.metadata.resource_version.as_deref(), Some("1"));
+        let spec = flow.expand().unwrap().spec;
+        assert_eq!(
+            spec.flow.steps[0].action,
+            "http_request",
+            "{}",
+            flow.name_any()
+        );
     }
     let served_with_copy = operator
         .cluster

@@ -13,6 +13,7 @@ use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::{Api, Client, Resource};
 
+use super::cached_flow::CachedTestFlow;
 use super::metrics::Metrics;
 use super::queue::{QueueError, RunQueue};
 use super::settled::SettledRuns;
@@ -30,6 +31,12 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error("{kind} {name} has no namespace")]
     NoNamespace { kind: &'static str, name: String },
+    #[error("cannot read back the cached spec of TestFlow {namespace}/{name}: {source}")]
+    CachedSpec {
+        namespace: String,
+        name: String,
+        source: serde_json::Error,
+    },
 }
 
 /// How long a run may wait for an executor when neither its flow nor its schedule says
@@ -48,7 +55,8 @@ pub struct Context {
     /// Where each enqueued run also gets its `queued` execution row; none without a database.
     pub store: Option<ExecutionStore>,
     pub metrics: Metrics,
-    pub flows: Store<TestFlow>,
+    /// The TestFlow controller's cache, specs as text ([`CachedTestFlow`]).
+    pub flows: Store<CachedTestFlow>,
     pub environments: Store<TestEnvironment>,
     /// The schedule controller's cache; empty unless given with [`Context::with_schedules`].
     pub schedules: Store<TestSchedule>,
@@ -68,7 +76,7 @@ impl Context {
         client: Client,
         queue: RunQueue,
         metrics: Metrics,
-        flows: Store<TestFlow>,
+        flows: Store<CachedTestFlow>,
         environments: Store<TestEnvironment>,
         clock: Clock,
         instance: Option<String>,
@@ -122,9 +130,9 @@ impl Context {
     /// yet, or just created), so "not found" is never a cache artefact. Never waits on the
     /// cache's readiness: its readiness future wakes a single waiter, the controller's own.
     pub async fn flow(&self, namespace: &str, name: &str) -> Result<Option<Arc<TestFlow>>, Error> {
-        let key = ObjectRef::<TestFlow>::new(name).within(namespace);
+        let key = ObjectRef::<CachedTestFlow>::new(name).within(namespace);
         if let Some(flow) = self.flows.get(&key) {
-            return Ok(Some(flow));
+            return expand(&flow).map(|flow| Some(Arc::new(flow)));
         }
         let api: Api<TestFlow> = Api::namespaced(self.client.clone(), namespace);
         Ok(api.get_opt(name).await?.map(Arc::new))
@@ -218,6 +226,15 @@ impl Context {
             .min(300);
         Action::requeue(Duration::from_secs(seconds))
     }
+}
+
+/// The typed TestFlow of a cached one.
+pub fn expand(cached: &CachedTestFlow) -> Result<TestFlow, Error> {
+    cached.expand().map_err(|source| Error::CachedSpec {
+        namespace: cached.metadata.namespace.clone().unwrap_or_default(),
+        name: cached.metadata.name.clone().unwrap_or_default(),
+        source,
+    })
 }
 
 /// Cuts `text` to at most `max` bytes on a character boundary.

@@ -35,6 +35,7 @@ use chrono::{DateTime, Utc};
 use kube::ResourceExt;
 use tokio::time::Instant;
 
+use super::cached_flow::CachedTestFlow;
 use super::context::{Context, Error};
 use super::results::{Settlement, settle};
 use crate::engine::FlowStatus;
@@ -42,7 +43,7 @@ use crate::flow::FlowSpec;
 use crate::queue::{
     EnvironmentRef, FlowRef, ResultMessage, RunMessage, ScheduleRef, Trigger, TriggerKind,
 };
-use crate::resources::{TestFlow, TestSchedule};
+use crate::resources::TestSchedule;
 use crate::store::RunRecord;
 
 /// The error of a run that no executor took before the queue lost it, past its start deadline.
@@ -267,7 +268,7 @@ pub struct Checked {
 /// The objects whose `status.active` lists a run.
 #[derive(Debug, Default, Clone)]
 struct Owners {
-    flow: Option<Arc<TestFlow>>,
+    flow: Option<Arc<CachedTestFlow>>,
     schedule: Option<Arc<TestSchedule>>,
 }
 

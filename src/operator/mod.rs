@@ -1,6 +1,7 @@
 //! The operator role: controllers for TestFlow, TestSchedule and TestEnvironment, schedule math,
 //! leader election, the run queue producer, the results consumer and the lost-run check.
 
+pub mod cached_flow;
 pub mod context;
 pub mod leader;
 pub mod lost_runs;

@@ -17,6 +17,7 @@ use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, ResourceExt};
 use prometheus::Registry;
 
+use super::cached_flow::CachedTestFlow;
 use super::context::Context;
 use super::leader::{LeaderError, LeaseLock};
 use super::lost_runs::{self, LostRunSettings};
@@ -26,7 +27,7 @@ use super::settled::SettledRuns;
 use super::{results, testenvironment, testflow, testschedule};
 use crate::resources::cache;
 use crate::resources::testenvironment::SourceKind;
-use crate::resources::{TestEnvironment, TestFlow, TestSchedule};
+use crate::resources::{TestEnvironment, TestSchedule};
 use crate::store::Store;
 use crate::telemetry::{Health, ops_router, serve};
 
@@ -195,7 +196,8 @@ where
 /// caches.
 ///
 /// Each controller's own kind is watched into a store through [`cache::watch_into`], so the
-/// caches hold no `managedFields` and no last-applied copies. The kinds that only trigger a
+/// caches hold no `managedFields` and no last-applied copies, and flows are cached with their
+/// specs as text ([`CachedTestFlow`]), read back only by a reconcile. The kinds that only trigger a
 /// reconcile (a TestEnvironment for its flows, a Secret or ConfigMap for its environments) are
 /// watched as metadata only: the mappers need nothing but a namespace and a name, so no Secret
 /// value ever reaches the operator.
@@ -203,7 +205,7 @@ pub fn controllers(
     client: &Client,
     namespace: Option<&str>,
     context: impl FnOnce(
-        reflector::Store<TestFlow>,
+        reflector::Store<CachedTestFlow>,
         reflector::Store<TestEnvironment>,
         reflector::Store<TestSchedule>,
     ) -> Context,
@@ -212,7 +214,7 @@ pub fn controllers(
     // Bounded parallel reconciles: a resync of thousands of objects then holds a few dozen
     // requests and flow copies in memory at once, not all of them.
     let limits = controller::Config::default().concurrency(RECONCILE_CONCURRENCY);
-    let (flows, flow_writer) = reflector::store::<TestFlow>();
+    let (flows, flow_writer) = reflector::store::<CachedTestFlow>();
     let (environments, env_writer) = reflector::store::<TestEnvironment>();
     let (schedules, schedule_writer) = reflector::store::<TestSchedule>();
     let flow_controller = Controller::for_stream(
@@ -243,8 +245,7 @@ pub fn controllers(
                 .into_iter()
                 .filter(|flow| flow.namespace() == namespace)
                 .filter(|flow| {
-                    flow.spec
-                        .environment_ref
+                    flow.environment_ref
                         .as_ref()
                         .is_some_and(|r| r.name == name)
                 })
@@ -279,7 +280,11 @@ pub fn controllers(
     let shared = Arc::new(ctx.clone());
     let runs: Vec<BoxFuture<'static, ()>> = vec![
         flow_controller
-            .run(testflow::reconcile, testflow::error_policy, shared.clone())
+            .run(
+                testflow::reconcile_cached,
+                testflow::error_policy,
+                shared.clone(),
+            )
             .for_each(|_| async {})
             .boxed(),
         env_controller

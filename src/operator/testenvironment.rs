@@ -44,8 +44,7 @@ pub async fn reconcile(env: Arc<TestEnvironment>, ctx: Arc<Context>) -> Result<A
         .iter()
         .filter(|flow| flow.namespace().as_deref() == Some(namespace.as_str()))
         .filter(|flow| {
-            flow.spec
-                .environment_ref
+            flow.environment_ref
                 .as_ref()
                 .is_some_and(|r| r.name == name)
         })

@@ -10,7 +10,8 @@ use std::time::Duration;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
-use super::context::{Context, Error};
+use super::cached_flow::CachedTestFlow;
+use super::context::{Context, Error, expand};
 use super::runs::{RunRequest, Started, short_uid, stable_hash, start_run};
 use super::status::apply_status;
 use crate::flow::load::ManifestMeta;
@@ -212,8 +213,16 @@ pub async fn reconcile(flow: Arc<TestFlow>, ctx: Arc<Context>) -> Result<Action,
     })
 }
 
+/// Reconciles one TestFlow of the controller's cache, its spec read back for the reconcile.
+pub async fn reconcile_cached(
+    flow: Arc<CachedTestFlow>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
+    reconcile(Arc::new(expand(&flow)?), ctx).await
+}
+
 /// Retries a failed reconcile with backoff, counting the error.
-pub fn error_policy(flow: Arc<TestFlow>, error: &Error, ctx: Arc<Context>) -> Action {
+pub fn error_policy(flow: Arc<CachedTestFlow>, error: &Error, ctx: Arc<Context>) -> Action {
     ctx.after_error(flow.as_ref(), error)
 }
 

@@ -3,14 +3,16 @@
 //! enqueues the due run with the concurrency policy, handles run-request tokens, and requeues
 //! itself for the next tick. Only the leader runs it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelectorRequirement, ObjectMeta};
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
-use super::context::{Context, Error};
+use super::context::{Context, Error, expand};
 use super::runs::{RunRequest, Started, short_uid, stable_hash, start_run};
 use super::schedule::{CronSchedule, Due, run_id};
 use super::status::apply_status;
@@ -343,8 +345,9 @@ async fn target_flows(
         ));
     };
     let labels = selector.match_labels.clone().unwrap_or_default();
-    let selects = |flow: &TestFlow| {
-        let own = flow.labels();
+    let no_labels = BTreeMap::new();
+    let selects = |meta: &ObjectMeta| {
+        let own = meta.labels.as_ref().unwrap_or(&no_labels);
         labels.iter().all(|(k, v)| own.get(k) == Some(v))
             && selector
                 .match_expressions
@@ -352,13 +355,14 @@ async fn target_flows(
                 .flatten()
                 .all(|expression| matches_expression(own, expression))
     };
-    let mut flows: Vec<Arc<TestFlow>> = ctx
+    let mut flows = ctx
         .flows
         .state()
-        .into_iter()
-        .filter(|flow| flow.namespace().as_deref() == Some(namespace))
-        .filter(|flow| selects(flow))
-        .collect();
+        .iter()
+        .filter(|flow| flow.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|flow| selects(&flow.metadata))
+        .map(|flow| expand(flow).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
     if flows.is_empty() {
         let api: Api<TestFlow> = Api::namespaced(ctx.client.clone(), namespace);
         flows = api
@@ -366,7 +370,7 @@ async fn target_flows(
             .await?
             .items
             .into_iter()
-            .filter(|flow| selects(flow))
+            .filter(|flow| selects(&flow.metadata))
             .map(Arc::new)
             .collect();
     }
@@ -384,8 +388,8 @@ async fn target_flows(
 }
 
 fn matches_expression(
-    labels: &std::collections::BTreeMap<String, String>,
-    expression: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement,
+    labels: &BTreeMap<String, String>,
+    expression: &LabelSelectorRequirement,
 ) -> bool {
     let value = labels.get(&expression.key);
     let values = expression.values.clone().unwrap_or_default();

@@ -14,6 +14,7 @@ use kube::client::Body;
 use kube::runtime::reflector::{self, store::Writer};
 use prometheus::Registry;
 use serde_json::{Value, json};
+use testmesh::operator::cached_flow::CachedTestFlow;
 use testmesh::operator::context::Context;
 use testmesh::operator::metrics::Metrics;
 use testmesh::operator::queue::{MemoryQueue, RunQueue};
@@ -32,7 +33,7 @@ pub struct Harness {
     pub ctx: Arc<Context>,
     pub handle: Handle,
     pub queue: MemoryQueue,
-    pub flows: Writer<TestFlow>,
+    pub flows: Writer<CachedTestFlow>,
     pub environments: Writer<TestEnvironment>,
     pub registry: Registry,
 }
@@ -48,7 +49,7 @@ pub fn harness_with(now: &str, runs: RunQueue, queue: MemoryQueue) -> Harness {
     let client = Client::new(service, "default");
     let registry = Registry::new();
     let metrics = Metrics::register(&registry).unwrap();
-    let (flow_store, flows) = reflector::store::<TestFlow>();
+    let (flow_store, flows) = reflector::store::<CachedTestFlow>();
     let (env_store, environments) = reflector::store::<TestEnvironment>();
     let now: DateTime<Utc> = now.parse().unwrap();
     let ctx = Context::new(
@@ -68,6 +69,12 @@ pub fn harness_with(now: &str, runs: RunQueue, queue: MemoryQueue) -> Harness {
         environments,
         registry,
     }
+}
+
+/// Puts `flow` into the operator's flow cache, as the controller's watch would.
+pub fn cache_flow(flows: &mut Writer<CachedTestFlow>, flow: &TestFlow) {
+    let cached = CachedTestFlow::new(flow.clone()).unwrap();
+    flows.apply_watcher_event(&kube::runtime::watcher::Event::Apply(cached));
 }
 
 /// One request the API server expects, and its answer.
