@@ -15,6 +15,8 @@ mod output;
 mod run;
 mod store_args;
 mod validate;
+mod watch;
+mod watched_files;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check flows without running them.
     Validate(validate::ValidateArgs),
+    /// Run flows, then run each again when a file it is made of changes, until Ctrl-C.
+    Watch(watch::WatchArgs),
     /// Print the TestFlow manifest for a flow file.
     Convert {
         /// The flow file.
@@ -107,6 +111,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Validate(args) => validate::validate(args),
+            Command::Watch(args) => watch::watch(args).await,
             Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
             Command::Mock { file, port } => mock::mock(&file, port).await,
             Command::Executor(args) => executor::executor(*args).await,

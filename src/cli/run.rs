@@ -6,6 +6,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::Args;
@@ -49,6 +50,20 @@ pub struct RunArgs {
 
 pub async fn run(args: RunArgs) -> Exit {
     telemetry::init("run", args.log_format, "warn");
+    let cancel = CancellationToken::new();
+    let abort = CancellationToken::new();
+    watch_interrupts(cancel.clone(), abort.clone(), None);
+    run_flows(&args, &|_| true, &cancel, &abort).await
+}
+
+/// Loads and validates the flows of `args`, runs those `selected` keeps (until `cancel`, which
+/// leaves teardown to run, or `abort`), prints them and writes the reports.
+pub(super) async fn run_flows(
+    args: &RunArgs,
+    selected: &dyn Fn(&LoadedFlow) -> bool,
+    cancel: &CancellationToken,
+    abort: &CancellationToken,
+) -> Exit {
     let loaded = load_paths(&args.paths);
     let env = match environment(&args.variables, &loaded) {
         Ok(env) => env,
@@ -60,6 +75,7 @@ pub async fn run(args: RunArgs) -> Exit {
     let flows: Vec<&LoadedFlow> = loaded
         .flows()
         .filter(|flow| args.tags.is_empty() || flow.spec.tags.iter().any(|t| args.tags.contains(t)))
+        .filter(|flow| selected(flow))
         .collect();
     let known = env.known_names();
     let mut diagnostics = loaded.diagnostics.clone();
@@ -84,10 +100,6 @@ pub async fn run(args: RunArgs) -> Exit {
         return Exit::InvalidInput;
     }
 
-    let cancel = CancellationToken::new();
-    let abort = CancellationToken::new();
-    watch_interrupts(cancel.clone(), abort.clone());
-
     let style = Style {
         color: std::io::stdout().is_terminal(),
     };
@@ -108,9 +120,9 @@ pub async fn run(args: RunArgs) -> Exit {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let clock = Instant::now();
     let results = if jobs == 1 || cases.len() == 1 {
-        run_streaming(cases, &env, &cancel, &abort, style).await
+        run_streaming(cases, &env, cancel, abort, style).await
     } else {
-        run_parallel(cases, &env, &cancel, &abort, style, jobs).await
+        run_parallel(cases, &env, cancel, abort, style, jobs).await
     };
     output::line(&summary(&results, clock.elapsed(), &style));
 
@@ -284,10 +296,20 @@ pub fn exit_for(results: &[FlowResult], interrupted: bool) -> Exit {
     }
 }
 
-/// First Ctrl-C: stop the steps, run teardown. Second: stop teardown too.
-fn watch_interrupts(cancel: CancellationToken, abort: CancellationToken) {
+/// First Ctrl-C: stop the steps, run teardown. Second: stop teardown too. Under `watch`,
+/// `running` tells whether flows are running: between runs, Ctrl-C just stops watching.
+pub(super) fn watch_interrupts(
+    cancel: CancellationToken,
+    abort: CancellationToken,
+    running: Option<Arc<AtomicBool>>,
+) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        if running.is_some_and(|running| !running.load(Ordering::SeqCst)) {
+            eprintln!("\nstopped watching");
+            cancel.cancel();
             return;
         }
         eprintln!(

@@ -73,7 +73,7 @@ fn canonical(file: &Path) -> String {
 
 /// The file and flow `target` names: a path (with or without `.yaml`/`.yml`), or the `name` of a
 /// flow in a file under `base`.
-fn find_file(base: &Path, target: &str) -> Result<(PathBuf, FlowSpec), String> {
+pub fn find_file(base: &Path, target: &str) -> Result<(PathBuf, FlowSpec), String> {
     let direct = base.join(target);
     let candidates = [
         direct.clone(),

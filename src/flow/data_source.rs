@@ -89,6 +89,16 @@ pub fn rows_of(source: &Value, base_dir: Option<&Path>) -> Result<Vec<Map<String
         .collect()
 }
 
+/// The file a data source reads, when it names one.
+pub fn file_of(source: &Value, base_dir: Option<&Path>) -> Option<PathBuf> {
+    let file = match source {
+        Value::String(file) => file,
+        Value::Object(map) => map.get("file").or_else(|| map.get("path"))?.as_str()?,
+        _ => return None,
+    };
+    Some(locate(file, base_dir))
+}
+
 /// Where a data file is: relative to the flow file's folder, else (as the original platform
 /// resolved it) relative to the current directory; an absolute path as it is.
 fn locate(file: &str, base_dir: Option<&Path>) -> PathBuf {
