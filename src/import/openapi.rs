@@ -131,9 +131,16 @@ pub fn import(path: &Path) -> Result<Imported, ImportError> {
             "not an OpenAPI document: the top level is not a map",
         ));
     }
+    // `openapi: 3.1` without quotes is a number in YAML; it still names the version.
+    let version_text = |version: &Value| match version {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
     match (root.get("openapi"), root.get("swagger")) {
-        (Some(Value::String(version)), _)
-            if version.starts_with("3.0") || version.starts_with("3.1") => {}
+        (Some(version), _)
+            if ["3.0", "3.1"]
+                .iter()
+                .any(|known| version_text(version).starts_with(known)) => {}
         (Some(version), _) => {
             return Err(ImportError::at(
                 &document.file,

@@ -158,7 +158,10 @@ fn apply_folder_fields(item: &Value, inherited: &mut Inherited, imported: &mut I
             inherited.env.insert(key.to_string(), Value::String(value));
         }
     }
-    if let Some(auth) = item.get("auth").filter(|auth| !auth.is_null()) {
+    if let Some(auth) = item
+        .get("auth")
+        .filter(|auth| !auth.is_null() && auth["type"] != "inherit")
+    {
         inherited.auth = Some(auth.clone());
     }
     for event in item["event"].as_array().into_iter().flatten() {
