@@ -1,11 +1,13 @@
-//! The command line: one subcommand per role. `run`, `validate`, `convert` and `mock` need
-//! nothing but files; the cluster roles come with their own subcommands.
+//! The command line: one subcommand per role. `run`, `validate`, `convert`, `mock`, `import`
+//! and `export` need nothing but files; the cluster roles come with their own subcommands.
 
 mod api;
 mod convert;
 mod environment_file;
 mod executor;
 mod exit;
+mod export;
+mod import;
 mod inputs;
 mod migrate;
 mod mock;
@@ -73,6 +75,10 @@ pub enum Command {
     Operator(operator::OperatorArgs),
     /// Print the CustomResourceDefinitions as multi-document YAML (for `kubectl apply -f -`).
     Crds,
+    /// Make flow files from an OpenAPI document, a Postman collection, a HAR file or a curl line.
+    Import(import::ImportArgs),
+    /// Write the HTTP steps of flows as a Postman collection or as curl command lines.
+    Export(export::ExportArgs),
     /// Print the JSON Schema of flow files or of a manifest kind, for editors.
     Schema {
         /// Which schema.
@@ -133,6 +139,8 @@ pub fn main() -> ExitCode {
                 Exit::Passed
             }
             Command::Api(args) => api::api(*args).await,
+            Command::Import(args) => import::import(args),
+            Command::Export(args) => export::export(args),
         }
     });
     crate::telemetry::shutdown();
