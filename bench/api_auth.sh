@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What Kubernetes sign-in costs the read API: seeds RUNS executions in ten namespaces, starts two
 # `testmesh api` (release) processes over the same database on free loopback ports, one with
-# `--auth none` and one with `--auth kubernetes` against bench/mock_auth_api.py (a stand-in API
+# `--auth none` and one with `--auth kubernetes` against scripts/mock_kube_auth.py (a stand-in API
 # server that lets the bench user read each of the ten namespaces, so the API asks per
 # namespace and every answer holds the same rows), and measures requests per second and p99 of
 # /api/v1/executions on both in alternating rounds, with a warm cache (the review happens once).
@@ -64,7 +64,7 @@ wait_ready() {
 }
 
 kube_port=$(free_port)
-python3 bench/mock_auth_api.py "$kube_port" "$token" &
+python3 scripts/mock_kube_auth.py "$kube_port" "$token" bench "$(seq -s, -f 'ns%g' 0 9)" &
 pids+=($!)
 cat >"$workdir/kubeconfig" <<YAML
 apiVersion: v1

@@ -34,7 +34,7 @@ export function SignIn() {
         ServiceAccount token:
       </p>
       <div className="flex items-center gap-2 rounded-md bg-muted px-3 py-2">
-        <code data-testid="create-token-command" className="min-w-0 flex-1 overflow-x-auto font-mono text-xs whitespace-nowrap">
+        <code data-testid="create-token-command" className="min-w-0 flex-1 font-mono text-xs break-all">
           {CREATE_TOKEN_COMMAND}
         </code>
         <Button type="button" variant="ghost" size="icon" onClick={copy} aria-label="Copy the command" title={copied ? "Copied" : "Copy"}>

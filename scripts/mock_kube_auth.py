@@ -13,25 +13,24 @@ of each kind it answered.
 import json
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-port, token = int(sys.argv[1]), sys.argv[2]
-READABLE = {f"ns{i}" for i in range(10)}
+port, token, user = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+READABLE = set(sys.argv[4].split(","))
 counts = {"TokenReview": 0, "SubjectAccessReview": 0}
 lock = threading.Lock()
 
 
 def token_review(review):
     if review["spec"].get("token") == token:
-        return {"authenticated": True, "user": {"username": "bench", "groups": ["bench-readers"]}}
+        return {"authenticated": True, "user": {"username": user, "groups": ["testmesh-readers"]}}
     return {"authenticated": False, "error": "unknown token"}
 
 
 def access_review(review):
     spec = review["spec"]
     attributes = spec.get("resourceAttributes", {})
-    allowed = (spec.get("user") == "bench" and attributes.get("verb") == "get"
+    allowed = (spec.get("user") == user and attributes.get("verb") == "get"
                and attributes.get("group") == "testmesh.io"
                and attributes.get("resource") == "testflows"
                and attributes.get("namespace") in READABLE)
@@ -50,7 +49,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except BrokenPipeError:
+            pass  # the API dropped the request (its caller went away)
 
     def do_POST(self):
         review = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
@@ -71,19 +73,10 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 self.answer(dict(counts))
             return
-        if "watch=true" in self.path:
-            # Nothing changes: hold the watch until the client goes away.
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            try:
-                while True:
-                    time.sleep(5)
-                    self.wfile.flush()
-            except OSError:
-                return
-        self.answer({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": "1"}, "items": []})
+        # The definitions are not served: the API's cluster catalog never fills and its
+        # answers come from the store, where the seeded runs are.
+        self.answer({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden",
+                     "message": "this stand-in serves reviews only", "code": 403}, 403)
 
 
 ThreadingHTTPServer.daemon_threads = True
