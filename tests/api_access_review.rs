@@ -360,6 +360,13 @@ async fn failed_sign_ins_are_limited_per_address_and_counted() {
     );
     let (base, server) = serve(auth).await;
     let client = reqwest::Client::new();
+    let signed_in = client
+        .get(format!("{base}/api/v1/session"))
+        .bearer_auth("alice-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
     let mut statuses = Vec::new();
     for _ in 0..5 {
         let response = client
@@ -374,11 +381,28 @@ async fn failed_sign_ins_are_limited_per_address_and_counted() {
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [401, 401, 401, 429, 429]);
+    let session = |token: &'static str| {
+        client
+            .get(format!("{base}/api/v1/session"))
+            .bearer_auth(token)
+            .send()
+    };
     assert_eq!(
-        fake.count("TokenReview"),
-        1,
-        "a refused token is remembered too"
+        session("alice-token").await.unwrap().status(),
+        200,
+        "a caller signed in before the address was blocked goes on"
     );
+    assert_eq!(
+        session("admin-token").await.unwrap().status(),
+        429,
+        "a token not yet reviewed waits like the rest of the address"
+    );
+    let stolen_reviews = fake
+        .reviews()
+        .iter()
+        .filter(|review| review["spec"]["token"] == "stolen")
+        .count();
+    assert_eq!(stolen_reviews, 1, "a refused token is remembered too");
     let metrics = prometheus::TextEncoder::new()
         .encode_to_string(&registry.gather())
         .unwrap();
@@ -387,7 +411,7 @@ async fn failed_sign_ins_are_limited_per_address_and_counted() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("testmesh_api_auth_failures_total{reason=\"throttled\"} 2"),
+        metrics.contains("testmesh_api_auth_failures_total{reason=\"throttled\"} 3"),
         "{metrics}"
     );
     server.abort();

@@ -104,11 +104,18 @@ impl KubernetesAccess {
     /// The caller `token` belongs to, with their namespaces: from the cache, or from one review
     /// shared by every request that asks for the same token meanwhile.
     pub async fn admit(&self, token: &str) -> Result<Admission, ReviewError> {
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         self.callers
-            .try_get_with(key, self.review(token))
+            .try_get_with(cache_key(token), self.review(token))
             .await
             .map_err(|err| ReviewError::clone(&err))
+    }
+
+    /// The caller `token` belongs to when their review is cached; asks nothing.
+    pub async fn admitted(&self, token: &str) -> Option<Arc<Caller>> {
+        match self.callers.get(&cache_key(token)).await? {
+            Admission::Admitted(caller) => Some(caller),
+            Admission::Refused { .. } => None,
+        }
     }
 
     async fn review(&self, token: &str) -> Result<Admission, ReviewError> {
@@ -240,4 +247,9 @@ impl KubernetesAccess {
             })?;
         Ok(answered.status.is_some_and(|status| status.allowed))
     }
+}
+
+/// The cache's key of a token: its SHA-256, so that tokens are not kept.
+fn cache_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }

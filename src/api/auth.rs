@@ -23,7 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
-use super::access_review::{Admission, KubernetesAccess};
+use super::access_review::{Admission, Caller, KubernetesAccess};
 use super::audit::{AuditRecord, Decision};
 use super::error::{ApiError, DeniedNamespace};
 use super::scope::Scope;
@@ -145,10 +145,19 @@ impl Authentication {
         if let AuthMode::None = self.mode {
             return Ok(SignedIn::default());
         }
+        let presented = self.presented(headers);
         if let Some(wait) = self.limit.blocked(client) {
+            // A caller whose review is cached goes on: behind a proxy or a NAT, one client's
+            // failures must not lock out everyone who shares its address.
+            if let (AuthMode::Kubernetes(access), Some(token)) = (&self.mode, presented)
+                && let Some(caller) = access.admitted(token).await
+            {
+                return Ok(SignedIn::from(caller.as_ref()));
+            }
+            self.limit.throttled();
             return Err(Denied::Throttled(wait));
         }
-        let Some(token) = self.presented(headers) else {
+        let Some(token) = presented else {
             return Err(self.failed(client, Failure::Missing));
         };
         match &self.mode {
@@ -156,11 +165,7 @@ impl Authentication {
             AuthMode::Token(expected) if expected.accepts(token) => Ok(SignedIn::default()),
             AuthMode::Token(_) => Err(self.failed(client, Failure::Refused)),
             AuthMode::Kubernetes(access) => match access.admit(token).await {
-                Ok(Admission::Admitted(caller)) => Ok(SignedIn {
-                    user: Some(caller.identity.user.clone()),
-                    groups: caller.identity.groups.clone(),
-                    scope: Some(caller.scope.clone()),
-                }),
+                Ok(Admission::Admitted(caller)) => Ok(SignedIn::from(caller.as_ref())),
                 Ok(Admission::Refused { reason }) => {
                     tracing::info!(%reason, "the Kubernetes API refused a token");
                     Err(self.failed(client, Failure::Refused))
@@ -189,6 +194,16 @@ pub struct SignedIn {
     pub groups: Vec<String>,
     /// The namespaces the caller may see; None when the sign-in does not narrow them.
     pub scope: Option<Scope>,
+}
+
+impl From<&Caller> for SignedIn {
+    fn from(caller: &Caller) -> Self {
+        SignedIn {
+            user: Some(caller.identity.user.clone()),
+            groups: caller.identity.groups.clone(),
+            scope: Some(caller.scope.clone()),
+        }
+    }
 }
 
 /// Why a request is not let through.
