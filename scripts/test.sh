@@ -70,6 +70,8 @@ python3 -m venv "$workdir/venv"
 "$workdir/venv/bin/python" charts/tests/gitops.py
 echo "== dashboard end-to-end against the real API (testmesh api over a seeded database)"
 bash scripts/e2e-api.sh
+echo "== dashboard sign-in end-to-end (testmesh api --auth kubernetes, a stand-in API server)"
+bash scripts/e2e-auth.sh
 
 echo "== test suite"
 cargo nextest run --no-fail-fast

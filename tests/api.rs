@@ -1,7 +1,9 @@
 //! `testmesh api` over a seeded PostgreSQL (and Redis for live events), as a client sees it:
 //! the shape of every endpoint, filters, cursor pages without duplicates, 400s that name the
-//! parameter, 404s, auth, namespace scope, CORS, the OpenAPI document, SSE and the dashboard
-//! files. Each test has its own database and Redis key prefix.
+//! parameter, 404s, auth (a static token, and Kubernetes sign-in against a fake API server:
+//! callers with different namespaces see disjoint data everywhere, live events included),
+//! namespace scope, CORS, the OpenAPI document, SSE and the dashboard files. Each test has its
+//! own database and Redis key prefix.
 
 mod common;
 
@@ -12,13 +14,17 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use indexmap::IndexMap;
 use serde_json::{Value, json};
-use testmesh::api::{AppState, LiveSource, RouterOptions, Scope, StoreCatalog, router};
+use testmesh::api::{
+    AUDIT_TARGET, AppState, AuthMode, Authentication, KubernetesAccess, LiveSource, RouterOptions,
+    Scope, SignInLimit, StoreCatalog, router,
+};
 use testmesh::engine::result::{AssertionOutcome, AttemptResult, Phase, StepResult};
 use testmesh::engine::{FlowResult, FlowStatus, StepStatus};
 use testmesh::operator::lost_runs::LOST_FROM_QUEUE;
 use testmesh::store::{FinishedRun, Store, StoreOptions};
 use testmesh::telemetry::{Health, ops_router};
 
+use common::fake_kube::{FakeKube, FakeUser};
 use common::services::{fresh_database, redis_url, run_message, spec, unique_prefix};
 
 struct TestApi {
@@ -36,12 +42,16 @@ impl Drop for TestApi {
 
 impl TestApi {
     async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        self.get_as(None, path).await
+    }
+
+    /// GET with `token` as the bearer token, when given.
+    async fn get_as(&self, token: Option<&str>, path: &str) -> (u16, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         (
@@ -62,32 +72,54 @@ struct Setup {
     options: RouterOptions,
     scope: Vec<String>,
     live: Option<LiveSource>,
+    /// Sign in with Kubernetes, against a fake API server that knows these users.
+    kube_users: Option<Vec<FakeUser>>,
 }
 
 async fn start(test: &str, setup: Setup) -> Option<TestApi> {
     let url = fresh_database(test).await?;
     let store = Store::connect(&url, StoreOptions::default()).await.unwrap();
     store.migrate().await.unwrap();
+    let catalog = Arc::new(StoreCatalog {
+        store: store.clone(),
+    });
+    let scope = Scope::new(&setup.scope);
+    let mut options = setup.options;
+    if let Some(users) = setup.kube_users {
+        let access = KubernetesAccess::new(
+            FakeKube::default().serve(users),
+            catalog.clone(),
+            scope.clone(),
+            StdDuration::from_secs(600),
+        );
+        options.auth = Authentication::new(
+            AuthMode::Kubernetes(Arc::new(access)),
+            SignInLimit::new(std::num::NonZeroU32::new(100).unwrap()),
+        );
+    }
     let state = AppState {
-        catalog: Arc::new(StoreCatalog {
-            store: store.clone(),
-        }),
+        catalog,
         store: store.clone(),
         live: setup.live,
-        scope: Scope::new(&setup.scope),
+        scope,
     };
     let health = Health::default();
     health.set_ready(true);
     let app = router(
         state,
-        &setup.options,
+        &options,
         ops_router(prometheus::Registry::new(), health),
     )
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     Some(TestApi {
         base,
@@ -861,7 +893,7 @@ async fn overview_schedules_and_environments_have_the_contract_shape() {
 async fn a_token_guards_the_api_but_not_health_or_the_document() {
     let setup = Setup {
         options: RouterOptions {
-            auth_token: Some("s3cret-token".into()),
+            auth: Authentication::token("s3cret-token"),
             ..RouterOptions::default()
         },
         ..Setup::default()
@@ -988,12 +1020,14 @@ async fn namespace_scope_hides_other_namespaces() {
         (status, body["error"]["code"].as_str()),
         (403, Some("forbidden"))
     );
+    let (status, body) = api.get("/api/v1/executions/run-000").await;
     assert_eq!(
-        api.get("/api/v1/executions/run-000").await.0,
-        404,
-        "a qa run is hidden"
+        (status, body["error"]["message"].as_str()),
+        (403, Some("you do not have access to namespace qa")),
+        "a direct link to a qa run"
     );
-    assert_eq!(api.get("/api/v1/flows/qa/orders").await.0, 404);
+    assert_eq!(api.get("/api/v1/flows/qa/orders").await.0, 403);
+    assert_eq!(api.get("/api/v1/executions/no-such-run").await.0, 404);
     assert_eq!(
         api.ok("/api/v1/flows").await["items"]
             .as_array()
@@ -1002,6 +1036,266 @@ async fn namespace_scope_hides_other_namespaces() {
         1
     );
     assert_eq!(api.ok("/api/v1/overview").await["runs24h"], 20);
+}
+
+fn two_teams() -> Vec<FakeUser> {
+    vec![
+        FakeUser {
+            token: "qa-token",
+            name: "qa-dev",
+            groups: vec!["team-qa"],
+            readable: vec!["qa"],
+            patchable: Vec::new(),
+        },
+        FakeUser {
+            token: "ops-token",
+            name: "ops-dev",
+            groups: vec!["team-ops"],
+            readable: vec!["ops"],
+            patchable: Vec::new(),
+        },
+    ]
+}
+
+/// The namespaces of every object in `items` that has one.
+fn namespaces_of(items: &Value) -> HashSet<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["namespace"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Collects what is logged on this thread (the API's tasks share it on a current-thread
+/// runtime).
+#[derive(Clone, Default)]
+struct LogLines(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn two_callers_see_disjoint_namespaces_everywhere() {
+    let logs = LogLines::default();
+    let writer = logs.clone();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_writer(move || writer.clone())
+            .finish(),
+    );
+    let setup = Setup {
+        kube_users: Some(two_teams()),
+        ..Setup::default()
+    };
+    let Some(api) = start("kube_two_callers", setup).await else {
+        return;
+    };
+    seed_many(&api.store).await;
+    for (token, own, runs) in [("qa-token", "qa", 60), ("ops-token", "ops", 20)] {
+        let me = Some(token);
+        let ok = |path: &'static str| {
+            let api = &api;
+            async move {
+                let (status, body) = api.get_as(me, path).await;
+                assert_eq!(status, 200, "{token} GET {path}: {body}");
+                body
+            }
+        };
+        let only_own = HashSet::from([own.to_string()]);
+        let executions = ok("/api/v1/executions?limit=200").await;
+        assert_eq!(
+            executions["items"].as_array().unwrap().len(),
+            runs,
+            "{token}"
+        );
+        assert_eq!(namespaces_of(&executions["items"]), only_own);
+        assert_eq!(namespaces_of(&ok("/api/v1/flows").await["items"]), only_own);
+        // Only qa's runs came from schedules.
+        let schedules = namespaces_of(&ok("/api/v1/schedules").await["items"]);
+        assert_eq!(schedules.is_empty(), own == "ops", "{token}: {schedules:?}");
+        assert!(schedules.is_subset(&only_own), "{token}: {schedules:?}");
+        assert_eq!(
+            namespaces_of(&ok("/api/v1/environments").await["items"]),
+            only_own
+        );
+        let trend_runs: i64 = ok("/api/v1/trends").await["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|bucket| bucket["runs"].as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            trend_runs, runs as i64,
+            "{token}: trends count only own runs"
+        );
+        let overview = ok("/api/v1/overview").await;
+        assert_eq!(overview["runs24h"], runs, "{token}");
+        assert!(namespaces_of(&overview["recentRuns"]).is_subset(&only_own));
+        let failing: Vec<Value> = overview["failingFlows"].as_array().unwrap().to_vec();
+        assert!(
+            failing.iter().all(|flow| flow["namespace"] == own),
+            "{failing:?}"
+        );
+        let flaky = ok("/api/v1/flaky").await;
+        assert!(namespaces_of(&flaky["items"]).is_subset(&only_own));
+        let session = ok("/api/v1/session").await;
+        assert_eq!(session["namespaces"], json!([own]));
+    }
+    // qa's orders flow alternates, so it is flaky, and only qa-dev sees it.
+    let (_, flaky) = api.get_as(Some("qa-token"), "/api/v1/flaky").await;
+    assert!(!flaky["items"].as_array().unwrap().is_empty());
+    let (_, flaky) = api.get_as(Some("ops-token"), "/api/v1/flaky").await;
+    assert!(namespaces_of(&flaky["items"]).is_disjoint(&HashSet::from(["qa".to_string()])));
+
+    let (_, session) = api.get_as(Some("qa-token"), "/api/v1/session").await;
+    assert_eq!(
+        session,
+        json!({"user": "qa-dev", "groups": ["team-qa"], "namespaces": ["qa"]})
+    );
+    for path in [
+        "/api/v1/executions?namespace=ops",
+        "/api/v1/executions/run-003",
+        "/api/v1/executions/run-003/events",
+        "/api/v1/flows/ops/backup",
+        "/api/v1/trends?namespace=ops",
+        "/api/v1/flaky?namespace=ops",
+    ] {
+        let (status, body) = api.get_as(Some("qa-token"), path).await;
+        assert_eq!(
+            (status, body["error"]["message"].as_str()),
+            (403, Some("you do not have access to namespace ops")),
+            "qa-dev GET {path}"
+        );
+    }
+    let (status, body) = api.get("/api/v1/executions").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    assert_eq!(api.get_as(Some("forged"), "/api/v1/overview").await.0, 401);
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(!text.contains("qa-token") && !text.contains("ops-token") && !text.contains("forged"));
+    let audit: Vec<Value> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["target"] == AUDIT_TARGET)
+        .collect();
+    let denied = audit
+        .iter()
+        .find(|line| line["path"] == "/api/v1/flows/ops/backup")
+        .expect("an audit line for the refused flow");
+    assert_eq!(denied["user"], "qa-dev");
+    assert_eq!(denied["groups"], "team-qa");
+    assert_eq!(denied["verb"], "GET");
+    assert_eq!(denied["namespace"], "ops");
+    assert_eq!(denied["decision"], "deny");
+    assert_eq!(denied["status"], 403);
+    let allowed = audit
+        .iter()
+        .find(|line| line["path"] == "/api/v1/executions" && line["user"] == "ops-dev")
+        .expect("an audit line for ops-dev's list");
+    assert_eq!(
+        (allowed["decision"].as_str(), allowed["status"].as_u64()),
+        (Some("allow"), Some(200))
+    );
+    let anonymous = audit
+        .iter()
+        .find(|line| line["status"] == 401)
+        .expect("an audit line for the request without a token");
+    assert_eq!(anonymous["decision"], "deny");
+    assert!(anonymous.get("user").is_none_or(Value::is_null));
+}
+
+#[tokio::test]
+async fn the_live_feed_of_a_caller_carries_only_their_namespaces() {
+    let Some(redis) = redis_url() else { return };
+    let prefix = unique_prefix("live_scoped");
+    let live = LiveSource::new(&redis, &prefix).unwrap();
+    let setup = Setup {
+        kube_users: Some(two_teams()),
+        live: Some(live.clone()),
+        ..Setup::default()
+    };
+    let Some(api) = start("kube_live", setup).await else {
+        return;
+    };
+    for (run_id, namespace) in [("qa-run", "qa"), ("ops-run", "ops")] {
+        seed_run(
+            &api.store,
+            run_id,
+            namespace,
+            "orders",
+            "running",
+            "manual",
+            None,
+            Utc::now(),
+            0,
+        )
+        .await;
+    }
+    let follow = |token: &'static str| {
+        api.client
+            .get(format!("{}/api/v1/live", api.base))
+            .bearer_auth(token)
+            .send()
+    };
+    let qa_feed = follow("qa-token").await.unwrap();
+    let ops_feed = follow("ops-token").await.unwrap();
+    assert_eq!(
+        (qa_feed.status().as_u16(), ops_feed.status().as_u16()),
+        (200, 200)
+    );
+    let mut conn = redis::Client::open(redis.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let feed = live.live_stream();
+    let publisher = tokio::spawn(async move {
+        // The feed starts at the newest entry: publish until both readers have taken some.
+        for _ in 0..20 {
+            tokio::time::sleep(StdDuration::from_millis(200)).await;
+            for run_id in ["ops-run", "qa-run"] {
+                xadd(
+                    &mut conn,
+                    &feed,
+                    "finished",
+                    &json!({"runId": run_id, "status": "passed"}),
+                )
+                .await;
+            }
+        }
+    });
+    let (qa_text, ops_text) = tokio::join!(
+        read_sse(qa_feed, "\"runId\":\"qa-run\""),
+        read_sse(ops_feed, "\"runId\":\"ops-run\"")
+    );
+    publisher.abort();
+    let qa_runs: Vec<Value> = events(&qa_text, "run");
+    let ops_runs: Vec<Value> = events(&ops_text, "run");
+    assert!(
+        !qa_runs.is_empty() && !ops_runs.is_empty(),
+        "{qa_text}\n{ops_text}"
+    );
+    assert!(
+        qa_runs.iter().all(|run| run["namespace"] == "qa"),
+        "{qa_text}"
+    );
+    assert!(
+        ops_runs.iter().all(|run| run["namespace"] == "ops"),
+        "{ops_text}"
+    );
 }
 
 /// Every `$ref` in `value` names a schema in `components`.

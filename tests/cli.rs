@@ -438,3 +438,59 @@ fn a_closed_stdout_does_not_crash_the_run() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
+
+#[tokio::test]
+async fn api_refuses_sign_in_settings_that_cannot_work_naming_the_flag() {
+    let dir = TempDir::new().unwrap();
+    let common = [
+        "api",
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/none",
+        "--dashboard-dir",
+        "/nonexistent",
+        "--log-format",
+        "text",
+    ];
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--listen", "0.0.0.0:0"],
+            "--auth none on --listen 0.0.0.0:0",
+        ),
+        (
+            &["--listen", "127.0.0.1:0", "--auth", "token"],
+            "--auth token needs --auth-token",
+        ),
+        (
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--auth",
+                "none",
+                "--auth-token",
+                "t",
+            ],
+            "--auth-token is only used with --auth token",
+        ),
+        (
+            &["--listen", "127.0.0.1:0", "--auth", "kubernetes"],
+            "--auth kubernetes needs a cluster",
+        ),
+        (
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--auth-token",
+                "t",
+                "--auth-proxy-header",
+                "not a header",
+            ],
+            "--auth-proxy-header \"not a header\" is not a header name",
+        ),
+    ];
+    for (flags, expected) in cases {
+        let args: Vec<&str> = common.iter().chain(flags).copied().collect();
+        let run = testmesh(&args, dir.path()).await;
+        assert_eq!(run.code, Some(3), "{flags:?}: {}", run.all());
+        assert!(run.stderr.contains(expected), "{flags:?}: {}", run.all());
+    }
+}

@@ -48,6 +48,10 @@ def value_set(name: str) -> dict[str, Any]:
     return yaml.safe_load((VALUES / f"{name}.yaml").read_text()) or {}
 
 
+def value_set_file(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text()) or {}
+
+
 def value_sets() -> list[str]:
     return sorted(path.stem for path in VALUES.glob("*.yaml"))
 
@@ -219,6 +223,7 @@ def check_rbac(objects: list[dict[str, Any]], watch_namespaces: list[str]) -> No
         rules = rbac_list(role)
         watched = rules_without_scope(rules, "watched")
         release = rules_without_scope(rules, "release")
+        cluster = rules_without_scope(rules, "cluster")
         name = f"{prefix}-{role}"
         if watched and watch_namespaces:
             for namespace in watch_namespaces:
@@ -232,11 +237,14 @@ def check_rbac(objects: list[dict[str, Any]], watch_namespaces: list[str]) -> No
             found = named(roles, "Role", f"{name}-release")
             assert found["metadata"]["namespace"] == NAMESPACE and found["rules"] == release
             expected_names.add(("Role", NAMESPACE, f"{name}-release"))
+        if cluster:
+            assert named(cluster_roles, "ClusterRole", f"{name}-cluster")["rules"] == cluster, f"ClusterRole {name}-cluster"
+            expected_names.add(("ClusterRole", None, f"{name}-cluster"))
     actual = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in roles + cluster_roles}
     assert actual == expected_names, f"RBAC beyond the lists: {sorted(map(str, actual - expected_names))}"
     for binding in bindings:
         role = binding["roleRef"]["name"]
-        component = role.removeprefix(f"{prefix}-").removesuffix("-release")
+        component = role.removeprefix(f"{prefix}-").removesuffix("-release").removesuffix("-cluster")
         assert binding["subjects"] == [
             {"kind": "ServiceAccount", "name": f"{prefix}-{component}", "namespace": NAMESPACE}
         ], f"{binding['kind']} {binding['metadata']['name']} binds {binding['subjects']}"
@@ -252,10 +260,55 @@ def rbac_is_exactly_the_lists_cluster_wide() -> None:
 def rbac_is_exactly_the_lists_in_each_watched_namespace() -> None:
     namespaces = value_set("namespaced")["watchNamespaces"]
     check_rbac(rendered("namespaced"), namespaces)
-    assert not of_kind(rendered("namespaced"), "ClusterRole"), "namespaced mode rendered a ClusterRole"
+    cluster_roles = [o["metadata"]["name"] for o in of_kind(rendered("namespaced"), "ClusterRole")]
+    assert cluster_roles == [f"{RELEASE}-testmesh-api-cluster"], f"namespaced mode rendered {cluster_roles}"
     for deployment in of_kind(rendered("namespaced"), "Deployment"):
         env = env_of(pod_spec(deployment)["containers"][0])
         assert env["TESTMESH_WATCH_NAMESPACES"] == ",".join(namespaces)
+
+
+@test
+def the_api_may_only_ask_for_token_and_access_reviews_cluster_wide() -> None:
+    cluster = rules_without_scope(rbac_list("api"), "cluster")
+    assert cluster == [
+        {"apiGroups": ["authentication.k8s.io"], "resources": ["tokenreviews"], "verbs": ["create"]},
+        {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"], "verbs": ["create"]},
+    ], cluster
+
+
+@test
+def api_auth_defaults_to_kubernetes_and_each_mode_gets_its_settings() -> None:
+    env = env_of(pod_spec(named(rendered("default"), "Deployment", f"{RELEASE}-testmesh-api"))["containers"][0])
+    assert env["TESTMESH_API_AUTH"] == "kubernetes"
+    assert env["TESTMESH_API_AUTH_CACHE_TTL"] == "30s"
+    assert env["TESTMESH_API_AUTH_FAILURES_PER_MINUTE"] == "10"
+    assert "TESTMESH_API_TOKEN" not in env and "TESTMESH_INSECURE_NO_AUTH" not in env
+    token = render({"api": {"auth": {"mode": "token", "tokenSecret": {"name": "api-token", "key": "t"}}}})
+    env = env_of(pod_spec(named(token, "Deployment", f"{RELEASE}-testmesh-api"))["containers"][0])
+    assert env["TESTMESH_API_AUTH"] == "token"
+    assert env["TESTMESH_API_TOKEN"] == {"secretKeyRef": {"name": "api-token", "key": "t"}}
+    proxied = render(value_set_file(CHART / "examples" / "oauth2-proxy-values.yaml"))
+    env = env_of(pod_spec(named(proxied, "Deployment", f"{RELEASE}-testmesh-api"))["containers"][0])
+    assert env["TESTMESH_API_AUTH"] == "kubernetes"
+    assert env["TESTMESH_API_AUTH_PROXY_HEADER"] == "X-Forwarded-Access-Token"
+    opened = render({"api": {"auth": {"mode": "none", "insecureNoAuth": True}}})
+    env = env_of(pod_spec(named(opened, "Deployment", f"{RELEASE}-testmesh-api"))["containers"][0])
+    assert env["TESTMESH_INSECURE_NO_AUTH"] == "true"
+
+
+@test
+def api_auth_values_that_cannot_work_are_refused() -> None:
+    for values, expected in (
+        ({"api": {"auth": {"mode": "none"}}}, "insecureNoAuth"),
+        ({"api": {"auth": {"mode": "token"}}}, "tokenSecret"),
+        ({"api": {"auth": {"mode": "oidc"}}}, "mode"),
+    ):
+        try:
+            render(values)
+        except Exception as err:  # helm reports schema and `fail` errors alike
+            assert expected in str(err), f"{values}: {err}"
+        else:
+            raise AssertionError(f"{values} rendered")
 
 
 @test
@@ -431,10 +484,12 @@ def optional_objects_follow_their_values() -> None:
 
 
 @test
-def alerts_cover_failing_flows_a_stalled_scheduler_and_growing_lag() -> None:
+def alerts_cover_failing_flows_a_stalled_scheduler_growing_lag_and_sign_in_abuse() -> None:
     rule = of_kind(rendered("full"), "PrometheusRule")[0]
     alerts = {r["alert"]: r for r in rule["spec"]["groups"][0]["rules"]}
-    assert set(alerts) == {"TestMeshFlowFailing", "TestMeshSchedulerStalled", "TestMeshStreamLagGrowing"}
+    assert set(alerts) == {"TestMeshFlowFailing", "TestMeshSchedulerStalled", "TestMeshStreamLagGrowing",
+                           "TestMeshApiSignInsThrottled"}
+    assert 'reason="throttled"}[10m]' in alerts["TestMeshApiSignInsThrottled"]["expr"]
     assert ">= 5" in alerts["TestMeshFlowFailing"]["expr"]
     assert "> 120" in alerts["TestMeshSchedulerStalled"]["expr"]
     assert "{{ $labels.flow }}" in alerts["TestMeshFlowFailing"]["annotations"]["summary"]

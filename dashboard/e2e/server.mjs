@@ -128,7 +128,7 @@ function api(dir, path, query, response) {
     response.write(": live feed open\n\n");
     return;
   }
-  if (["flaky", "schedules", "environments"].includes(head) && rest.length === 0) return json(required(dir, head, head));
+  if (["flaky", "schedules", "environments", "session"].includes(head) && rest.length === 0) return json(required(dir, head, head));
   throw new HttpError(404, "not_found", `no API route /api/v1/${parts.join("/")}`);
 }
 

@@ -1,6 +1,6 @@
 //! The application: the state every handler shares and the router that puts the API under
-//! `/api/v1`, the operational endpoints at the root, and the dashboard at `/`, with the optional
-//! bearer-token check and CORS.
+//! `/api/v1`, the operational endpoints at the root, and the dashboard at `/`, with the sign-in
+//! check and audit line of every API request, and CORS.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,13 +11,14 @@ use axum::middleware;
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use super::auth::{BearerToken, require_token};
+use super::auth::{Authentication, guard};
 use super::catalog::FlowCatalog;
 use super::error::ApiError;
 use super::live::LiveSource;
 use super::scope::Scope;
 use super::{
-    dashboard, environments, executions, flaky, flows, live, openapi, overview, schedules, trends,
+    dashboard, environments, executions, flaky, flows, live, openapi, overview, schedules, session,
+    trends,
 };
 use crate::store::Store;
 
@@ -34,8 +35,8 @@ pub struct AppState {
 /// How the router is put together (from the flags of `testmesh api`).
 #[derive(Debug, Clone, Default)]
 pub struct RouterOptions {
-    /// Requests to /api/v1 must carry this bearer token (the OpenAPI document excepted).
-    pub auth_token: Option<String>,
+    /// How requests to /api/v1 sign in (the OpenAPI document excepted).
+    pub auth: Authentication,
     /// Origins allowed by CORS; `*` allows any; empty turns CORS off.
     pub cors_origins: Vec<String>,
     /// The dashboard's static export.
@@ -57,7 +58,7 @@ pub fn router(
     options: &RouterOptions,
     ops: Router,
 ) -> Result<Router, RouterError> {
-    let mut api = Router::new()
+    let api = Router::new()
         .route("/flows", get(flows::list))
         .route("/flows/{namespace}/{name}", get(flows::get))
         .route("/executions", get(executions::list))
@@ -69,13 +70,9 @@ pub fn router(
         .route("/schedules", get(schedules::list))
         .route("/environments", get(environments::list))
         .route("/overview", get(overview::get))
-        .with_state(state);
-    if let Some(token) = options.auth_token.as_deref().filter(|t| !t.is_empty()) {
-        api = api.layer(middleware::from_fn_with_state(
-            BearerToken(token.into()),
-            require_token,
-        ));
-    }
+        .route("/session", get(session::get))
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(options.auth.clone(), guard));
     let api = Router::new()
         .route("/openapi.json", get(openapi::openapi_json))
         .merge(api)

@@ -4,6 +4,7 @@
 //! otherwise, and while the cluster's caches fill (src/api/store_catalog.rs: every flow that
 //! ran, with its latest spec; the schedules and environments runs came from).
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
@@ -37,4 +38,18 @@ pub trait FlowCatalog: Send + Sync {
         &'a self,
         scope: &'a Scope,
     ) -> BoxFuture<'a, Result<Vec<Environment>, ApiError>>;
+    /// Every namespace that holds a flow or a run, sorted: where a caller's access is asked.
+    fn namespaces(&self) -> BoxFuture<'_, Result<Vec<String>, ApiError>> {
+        async move {
+            let mut namespaces: Vec<String> = self
+                .flows(&Scope::all())
+                .await?
+                .into_iter()
+                .map(|flow| flow.namespace)
+                .collect();
+            namespaces.dedup();
+            Ok(namespaces)
+        }
+        .boxed()
+    }
 }

@@ -225,6 +225,24 @@ fn environment_of(environment: &TestEnvironment, flows: &[Arc<TestFlow>]) -> Env
 }
 
 impl FlowCatalog for ClusterCatalog {
+    /// The namespaces of the cluster's flows and of the store's runs (a flow deleted since it
+    /// ran keeps its namespace's history reachable).
+    fn namespaces(&self) -> BoxFuture<'_, Result<Vec<String>, ApiError>> {
+        async move {
+            let mut namespaces = self.fallback.namespaces().await?;
+            namespaces.extend(
+                self.flows
+                    .in_scope(&Scope::all())
+                    .iter()
+                    .filter_map(|flow| flow.namespace()),
+            );
+            namespaces.sort();
+            namespaces.dedup();
+            Ok(namespaces)
+        }
+        .boxed()
+    }
+
     fn flows<'a>(&'a self, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<CatalogFlow>, ApiError>> {
         if !self.flows.ready() {
             return self.fallback.flows(scope);

@@ -2,13 +2,12 @@
 //! catalog. Secret values are never part of an answer: only which Secret and key hold them.
 
 use axum::Json;
-use axum::extract::State;
 use indexmap::IndexMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::app::AppState;
 use super::error::{ApiError, ErrorBody};
+use super::scope::Scoped;
 
 /// A TestEnvironment.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -39,7 +38,7 @@ pub struct EnvironmentList {
 
 #[utoipa::path(get, path = "/api/v1/environments", tag = "definitions",
     responses((status = 200, body = EnvironmentList), (status = 401, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>) -> Result<Json<EnvironmentList>, ApiError> {
+pub async fn list(Scoped(state): Scoped) -> Result<Json<EnvironmentList>, ApiError> {
     let items = state.catalog.environments(&state.scope).await?;
     Ok(Json(EnvironmentList { items }))
 }

@@ -16,13 +16,16 @@ pub enum ApiError {
     /// A query parameter (or cursor) the API cannot use.
     #[error("{name}: {message}")]
     BadParameter { name: &'static str, message: String },
-    /// An id or route that does not exist (or lies outside the allowed namespaces).
+    /// An id or route that does not exist.
     #[error("{what} not found")]
     NotFound { what: String },
     #[error("a bearer token is required: send `Authorization: Bearer <token>`")]
     Unauthorized,
-    #[error("namespace {namespace:?} is not one this API serves")]
+    #[error("you do not have access to namespace {namespace}")]
     ForbiddenNamespace { namespace: String },
+    /// Too many failed sign-ins from the client's address.
+    #[error("too many failed sign-ins from this address: try again in {} s", wait.as_secs().max(1))]
+    TooManyFailures { wait: std::time::Duration },
     /// A dependency (Redis for live events) is not configured or not answering.
     #[error("{what} is unavailable: {reason}")]
     Unavailable { what: &'static str, reason: String },
@@ -53,6 +56,9 @@ impl ApiError {
             ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::ForbiddenNamespace { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::TooManyFailures { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_failures")
+            }
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Store(StoreError::Connect { .. }) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
@@ -61,6 +67,10 @@ impl ApiError {
         }
     }
 }
+
+/// The namespace a 403 refused, for the audit line.
+#[derive(Debug, Clone)]
+pub struct DeniedNamespace(pub String);
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,7 +81,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable, machine-readable code: bad_parameter, not_found, unauthorized, forbidden,
-    /// unavailable, database_unavailable, internal.
+    /// too_many_failures, unavailable, database_unavailable, internal.
     pub code: String,
     /// What went wrong, for a person; names the parameter of a 400.
     pub message: String,
@@ -97,11 +107,23 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+        match self {
+            ApiError::Unauthorized => {
+                response.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer"),
+                );
+            }
+            ApiError::TooManyFailures { wait } => {
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(wait.as_secs().max(1)),
+                );
+            }
+            ApiError::ForbiddenNamespace { namespace } => {
+                response.extensions_mut().insert(DeniedNamespace(namespace));
+            }
+            _ => {}
         }
         response
     }

@@ -2,7 +2,7 @@
 //! every attempt of every step: assertions, captured values, request and response).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,6 +13,7 @@ use super::app::AppState;
 use super::cursor::Cursor;
 use super::error::{ApiError, ErrorBody};
 use super::params::{QueryParams, RUN_STATUSES, SortOrder, TRIGGERS, check_range};
+use super::scope::Scoped;
 use crate::engine::result::StepResult;
 
 /// The columns of [`Execution`], in `executions.runs`.
@@ -159,7 +160,7 @@ impl ExecutionStep {
     responses((status = 200, body = ExecutionPage), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    Scoped(state): Scoped,
     params: QueryParams,
 ) -> Result<Json<ExecutionPage>, ApiError> {
     let namespace = params.text("namespace");
@@ -245,9 +246,9 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/executions/{runId}", tag = "executions",
     params(("runId" = String, Path, description = "The run id")),
     responses((status = 200, body = ExecutionDetail), (status = 404, body = ErrorBody),
-        (status = 401, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
+    Scoped(state): Scoped,
     Path(run_id): Path<String>,
 ) -> Result<Json<ExecutionDetail>, ApiError> {
     let execution = find(&state, &run_id).await?;
@@ -255,7 +256,8 @@ pub async fn get(
     Ok(Json(ExecutionDetail { execution, steps }))
 }
 
-/// The run `run_id`, or a 404 when it does not exist or lies outside the scope.
+/// The run `run_id`: a 404 when it does not exist, a 403 naming its namespace when that lies
+/// outside the scope.
 pub async fn find(state: &AppState, run_id: &str) -> Result<Execution, ApiError> {
     let execution: Option<Execution> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {EXECUTION_COLUMNS} FROM executions.runs WHERE run_id = $1"
@@ -264,9 +266,10 @@ pub async fn find(state: &AppState, run_id: &str) -> Result<Execution, ApiError>
     .fetch_optional(state.store.pool())
     .await
     .map_err(ApiError::query("read an execution"))?;
-    execution
-        .filter(|e| state.scope.allows(&e.namespace))
-        .ok_or_else(|| ApiError::not_found(format!("execution {run_id:?}")))
+    let execution =
+        execution.ok_or_else(|| ApiError::not_found(format!("execution {run_id:?}")))?;
+    state.scope.check(&execution.namespace)?;
+    Ok(execution)
 }
 
 /// Every attempt of every step of a run, in order.

@@ -5,7 +5,6 @@
 //! passes scores 0; one that alternates every run scores 1. Flaky at 0.10 or above.
 
 use axum::Json;
-use axum::extract::State;
 use chrono::{Duration, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,6 +12,7 @@ use utoipa::ToSchema;
 use super::app::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::params::QueryParams;
+use super::scope::Scoped;
 
 /// The flakiness at and above which a flow is flaky.
 pub const FLAKY_THRESHOLD: f64 = 0.10;
@@ -49,7 +49,7 @@ pub fn flakiness(pass_rate: f64, transition_rate: f64) -> f64 {
     responses((status = 200, body = FlakyReport), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
+    Scoped(state): Scoped,
     params: QueryParams,
 ) -> Result<Json<FlakyReport>, ApiError> {
     let namespace = params.text("namespace");

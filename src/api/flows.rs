@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -15,6 +15,7 @@ use super::app::AppState;
 use super::catalog::CatalogFlow;
 use super::error::{ApiError, ErrorBody};
 use super::params::{Bucket, QueryParams};
+use super::scope::Scoped;
 use super::trends::{TrendBucket, TrendQuery, default_span, trend};
 
 /// How many runs the history of a flow shows.
@@ -171,10 +172,7 @@ fn list_item(flow: &CatalogFlow, stats: FlowStats) -> FlowListItem {
     ),
     responses((status = 200, body = FlowList), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
-pub async fn list(
-    State(state): State<AppState>,
-    params: QueryParams,
-) -> Result<Json<FlowList>, ApiError> {
+pub async fn list(Scoped(state): Scoped, params: QueryParams) -> Result<Json<FlowList>, ApiError> {
     let namespace = params.text("namespace");
     state.scope.check_filter(namespace)?;
     let tag = params.text("tag");
@@ -203,15 +201,13 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/flows/{namespace}/{name}", tag = "flows",
     params(("namespace" = String, Path), ("name" = String, Path)),
     responses((status = 200, body = FlowDetail), (status = 404, body = ErrorBody),
-        (status = 401, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
+    Scoped(state): Scoped,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Json<FlowDetail>, ApiError> {
+    state.scope.check(&namespace)?;
     let not_found = || ApiError::not_found(format!("flow {namespace}/{name}"));
-    if !state.scope.allows(&namespace) {
-        return Err(not_found());
-    }
     let flow = state
         .catalog
         .flow(&namespace, &name)

@@ -25,7 +25,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::sse::{Event, KeepAlive, KeepAliveStream, Sse};
 use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
@@ -36,6 +36,7 @@ use tokio::sync::mpsc;
 use super::app::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::executions::{Execution, ExecutionStep, find, steps_of};
+use super::scope::Scoped;
 use crate::engine::result::StepResult;
 
 /// The stream of one run's events.
@@ -236,9 +237,10 @@ fn live_source(state: &AppState) -> Result<LiveSource, ApiError> {
     responses(
         (status = 200, content_type = "text/event-stream",
          description = "`step` events with a step object, then `finished` with the Execution"),
-        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn run_events(
-    State(state): State<AppState>,
+    Scoped(state): Scoped,
     Path(run_id): Path<String>,
 ) -> Result<EventStream, ApiError> {
     let execution = find(&state, &run_id).await?;
@@ -325,7 +327,7 @@ async fn follow_run(
         (status = 200, content_type = "text/event-stream",
          description = "`run` events with the Execution as runs start and finish"),
         (status = 503, body = ErrorBody)))]
-pub async fn live(State(state): State<AppState>) -> Result<EventStream, ApiError> {
+pub async fn live(Scoped(state): Scoped) -> Result<EventStream, ApiError> {
     let source = live_source(&state)?;
     let conn = source.connect().await?;
     let (sender, receiver) = mpsc::channel(64);

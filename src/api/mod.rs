@@ -1,9 +1,12 @@
 //! `testmesh api`: the read API of TestMesh under `/api/v1` (flows, executions, trends, flaky
-//! flows, schedules, environments, overview), live run events over SSE, the OpenAPI document,
-//! and the dashboard's static export at `/`. It reads the store's tables and Redis's event
-//! streams and writes nothing.
+//! flows, schedules, environments, overview, the caller's session), live run events over SSE,
+//! the OpenAPI document, and the dashboard's static export at `/`. It reads the store's tables
+//! and Redis's event streams and writes nothing. Each caller sees the namespaces their sign-in
+//! allows (src/api/auth.rs).
 
+mod access_review;
 mod app;
+mod audit;
 mod auth;
 mod catalog;
 mod cluster_catalog;
@@ -21,10 +24,17 @@ mod params;
 mod readiness;
 mod schedules;
 mod scope;
+mod session;
+mod sign_in_limit;
 mod store_catalog;
 mod trends;
 
+pub use access_review::{
+    Admission, Caller, FLOW_GROUP, FLOW_RESOURCE, Identity, KubernetesAccess, ReviewError,
+};
 pub use app::{AppState, RouterError, RouterOptions, router};
+pub use audit::AUDIT_TARGET;
+pub use auth::{AuthMode, Authentication, BearerToken, DEFAULT_FAILURES_PER_MINUTE, SignedIn};
 pub use catalog::{CatalogFlow, FlowCatalog};
 pub use cluster_catalog::ClusterCatalog;
 pub use environments::{Environment, SecretRef};
@@ -35,4 +45,5 @@ pub use openapi::ApiDoc;
 pub use readiness::watch_readiness;
 pub use schedules::Schedule;
 pub use scope::Scope;
+pub use sign_in_limit::SignInLimit;
 pub use store_catalog::StoreCatalog;

@@ -5,7 +5,9 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{environments, error, executions, flaky, flows, live, overview, schedules, trends};
+use super::{
+    environments, error, executions, flaky, flows, live, overview, schedules, session, trends,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,7 +22,7 @@ use super::{environments, error, executions, flaky, flows, live, overview, sched
         live::run_events, live::live,
         trends::get, flaky::get,
         schedules::list, environments::list,
-        overview::get, openapi_json,
+        overview::get, session::get, openapi_json,
     ),
     components(schemas(
         error::ErrorBody, error::ErrorDetail,
@@ -31,14 +33,14 @@ use super::{environments, error, executions, flaky, flows, live, overview, sched
         flaky::FlakyReport, flaky::FlakyFlow,
         schedules::ScheduleList, schedules::Schedule,
         environments::EnvironmentList, environments::Environment, environments::SecretRef,
-        overview::Overview, overview::FailingFlow,
+        overview::Overview, overview::FailingFlow, session::Session,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
 
-/// Declares the optional bearer token.
+/// Declares the bearer token (a Kubernetes token, or the static one).
 struct BearerAuth;
 
 impl Modify for BearerAuth {

@@ -2,15 +2,14 @@
 //! latest finished run did not pass, the latest runs, and the flaky flows of the last 7 days.
 
 use axum::Json;
-use axum::extract::State;
 use chrono::Duration;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::app::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::executions::{EXECUTION_COLUMNS, Execution};
 use super::flaky::{FlakyFlow, flaky_flows};
+use super::scope::Scoped;
 
 /// How many recent runs the overview lists.
 const RECENT: i64 = 10;
@@ -40,7 +39,7 @@ pub struct Overview {
 
 #[utoipa::path(get, path = "/api/v1/overview", tag = "overview",
     responses((status = 200, body = Overview), (status = 401, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>) -> Result<Json<Overview>, ApiError> {
+pub async fn get(Scoped(state): Scoped) -> Result<Json<Overview>, ApiError> {
     let scope = state.scope.sql();
     let pool = state.store.pool();
     let (runs_24h, pass_rate_24h): (i64, Option<f64>) = sqlx::query_as(

@@ -1,13 +1,12 @@
 //! `GET /schedules`: the schedules with their next run times, from the catalog.
 
 use axum::Json;
-use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::app::AppState;
 use super::error::{ApiError, ErrorBody};
+use super::scope::Scoped;
 
 /// A TestSchedule.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -33,7 +32,7 @@ pub struct ScheduleList {
 
 #[utoipa::path(get, path = "/api/v1/schedules", tag = "definitions",
     responses((status = 200, body = ScheduleList), (status = 401, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>) -> Result<Json<ScheduleList>, ApiError> {
+pub async fn list(Scoped(state): Scoped) -> Result<Json<ScheduleList>, ApiError> {
     let items = state.catalog.schedules(&state.scope).await?;
     Ok(Json(ScheduleList { items }))
 }

@@ -7,7 +7,6 @@
 //! exact; p50 and p95 are within 2 % of percentile_cont over the runs.
 
 use axum::Json;
-use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::{Postgres, QueryBuilder};
@@ -17,6 +16,7 @@ use super::app::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::params::{Bucket, QueryParams, check_range};
 use super::scope::Scope;
+use super::scope::Scoped;
 
 /// The most buckets one answer holds.
 const MAX_BUCKETS: i64 = 2_000;
@@ -58,10 +58,7 @@ pub struct TrendQuery<'a> {
     ),
     responses((status = 200, body = Trends), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    params: QueryParams,
-) -> Result<Json<Trends>, ApiError> {
+pub async fn get(Scoped(state): Scoped, params: QueryParams) -> Result<Json<Trends>, ApiError> {
     let namespace = params.text("namespace");
     state.scope.check_filter(namespace)?;
     let bucket = params.bucket()?;

@@ -5,10 +5,13 @@
 //! store.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use axum::http::HeaderName;
 use clap::Args;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio_util::sync::CancellationToken;
@@ -16,8 +19,9 @@ use tokio_util::sync::CancellationToken;
 use super::exit::Exit;
 use super::store_args::StoreArgs;
 use crate::api::{
-    AppState, ClusterCatalog, FlowCatalog, LiveSource, RouterOptions, Scope, StoreCatalog, router,
-    watch_readiness,
+    AppState, AuthMode, Authentication, BearerToken, ClusterCatalog, DEFAULT_FAILURES_PER_MINUTE,
+    FlowCatalog, KubernetesAccess, LiveSource, RouterOptions, Scope, SignInLimit, StoreCatalog,
+    router, watch_readiness,
 };
 use crate::store::Store;
 use crate::telemetry::{Health, LogFormat, init_logging, ops_router, serve};
@@ -39,9 +43,28 @@ pub struct ApiArgs {
     /// Redis URL for live run events; without it the SSE endpoints answer 503.
     #[arg(long, env = "TESTMESH_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
-    /// Require `Authorization: Bearer <token>` on /api/v1.
+    /// How callers sign in: `kubernetes` (TokenReview and SubjectAccessReview: each caller sees
+    /// the namespaces where they may get TestFlows), `token` (the one --auth-token) or `none`
+    /// (loopback only, unless --insecure-no-auth). Default: `token` with --auth-token, else `none`.
+    #[arg(long, env = "TESTMESH_API_AUTH", value_enum)]
+    pub auth: Option<AuthArg>,
+    /// The static token of `--auth token`: `Authorization: Bearer <token>` on /api/v1.
     #[arg(long, env = "TESTMESH_API_TOKEN", hide_env_values = true)]
     pub auth_token: Option<String>,
+    /// How long a caller's review (user, groups, namespaces) is reused, such as 30s or 2m.
+    #[arg(long, env = "TESTMESH_API_AUTH_CACHE_TTL", value_parser = humantime::parse_duration, default_value = "30s")]
+    pub auth_cache_ttl: Duration,
+    /// A header that carries the bearer token to review, set by an authenticating proxy (e.g.
+    /// X-Forwarded-Access-Token from oauth2-proxy); `Authorization` is read when it is absent.
+    #[arg(long, env = "TESTMESH_API_AUTH_PROXY_HEADER")]
+    pub auth_proxy_header: Option<String>,
+    /// Failed sign-ins allowed per client address and minute; past them the address gets 429.
+    #[arg(long, env = "TESTMESH_API_AUTH_FAILURES_PER_MINUTE", default_value_t = NonZeroU32::new(DEFAULT_FAILURES_PER_MINUTE).unwrap_or(NonZeroU32::MIN))]
+    pub auth_failures_per_minute: NonZeroU32,
+    /// Allow `--auth none` on an address other than loopback: anyone who reaches the port sees
+    /// every namespace.
+    #[arg(long, env = "TESTMESH_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
     /// Serve only these namespaces (comma list; empty = all).
     #[arg(long, env = "TESTMESH_ALLOWED_NAMESPACES", value_delimiter = ',')]
     pub allowed_namespaces: Vec<String>,
@@ -63,6 +86,14 @@ pub struct ApiArgs {
     /// Log format.
     #[arg(long, env = "TESTMESH_LOG_FORMAT", value_enum, default_value = "auto")]
     pub log_format: LogFormat,
+}
+
+/// The values of `--auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthArg {
+    Kubernetes,
+    Token,
+    None,
 }
 
 pub async fn api(args: ApiArgs) -> Exit {
@@ -89,7 +120,8 @@ async fn serve_api(args: ApiArgs) -> anyhow::Result<()> {
     let store_catalog: Arc<dyn FlowCatalog> = Arc::new(StoreCatalog {
         store: store.clone(),
     });
-    let catalog = match cluster_client(args.kubeconfig.as_deref()).await? {
+    let cluster = cluster_client(args.kubeconfig.as_deref()).await?;
+    let catalog = match cluster.clone() {
         Some(client) => {
             let namespaces: Vec<String> = args
                 .watch_namespaces
@@ -108,22 +140,21 @@ async fn serve_api(args: ApiArgs) -> anyhow::Result<()> {
             store_catalog
         }
     };
+    let scope = Scope::new(&args.allowed_namespaces);
+    let registry = prometheus::Registry::new();
+    let auth = authentication(&args, cluster, catalog.clone(), scope.clone(), &registry)?;
     let state = AppState {
         catalog,
         store,
         live,
-        scope: Scope::new(&args.allowed_namespaces),
+        scope,
     };
     let options = RouterOptions {
-        auth_token: args.auth_token,
+        auth,
         cors_origins: args.cors_origins,
         dashboard_dir: args.dashboard_dir,
     };
-    let app = router(
-        state,
-        &options,
-        ops_router(prometheus::Registry::new(), health),
-    )?;
+    let app = router(state, &options, ops_router(registry, health))?;
     tracing::info!(listen = %args.listen, dashboard = %options.dashboard_dir.display(), "serving the API");
     // Joined rather than spawned: the migration future is not Send.
     let serving = async {
@@ -134,6 +165,64 @@ async fn serve_api(args: ApiArgs) -> anyhow::Result<()> {
     let (served, ()) = tokio::join!(serving, readiness);
     served?;
     Ok(())
+}
+
+/// The sign-in check `--auth` and its flags ask for, or an error naming the flag that does not
+/// fit; the failure counter goes to `registry`.
+fn authentication(
+    args: &ApiArgs,
+    cluster: Option<kube::Client>,
+    catalog: Arc<dyn FlowCatalog>,
+    scope: Scope,
+    registry: &prometheus::Registry,
+) -> anyhow::Result<Authentication> {
+    let token = args.auth_token.as_deref().filter(|token| !token.is_empty());
+    let chosen = args.auth.unwrap_or(if token.is_some() {
+        AuthArg::Token
+    } else {
+        AuthArg::None
+    });
+    if token.is_some() && chosen != AuthArg::Token {
+        anyhow::bail!("--auth-token is only used with --auth token (the mode is {chosen:?})");
+    }
+    let mode = match chosen {
+        AuthArg::Token => {
+            let token = token.context("--auth token needs --auth-token (or TESTMESH_API_TOKEN)")?;
+            AuthMode::Token(BearerToken(token.into()))
+        }
+        AuthArg::Kubernetes => {
+            let client = cluster
+                .context("--auth kubernetes needs a cluster: run in a pod or give --kubeconfig")?;
+            AuthMode::Kubernetes(Arc::new(KubernetesAccess::new(
+                client,
+                catalog,
+                scope,
+                args.auth_cache_ttl,
+            )))
+        }
+        AuthArg::None => {
+            if !args.listen.ip().is_loopback() && !args.insecure_no_auth {
+                anyhow::bail!(
+                    "--auth none on --listen {}: anyone who reaches it sees every namespace; \
+                     listen on 127.0.0.1, choose --auth kubernetes or token, or pass \
+                     --insecure-no-auth",
+                    args.listen
+                );
+            }
+            tracing::warn!(listen = %args.listen, "--auth none: the API checks no caller");
+            AuthMode::None
+        }
+    };
+    let limit = SignInLimit::new(args.auth_failures_per_minute);
+    limit.register(registry)?;
+    let mut auth = Authentication::new(mode, limit);
+    if let Some(header) = args.auth_proxy_header.as_deref().filter(|h| !h.is_empty()) {
+        let name = HeaderName::try_from(header.trim())
+            .with_context(|| format!("--auth-proxy-header {header:?} is not a header name"))?;
+        auth = auth.with_proxy_header(name);
+    }
+    tracing::info!(auth = auth.mode().name(), ttl = ?args.auth_cache_ttl, "callers sign in");
+    Ok(auth)
 }
 
 /// A client of the cluster of `kubeconfig`, or of the pod's own cluster; None outside one.

@@ -8,6 +8,8 @@ pub mod executor_process;
 #[allow(dead_code)]
 pub mod fake_kafka;
 #[allow(dead_code)]
+pub mod fake_kube;
+#[allow(dead_code)]
 pub mod flows;
 #[allow(dead_code)]
 pub mod grpc_server;

@@ -1,12 +1,14 @@
-// The frame around every page: the navigation (a sidebar on a laptop, a scrolling bar on a phone)
-// and the theme toggle.
+// The frame around every page: the navigation (a sidebar on a laptop, a scrolling bar on a phone),
+// the theme toggle and who is signed in; the sign-in page in place of the page when the API asks.
 "use client";
 
 import { Activity, CalendarClock, Gauge, Moon, Server, Sun, Workflow } from "lucide-react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { type ReactNode, useEffect, useState } from "react";
+import { SessionBadge, SignIn } from "@/components/sign-in";
 import { Button } from "@/components/ui/button";
+import { useSessionStore } from "@/lib/session";
 import { useThemeStore } from "@/lib/store";
 import { cn } from "@/lib/utils";
 
@@ -41,6 +43,7 @@ export function ThemeToggle() {
 
 export function AppShell({ children }: { children: ReactNode }) {
   const pathname = usePathname() ?? "/";
+  const signInNeeded = useSessionStore((session) => session.signInNeeded);
   return (
     <div className="min-h-screen md:grid md:grid-cols-[13rem_1fr]">
       <aside className="sticky top-0 z-20 border-b border-border bg-card md:static md:border-r md:border-b-0">
@@ -68,9 +71,10 @@ export function AppShell({ children }: { children: ReactNode }) {
             </Link>
           ))}
         </nav>
+        <SessionBadge />
         </div>
       </aside>
-      <main className="min-w-0 p-4 md:p-6">{children}</main>
+      <main className="min-w-0 p-4 md:p-6">{signInNeeded ? <SignIn /> : children}</main>
     </div>
   );
 }

@@ -38,7 +38,7 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
     <div role="alert" data-testid="error-state" className="flex flex-col gap-2 rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-900 dark:border-red-900 dark:bg-red-950/50 dark:text-red-200">
       <div className="flex items-center gap-2 font-medium">
         <AlertCircle className="size-4" aria-hidden />
-        Something went wrong
+        {code === "forbidden" ? "No access" : "Something went wrong"}
       </div>
       <p>{message}</p>
       {code && <p className="font-mono text-xs opacity-80">code: {code}</p>}

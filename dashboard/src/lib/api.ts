@@ -1,5 +1,7 @@
-// The API client: one GET helper that turns every failure (an error JSON, a non-JSON answer, an
-// unreachable server) into an ApiError whose message a person can read.
+// The API client: one GET helper that sends this tab's token (see session.ts) and turns every
+// failure (an error JSON, a non-JSON answer, an unreachable server) into an ApiError whose
+// message a person can read. A 401 asks the shell for the sign-in page.
+import { signedRequest, useSessionStore } from "./session";
 
 export class ApiError extends Error {
   constructor(
@@ -35,9 +37,10 @@ function isErrorBody(body: unknown): body is { error: { code?: unknown; message?
 
 export async function apiGet<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
   const url = apiUrl(path, params);
+  const signed = signedRequest();
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: "application/json" }, signal });
+    response = await fetch(url, { headers: { accept: "application/json", ...signed.headers }, signal });
   } catch (cause) {
     if (signal?.aborted) throw cause;
     throw new ApiError("unreachable", `Could not reach the TestMesh API at ${apiBase()}`, null);
@@ -50,6 +53,7 @@ export async function apiGet<T>(path: string, params: Params = {}, signal?: Abor
     body = undefined;
   }
   if (!response.ok) {
+    if (response.status === 401) useSessionStore.getState().requireSignIn(signed.token);
     if (isErrorBody(body)) {
       const code = typeof body.error.code === "string" ? body.error.code : `http_${response.status}`;
       const message = typeof body.error.message === "string" ? body.error.message : response.statusText;

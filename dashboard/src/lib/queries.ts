@@ -4,7 +4,9 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { apiGet, apiUrl } from "./api";
-import type { Environment, Execution, ExecutionDetail, ExecutionStep, FlakyReport, FlowDetail, FlowListItem, Items, Overview, Page, Schedule } from "./types";
+import { followEvents } from "./event-stream";
+import { useSessionStore } from "./session";
+import type { Environment, Execution, ExecutionDetail, ExecutionStep, FlakyReport, FlowDetail, FlowListItem, Items, Overview, Page, Schedule, Session } from "./types";
 import { type ExecutionFilters, type FlowFilters, rangeStart } from "./store";
 
 export const keys = {
@@ -108,41 +110,61 @@ export function useExecutionEvents(runId: string, status: string | undefined): L
   const [state, setState] = useState<LiveState>("idle");
   const follow = runId !== "" && status !== undefined && isActive(status);
   useEffect(() => {
-    if (!follow || typeof EventSource === "undefined") return;
-    const source = new EventSource(apiUrl(`/executions/${encodeURIComponent(runId)}/events`));
+    if (!follow) return;
     setState("connecting");
-    source.onopen = () => setState("live");
-    source.addEventListener("step", (event) => {
-      const step = JSON.parse((event as MessageEvent<string>).data) as ExecutionStep;
-      client.setQueryData<ExecutionDetail>(keys.execution(runId), (run) => (run ? { ...run, status: "running", steps: mergeStep(run.steps, step) } : run));
+    const stop = followEvents(apiUrl(`/executions/${encodeURIComponent(runId)}/events`), {
+      onOpen: () => setState("live"),
+      onEvent: (name, data) => {
+        if (name === "step") {
+          const step = JSON.parse(data) as ExecutionStep;
+          client.setQueryData<ExecutionDetail>(keys.execution(runId), (run) => (run ? { ...run, status: "running", steps: mergeStep(run.steps, step) } : run));
+        } else if (name === "finished") {
+          const finished = JSON.parse(data) as Execution;
+          client.setQueryData<ExecutionDetail>(keys.execution(runId), (run) => (run ? { ...run, ...finished } : run));
+        }
+      },
+      onClose: () => setState("closed"),
     });
-    source.addEventListener("finished", (event) => {
-      const finished = JSON.parse((event as MessageEvent<string>).data) as Execution;
-      client.setQueryData<ExecutionDetail>(keys.execution(runId), (run) => (run ? { ...run, ...finished } : run));
-      source.close();
-      setState("closed");
-    });
-    source.onerror = () => {
-      if (source.readyState === EventSource.CLOSED) setState("closed");
-    };
     return () => {
-      source.close();
+      stop();
       setState("idle");
     };
   }, [follow, runId, client]);
   return state;
 }
 
+/** How long /live waits before it follows the feed again after the stream ended. */
+const LIVE_RECONNECT_MS = 5_000;
+
 /** Follows /live: each started or finished run refreshes the lists that show runs. */
 export function useLiveRuns() {
   const client = useQueryClient();
+  const token = useSessionStore((session) => session.token);
   useEffect(() => {
-    if (typeof EventSource === "undefined") return;
-    const source = new EventSource(apiUrl("/live"));
-    source.addEventListener("run", () => {
-      void client.invalidateQueries({ queryKey: keys.overview });
-      void client.invalidateQueries({ queryKey: ["executions"] });
-    });
-    return () => source.close();
-  }, [client]);
+    let stop = () => {};
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const follow = () => {
+      stop = followEvents(apiUrl("/live"), {
+        onEvent: (name) => {
+          if (name !== "run") return;
+          void client.invalidateQueries({ queryKey: keys.overview });
+          void client.invalidateQueries({ queryKey: ["executions"] });
+        },
+        onClose: () => {
+          retry = setTimeout(follow, LIVE_RECONNECT_MS);
+        },
+      });
+    };
+    follow();
+    return () => {
+      clearTimeout(retry);
+      stop();
+    };
+  }, [client, token]);
+}
+
+/** Who the API takes this tab to be (user, groups, namespaces). */
+export function useSession() {
+  const token = useSessionStore((session) => session.token);
+  return useQuery({ queryKey: ["session", token], queryFn: ({ signal }) => apiGet<Session>("/session", {}, signal), staleTime: 60_000 });
 }

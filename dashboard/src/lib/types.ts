@@ -168,3 +168,12 @@ export interface Overview {
 export interface Items<T> {
   items: T[];
 }
+
+/** GET /session: who the API takes this tab to be. */
+export interface Session {
+  /** The Kubernetes user; null when the API does not sign callers in with Kubernetes. */
+  user: string | null;
+  groups: string[];
+  /** The namespaces this caller may see; null for every namespace. */
+  namespaces: string[] | null;
+}
