@@ -4,7 +4,7 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use indexmap::IndexMap;
 use serde_json::json;
 use testmesh::engine::result::{AttemptResult, Phase, StepResult};
@@ -378,6 +378,67 @@ async fn finished_runs_land_in_the_trend_rollups_with_their_duration_bins() {
             "{table}"
         );
     }
+}
+
+#[tokio::test]
+async fn recorders_finishing_runs_of_one_hour_at_once_keep_its_flips_exact() {
+    let Some(store) = store("flip_race").await else {
+        return;
+    };
+    let hour = Utc::now().duration_trunc(Duration::hours(1)).unwrap() - Duration::hours(2);
+    let recorders: Vec<_> = (0..8_i64)
+        .map(|recorder| {
+            let pool = store.pool().clone();
+            tokio::spawn(async move {
+                for i in 0..10_i64 {
+                    let second = i * 8 + recorder;
+                    let status = if second % 3 == 0 { "failed" } else { "passed" };
+                    sqlx::query(
+                        "SELECT metrics.record_runs(ARRAY[$1::timestamptz], ARRAY['qa'], \
+                         ARRAY['orders'], ARRAY[NULL::text], ARRAY[$2::text], ARRAY[5::int8])",
+                    )
+                    .bind(hour + Duration::seconds(second))
+                    .bind(status)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for recorder in recorders {
+        recorder.await.unwrap();
+    }
+    let exact: (i64, i64, i64, bool, bool) = sqlx::query_as(
+        "WITH ordered AS (SELECT time, status = 'passed' AS passed, \
+           lag(status = 'passed') OVER (ORDER BY time) AS previous FROM metrics.run_metrics) \
+         SELECT count(*), count(*) FILTER (WHERE passed), \
+           count(*) FILTER (WHERE previous <> passed), \
+           (array_agg(passed ORDER BY time))[1], (array_agg(passed ORDER BY time DESC))[1] \
+         FROM ordered",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!((exact.0, exact.2), (80, 53), "the runs as seeded");
+    let rolled: Vec<(String, i64, i64, i64, bool, bool)> = sqlx::query_as(
+        "SELECT grain, runs, passed, flips, first_passed, last_passed FROM metrics.flow_flips \
+         WHERE flow_name = 'orders' ORDER BY grain",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let expected = |grain: &str| {
+        (
+            grain.to_string(),
+            exact.0,
+            exact.1,
+            exact.2,
+            exact.3,
+            exact.4,
+        )
+    };
+    assert_eq!(rolled, [expected("day"), expected("hour")]);
 }
 
 #[tokio::test]
