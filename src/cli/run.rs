@@ -47,7 +47,10 @@ pub struct RunArgs {
     pub log_format: LogFormat,
 }
 
-pub async fn run(args: RunArgs) -> Exit {
+/// Loads and checks the flows, then runs them on a runtime shaped for how many run at once: one
+/// thread when they run one after the other (a lone flow's steps, connection and timers then
+/// never hand work between threads), a worker per core when several run at once.
+pub fn run(args: RunArgs) -> Exit {
     telemetry::init("run", args.log_format, "warn");
     let loaded = load_paths(&args.paths);
     let env = match environment(&args.variables, &loaded) {
@@ -84,13 +87,6 @@ pub async fn run(args: RunArgs) -> Exit {
         return Exit::InvalidInput;
     }
 
-    let cancel = CancellationToken::new();
-    let abort = CancellationToken::new();
-    watch_interrupts(cancel.clone(), abort.clone());
-
-    let style = Style {
-        color: std::io::stdout().is_terminal(),
-    };
     // A flow with a `data_source` is one case per row; validation has already read it.
     let mut cases = Vec::new();
     for flow in &flows {
@@ -106,16 +102,39 @@ pub async fn run(args: RunArgs) -> Exit {
         .jobs
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let one_at_a_time = jobs == 1 || cases.len() == 1;
+    let runtime = match super::runtime(one_at_a_time) {
+        Ok(runtime) => runtime,
+        Err(exit) => return exit,
+    };
+    runtime.block_on(run_cases(cases, &env, jobs, &args.reports))
+}
+
+/// Runs `cases`, one after the other when `jobs` is 1 or there is one, prints the summary and
+/// writes the reports.
+async fn run_cases(
+    cases: Vec<Case<'_>>,
+    env: &Environment,
+    jobs: usize,
+    reports: &[ReportTarget],
+) -> Exit {
+    let cancel = CancellationToken::new();
+    let abort = CancellationToken::new();
+    watch_interrupts(cancel.clone(), abort.clone());
+
+    let style = Style {
+        color: std::io::stdout().is_terminal(),
+    };
     let clock = Instant::now();
     let results = if jobs == 1 || cases.len() == 1 {
-        run_streaming(cases, &env, &cancel, &abort, style).await
+        run_streaming(cases, env, &cancel, &abort, style).await
     } else {
-        run_parallel(cases, &env, &cancel, &abort, style, jobs).await
+        run_parallel(cases, env, &cancel, &abort, style, jobs).await
     };
     output::line(&summary(&results, clock.elapsed(), &style));
 
     let mut exit = exit_for(&results, cancel.is_cancelled());
-    for target in &args.reports {
+    for target in reports {
         if let Err(err) = write_report(target.kind, &target.path, &results) {
             eprintln!("error: {err}");
             if exit == Exit::Passed {
