@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The read API over a large history: seeds 1,000,000 executions and 10,000,000 step rows (plus a
-# metrics row per run, and the trend rollups) with generate_series in SQL, starts
+# metrics row per run, the trend rollups and the flip rollups) with generate_series in SQL, starts
 # `testmesh api` (release) on a free loopback port, and measures p50/p99 of the executions
 # list, trends and flaky flows, each interleaved with /healthz in the same run (the ratio is the
 # point; the target is p99 < 50 ms).
@@ -58,6 +58,10 @@ SELECT started_at, namespace, flow_name, environment, status, duration_ms FROM e
 -- The trend rollups, as the recorder keeps them (metrics.record_runs) when runs finish.
 SELECT metrics.roll_up(array_agg(time), array_agg(namespace), array_agg(flow_name),
   array_agg(status), array_agg(duration_ms)) FROM metrics.run_metrics;
+-- The flip rollups for flaky flows, as the recorder keeps them (metrics.roll_up_flips).
+VACUUM ANALYZE metrics.run_metrics;
+SELECT metrics.roll_up_flips(array_agg(time), array_agg(namespace), array_agg(flow_name),
+  array_agg(status)) FROM metrics.run_metrics;
 INSERT INTO executions.steps (run_id, step_index, attempt, step_id, action, phase, status,
   started_at, duration_ms, assertions, captured)
 SELECT 'bench-' || g, s, 1, 'step-' || s, 'http_request', 'main', 'passed',

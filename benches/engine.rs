@@ -1,6 +1,7 @@
 //! Engine overhead bench, run by `bench/engine.sh` (or `cargo bench --bench engine -- [--steps N]
-//! [--runs N]`). It starts a local axum server, then times two ways of making the same sequential
-//! GETs on one keep-alive connection: a bare reqwest loop that parses the JSON (the baseline),
+//! [--runs N] [--url URL]`). It starts a local axum server (or uses the one `--url` names, which
+//! must answer GETs with `{"id": 1, "items": [{"price": 3}]}`), then times two ways of making the
+//! same sequential GETs on one keep-alive connection: a bare reqwest loop that parses the JSON (the baseline),
 //! and a generated flow of `http_request` steps, each with two assertions and one capture,
 //! loaded by the real loader and run by `run_flow`. It prints best and median wall times and the
 //! ratio engine/baseline twice: with the loops on the main thread, and as runtime tasks (see
@@ -27,12 +28,14 @@ const TARGET_RATIO: f64 = 1.25;
 struct Args {
     steps: usize,
     runs: usize,
+    url: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         steps: 1000,
         runs: 15,
+        url: None,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -41,9 +44,13 @@ fn parse_args() -> Result<Args, String> {
             "--runs" => &mut args.runs,
             // `cargo bench` passes `--bench` to every bench binary.
             "--bench" => continue,
+            "--url" => {
+                args.url = Some(iter.next().ok_or("--url needs a URL")?);
+                continue;
+            }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}` (use --steps N, --runs N)"
+                    "unknown argument `{other}` (use --steps N, --runs N, --url URL)"
                 ));
             }
         };
@@ -66,7 +73,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let url = match start_server().await {
+    let started = match args.url.clone() {
+        Some(url) => Ok(url),
+        None => start_server().await,
+    };
+    let url = match started {
         Ok(url) => url,
         Err(err) => {
             eprintln!("bench_engine: cannot start the server: {err}");

@@ -820,6 +820,132 @@ async fn flaky_flows_flip_and_steady_ones_do_not() {
     );
 }
 
+/// Finished runs of four flows over five days, every 7 minutes and 13 seconds off the minute
+/// (so no window edge in this test's seconds falls on one), each flow's outcomes drawn from its
+/// own odds, and recorded out of order in batches, as executors finishing runs late record them.
+async fn seed_shuffled_history(store: &Store) {
+    let now = Utc::now();
+    let mut seed: u64 = 7;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        seed >> 33
+    };
+    let flows = [
+        ("qa", "orders", 50),
+        ("qa", "users", 97),
+        ("ops", "backup", 70),
+        ("ops", "restore", 30),
+    ];
+    let mut runs: Vec<(u64, DateTime<Utc>, &str, &str, &str)> = (0..1030)
+        .map(|k| {
+            let (namespace, flow, pass_percent) = flows[(next() % 4) as usize];
+            let status = match next() % 100 {
+                roll if roll < pass_percent => "passed",
+                roll if roll % 10 == 0 => "cancelled",
+                roll if roll % 3 == 0 => "error",
+                _ => "failed",
+            };
+            let time = now - Duration::minutes(7 * k) - Duration::seconds(13);
+            (next(), time, namespace, flow, status)
+        })
+        .collect();
+    runs.sort_by_key(|run| run.0);
+    for batch in runs.chunks(25) {
+        sqlx::query(
+            "SELECT metrics.record_runs($1::timestamptz[], $2::text[], $3::text[], \
+             array_fill(NULL::text, ARRAY[cardinality($1)]), $4::text[], \
+             array_fill(100::int8, ARRAY[cardinality($1)]))",
+        )
+        .bind(batch.iter().map(|run| run.1).collect::<Vec<_>>())
+        .bind(batch.iter().map(|run| run.2).collect::<Vec<_>>())
+        .bind(batch.iter().map(|run| run.3).collect::<Vec<_>>())
+        .bind(batch.iter().map(|run| run.4).collect::<Vec<_>>())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn flaky_flows_count_every_run_of_the_window_exactly() {
+    let Some(api) = start("flaky_exact", Setup::default()).await else {
+        return;
+    };
+    seed_shuffled_history(&api.store).await;
+    for (window, hours) in [("1h", 1), ("5h", 5), ("30h", 30), ("3d", 72), ("7d", 168)] {
+        for namespace in [None, Some("ops")] {
+            let path = match namespace {
+                Some(namespace) => format!("/api/v1/flaky?window={window}&namespace={namespace}"),
+                None => format!("/api/v1/flaky?window={window}"),
+            };
+            let report = api.ok(&path).await;
+            let exact: Vec<(String, String, i64, f64, f64)> = sqlx::query_as(
+                "WITH ordered AS ( \
+                   SELECT namespace, flow_name, status = 'passed' AS passed, \
+                     lag(status = 'passed') OVER (PARTITION BY namespace, flow_name ORDER BY time) \
+                       AS previous \
+                   FROM metrics.run_metrics \
+                   WHERE time >= now() - make_interval(hours => $1) AND status <> 'cancelled' \
+                     AND ($2::text IS NULL OR namespace = $2)) \
+                 SELECT namespace, flow_name, count(*), \
+                   avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END)::float8, \
+                   (count(*) FILTER (WHERE previous <> passed))::float8 / (count(*) - 1) \
+                 FROM ordered GROUP BY namespace, flow_name HAVING count(*) >= 2",
+            )
+            .bind(hours)
+            .bind(namespace)
+            .fetch_all(api.store.pool())
+            .await
+            .unwrap();
+            let mut expected: Vec<(String, String, i64, f64, f64)> = exact
+                .into_iter()
+                .filter(|row| testmesh::api::flakiness(row.3, row.4) >= 0.1)
+                .collect();
+            expected.sort_by(|a, b| {
+                testmesh::api::flakiness(b.3, b.4).total_cmp(&testmesh::api::flakiness(a.3, a.4))
+            });
+            let items = report["items"].as_array().unwrap();
+            let got: Vec<(&str, &str, i64)> = items
+                .iter()
+                .map(|f| {
+                    (
+                        f["namespace"].as_str().unwrap(),
+                        f["flowName"].as_str().unwrap(),
+                        f["runs"].as_i64().unwrap(),
+                    )
+                })
+                .collect();
+            let want: Vec<(&str, &str, i64)> = expected
+                .iter()
+                .map(|row| (row.0.as_str(), row.1.as_str(), row.2))
+                .collect();
+            assert_eq!(got, want, "{path}");
+            for (item, row) in items.iter().zip(&expected) {
+                let pass_rate = item["passRate"].as_f64().unwrap();
+                let transition_rate = item["transitionRate"].as_f64().unwrap();
+                assert!(
+                    (pass_rate - row.3).abs() < 1e-12,
+                    "{path}: {item} against {row:?}"
+                );
+                assert_eq!(transition_rate, row.4, "{path}: {item} against {row:?}");
+            }
+        }
+    }
+    let week = api.ok("/api/v1/flaky?window=7d").await;
+    let names: Vec<&str> = week["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["flowName"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"orders") && !names.contains(&"users"),
+        "{names:?}"
+    );
+}
+
 #[tokio::test]
 async fn overview_schedules_and_environments_have_the_contract_shape() {
     let Some(api) = start("overview", Setup::default()).await else {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use indexmap::IndexMap;
 use serde_json::json;
 use testmesh::engine::result::{AttemptResult, Phase, StepResult};
@@ -378,6 +378,64 @@ async fn finished_runs_land_in_the_trend_rollups_with_their_duration_bins() {
             "{table}"
         );
     }
+}
+
+/// Records one finished run of `qa/orders` at `time` on `conn`.
+async fn record_run(conn: &mut sqlx::PgConnection, time: DateTime<Utc>, status: &str) {
+    sqlx::query(
+        "SELECT metrics.record_runs(ARRAY[$1::timestamptz], ARRAY['qa'], ARRAY['orders'], \
+         ARRAY[NULL::text], ARRAY[$2::text], ARRAY[5::int8])",
+    )
+    .bind(time)
+    .bind(status)
+    .execute(conn)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_recorder_waits_for_another_one_recording_the_same_hour_and_counts_its_run() {
+    let Some(store) = store("flip_race").await else {
+        return;
+    };
+    let hour = Utc::now().duration_trunc(Duration::hours(1)).unwrap() - Duration::hours(2);
+    let mut conn = store.pool().acquire().await.unwrap();
+    record_run(&mut conn, hour, "passed").await;
+    let mut first = store.pool().begin().await.unwrap();
+    record_run(&mut first, hour + Duration::seconds(1), "failed").await;
+    let pool = store.pool().clone();
+    let second = tokio::spawn(async move {
+        let mut tx = pool.begin().await.unwrap();
+        record_run(&mut tx, hour + Duration::seconds(2), "passed").await;
+        tx.commit().await.unwrap();
+    });
+    // The second recorder waits on the first one's lock of the hour.
+    let mut waiting = 0_i64;
+    for _ in 0..500 {
+        waiting = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(waiting, 1, "the second recorder never waited");
+    first.commit().await.unwrap();
+    second.await.unwrap();
+    let rolled: Vec<(String, i64, i64, i64, bool, bool)> = sqlx::query_as(
+        "SELECT grain, runs, passed, flips, first_passed, last_passed FROM metrics.flow_flips \
+         WHERE flow_name = 'orders' ORDER BY grain",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let expected = |grain: &str| (grain.to_string(), 3, 2, 2, true, true);
+    assert_eq!(rolled, [expected("day"), expected("hour")]);
 }
 
 #[tokio::test]

@@ -123,6 +123,16 @@ fn expressions_and_paths_that_do_not_parse() {
 }
 
 #[test]
+fn a_bad_expression_repeated_over_steps_is_named_at_each_place() {
+    let found = diagnostics(
+        "name: f\nsteps:\n  - id: a\n    action: log\n    config: {message: x}\n    assert:\n      - 'status == 200 &&'\n      - status == 200\n  - id: b\n    action: log\n    config: {message: x}\n    assert:\n      - status == 200\n      - 'status == 200 &&'\n",
+    );
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].starts_with("flows/bad.yaml:7:9: error: step `a`: steps[0].assert[0]: `status == 200 &&` is not a valid expression"), "{}", found[0]);
+    assert!(found[1].starts_with("flows/bad.yaml:14:9: error: step `b`: steps[1].assert[1]: `status == 200 &&` is not a valid expression"), "{}", found[1]);
+}
+
+#[test]
 fn wrong_yaml_types_and_bad_durations() {
     let found = diagnostics("name: f\nsteps:\n  - action: log\n    assert: 'status == 200'\n");
     assert_eq!(found.len(), 1);

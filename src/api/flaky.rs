@@ -5,7 +5,7 @@
 //! passes scores 0; one that alternates every run scores 1. Flaky at 0.10 or above.
 
 use axum::Json;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -63,27 +63,52 @@ pub async fn get(
 }
 
 /// The flaky flows that finished runs in the last `window`, flakiest first.
+///
+/// Read from the flip rollups (`metrics.flow_flips`, see migrations/0005_flip_rollup.sql): the
+/// window's whole days, then its whole hours before the first of them, then its runs before the
+/// first whole hour, one by one (found through the flows of that hour's rollup rows, by the
+/// index on flow and time), chained in time order with a flip wherever one piece ends on
+/// another outcome than the next begins with. The counts are those of every run in the window.
 pub async fn flaky_flows(
     state: &AppState,
     namespace: Option<&str>,
     window: Duration,
 ) -> Result<Vec<FlakyFlow>, ApiError> {
+    let from = Utc::now() - window;
+    let first_hour = ceil_to(from, Duration::hours(1));
+    let first_day = ceil_to(from, Duration::days(1));
     let rows: Vec<(String, String, i64, f64, f64)> = sqlx::query_as(
-        "WITH ordered AS ( \
-           SELECT namespace, flow_name, status = 'passed' AS passed, \
-             lag(status = 'passed') OVER (PARTITION BY namespace, flow_name ORDER BY time) \
-               AS previous \
-           FROM metrics.run_metrics \
-           WHERE time >= $1 AND status <> 'cancelled' \
-             AND ($2::text IS NULL OR namespace = $2) \
-             AND ($3::text[] IS NULL OR namespace = ANY($3))) \
-         SELECT namespace, flow_name, count(*) AS runs, \
-           avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END)::float8 AS pass_rate, \
-           (count(*) FILTER (WHERE previous IS DISTINCT FROM passed AND previous IS NOT NULL))::float8 \
-             / (count(*) - 1) AS transition_rate \
-         FROM ordered GROUP BY namespace, flow_name HAVING count(*) >= 2",
+        "WITH pieces AS ( \
+           SELECT h.namespace, h.flow_name, r.time AS start, 1::int8 AS runs, \
+             (CASE WHEN r.status = 'passed' THEN 1 ELSE 0 END)::int8 AS passed, 0::int8 AS flips, \
+             r.status = 'passed' AS first_passed, r.status = 'passed' AS last_passed \
+           FROM metrics.flow_flips h \
+           CROSS JOIN LATERAL (SELECT time, status FROM metrics.run_metrics \
+             WHERE namespace = h.namespace AND flow_name = h.flow_name \
+               AND time >= $1 AND time < $2 AND status <> 'cancelled') AS r \
+           WHERE h.grain = 'hour' AND h.bucket = $2 - interval '1 hour' AND h.runs > 0 \
+             AND ($4::text IS NULL OR h.namespace = $4) \
+             AND ($5::text[] IS NULL OR h.namespace = ANY($5)) \
+           UNION ALL \
+           SELECT namespace, flow_name, bucket, runs, passed, flips, first_passed, last_passed \
+           FROM metrics.flow_flips \
+           WHERE ((grain = 'hour' AND bucket >= $2 AND bucket < $3) \
+               OR (grain = 'day' AND bucket >= $3)) AND runs > 0 \
+             AND ($4::text IS NULL OR namespace = $4) \
+             AND ($5::text[] IS NULL OR namespace = ANY($5))), \
+         chained AS ( \
+           SELECT *, lag(last_passed) OVER (PARTITION BY namespace, flow_name \
+             ORDER BY start, first_passed) AS previous \
+           FROM pieces) \
+         SELECT namespace, flow_name, sum(runs)::int8 AS runs, \
+           sum(passed)::float8 / sum(runs)::float8 AS pass_rate, \
+           (sum(flips) + count(*) FILTER (WHERE previous <> first_passed))::float8 \
+             / (sum(runs) - 1)::float8 AS transition_rate \
+         FROM chained GROUP BY namespace, flow_name HAVING sum(runs) >= 2",
     )
-    .bind(Utc::now() - window)
+    .bind(from)
+    .bind(first_hour)
+    .bind(first_day)
     .bind(namespace)
     .bind(state.scope.sql())
     .fetch_all(state.store.pool())
@@ -111,6 +136,13 @@ pub async fn flaky_flows(
     Ok(items)
 }
 
+/// The first multiple of `unit` (counted from the Unix epoch, so whole UTC hours and days) at or
+/// after `time`.
+fn ceil_to(time: DateTime<Utc>, unit: Duration) -> DateTime<Utc> {
+    let start = time.duration_trunc(unit).unwrap_or(time);
+    if start < time { start + unit } else { start }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +154,18 @@ mod tests {
         assert_eq!(flakiness(0.5, 1.0), 1.0);
         let one_blip = flakiness(0.9, 2.0 / 9.0);
         assert!(one_blip > 0.04 && one_blip < FLAKY_THRESHOLD, "{one_blip}");
+    }
+
+    #[test]
+    fn whole_pieces_of_a_window_start_at_the_next_hour_and_day() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let from = at("2026-01-02T03:04:05Z");
+        assert_eq!(
+            ceil_to(from, Duration::hours(1)),
+            at("2026-01-02T04:00:00Z")
+        );
+        assert_eq!(ceil_to(from, Duration::days(1)), at("2026-01-03T00:00:00Z"));
+        let whole = at("2026-01-02T03:00:00Z");
+        assert_eq!(ceil_to(whole, Duration::hours(1)), whole);
     }
 }

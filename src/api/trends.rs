@@ -1,6 +1,8 @@
 //! `GET /trends`: pass rate and duration p50/p95 per hour or day of finished runs, read from the
 //! rollups the store keeps as runs finish (`metrics.flow_rollup` when a flow is named,
-//! `metrics.namespace_rollup` otherwise; see migrations/0003_trend_rollups.sql). Their duration
+//! `metrics.namespace_rollup` when namespaces are, by the filter or the API's scope, and
+//! `metrics.all_rollup` otherwise; see migrations/0003_trend_rollups.sql and
+//! 0006_all_flows_rollup.sql). Their duration
 //! histograms merge across hours, flows and namespaces, which exact percentiles cannot (so
 //! `metrics.flow_hourly` serves one flow by the hour only, and on the plain path it is a view over
 //! every row): a month of all flows reads a few thousand rows. Run counts and pass rates are
@@ -112,9 +114,11 @@ pub async fn trend(state: &AppState, query: &TrendQuery<'_>) -> Result<Vec<Trend
 /// Percentiles interpolate between neighbouring ranks as percentile_cont does, each rank read
 /// from its histogram bin: the values are within the histogram's 2 % of the exact ones.
 fn rollup_query(query: &TrendQuery<'_>, scope: &Scope) -> QueryBuilder<Postgres> {
-    let table = match query.flow {
-        Some(_) => "metrics.flow_rollup",
-        None => "metrics.namespace_rollup",
+    let allowed = scope.sql();
+    let table = match (query.flow, query.namespace, &allowed) {
+        (Some(_), ..) => "metrics.flow_rollup",
+        (None, Some(_), _) | (None, None, Some(_)) => "metrics.namespace_rollup",
+        (None, None, None) => "metrics.all_rollup",
     };
     let mut sql = QueryBuilder::new(
         "WITH merged AS (SELECT bucket, bin, sum(runs) AS runs, sum(passed) AS passed FROM ",
@@ -134,7 +138,7 @@ fn rollup_query(query: &TrendQuery<'_>, scope: &Scope) -> QueryBuilder<Postgres>
         sql.push(" AND namespace = ")
             .push_bind(namespace.to_string());
     }
-    if let Some(allowed) = scope.sql() {
+    if let Some(allowed) = allowed {
         sql.push(" AND namespace = ANY(")
             .push_bind(allowed)
             .push(")");

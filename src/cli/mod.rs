@@ -100,49 +100,60 @@ pub enum SchemaArg {
     Environment,
 }
 
-/// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
+/// Parses the arguments, runs the subcommand and turns its outcome into an exit code. The
+/// commands that only read files run without an async runtime; `run` starts the one its flows
+/// need; the others run on a worker per core.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return Exit::RuntimeError.into();
+    let exit = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::validate(args),
+        Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
+        Command::Mock { file, port } => on_runtime(mock::mock(&file, port)),
+        Command::Executor(args) => on_runtime(executor::executor(*args)),
+        Command::Migrate { store, log_format } => on_runtime(migrate::migrate(store, log_format)),
+        Command::Operator(args) => on_runtime(operator::operator(args)),
+        Command::Crds => {
+            output::text(&crate::resources::crd::all_yaml());
+            Exit::Passed
         }
+        Command::Schema { kind } => {
+            use crate::resources::editor_schema::{SchemaKind, schema_text};
+            let kind = match kind {
+                SchemaArg::Flow => SchemaKind::Flow,
+                SchemaArg::Testflow => SchemaKind::TestFlow,
+                SchemaArg::Testschedule => SchemaKind::TestSchedule,
+                SchemaArg::Environment => SchemaKind::Environment,
+            };
+            output::text(&schema_text(kind));
+            Exit::Passed
+        }
+        Command::Api(args) => on_runtime(api::api(*args)),
+        Command::Watch(args) => on_runtime(watch::watch(args)),
+        Command::Import(args) => import::import(args),
+        Command::Export(args) => export::export(args),
     };
-    let exit = runtime.block_on(async {
-        match cli.command {
-            Command::Run(args) => run::run(args).await,
-            Command::Validate(args) => validate::validate(args),
-            Command::Watch(args) => watch::watch(args).await,
-            Command::Convert { file, namespace } => convert::convert(&file, namespace.as_deref()),
-            Command::Mock { file, port } => mock::mock(&file, port).await,
-            Command::Executor(args) => executor::executor(*args).await,
-            Command::Migrate { store, log_format } => migrate::migrate(store, log_format).await,
-            Command::Operator(args) => operator::operator(args).await,
-            Command::Crds => {
-                output::text(&crate::resources::crd::all_yaml());
-                Exit::Passed
-            }
-            Command::Schema { kind } => {
-                use crate::resources::editor_schema::{SchemaKind, schema_text};
-                let kind = match kind {
-                    SchemaArg::Flow => SchemaKind::Flow,
-                    SchemaArg::Testflow => SchemaKind::TestFlow,
-                    SchemaArg::Testschedule => SchemaKind::TestSchedule,
-                    SchemaArg::Environment => SchemaKind::Environment,
-                };
-                output::text(&schema_text(kind));
-                Exit::Passed
-            }
-            Command::Api(args) => api::api(*args).await,
-            Command::Import(args) => import::import(args),
-            Command::Export(args) => export::export(args),
-        }
-    });
     crate::telemetry::shutdown();
     exit.into()
+}
+
+/// Runs a long-running role to its end on a worker per core.
+fn on_runtime(role: impl Future<Output = Exit>) -> Exit {
+    match runtime(false) {
+        Ok(runtime) => runtime.block_on(role),
+        Err(exit) => exit,
+    }
+}
+
+/// The async runtime of a command: a single thread, or a worker per core; the error is printed.
+fn runtime(one_thread: bool) -> Result<tokio::runtime::Runtime, Exit> {
+    let mut builder = if one_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    builder.enable_all().build().map_err(|err| {
+        eprintln!("error: cannot start the async runtime: {err}");
+        Exit::RuntimeError
+    })
 }

@@ -1,6 +1,7 @@
 //! `testmesh run`: loads, validates and runs flows — one at a time with each step printed as it
-//! ends, or in parallel up to `--jobs` with a block per flow — prints a summary, writes the requested reports, and exits with a code that tells
-//! passed, failed, invalid input and runtime errors apart. Ctrl-C stops the steps and runs
+//! ends, or in parallel up to `--jobs` with a block per flow — prints a summary, writes the
+//! requested reports, and exits with a code that tells passed, failed, invalid input and
+//! runtime errors apart. Ctrl-C stops the steps and runs
 //! teardown; a second Ctrl-C stops teardown too.
 
 use std::io::IsTerminal;
@@ -20,7 +21,7 @@ use crate::engine::panics::internal_error;
 use crate::engine::{FlowResult, FlowStatus, RunEvent, RunOptions, RunTrace, builtins, run_flow};
 use crate::flow::data_source::{self, DataCase};
 use crate::flow::validate::validate as validate_flow;
-use crate::flow::{LoadedFlow, load_paths};
+use crate::flow::{Loaded, LoadedFlow, load_paths};
 use crate::report::terminal::{
     Progress, Style, flow_block, flow_footer, flow_header, step_block, summary,
 };
@@ -48,16 +49,31 @@ pub struct RunArgs {
     pub log_format: LogFormat,
 }
 
-pub async fn run(args: RunArgs) -> Exit {
+/// Loads and checks the flows, then runs them on a runtime shaped for how many run at once: one
+/// thread when they run one after the other (a lone flow's steps, connection and timers then
+/// never hand work between threads), a worker per core when several run at once.
+pub fn run(args: RunArgs) -> Exit {
     telemetry::init("run", args.log_format, "warn");
-    let cancel = CancellationToken::new();
-    let abort = CancellationToken::new();
-    watch_interrupts(cancel.clone(), abort.clone(), None);
-    run_flows(&args, &|_| true, &cancel, &abort).await
+    let loaded = load_paths(&args.paths);
+    let prepared = match prepare(&args, &loaded, &|_| true) {
+        Ok(prepared) => prepared,
+        Err(exit) => return exit,
+    };
+    let runtime = match super::runtime(prepared.one_at_a_time()) {
+        Ok(runtime) => runtime,
+        Err(exit) => return exit,
+    };
+    runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        let abort = CancellationToken::new();
+        watch_interrupts(cancel.clone(), abort.clone(), None);
+        run_cases(prepared, &args.reports, &cancel, &abort).await
+    })
 }
 
-/// Loads and validates the flows of `args`, runs those `selected` keeps (until `cancel`, which
-/// leaves teardown to run, or `abort`), prints them and writes the reports.
+/// Loads and checks the flows of `args`, runs those `selected` keeps (until `cancel`, which
+/// leaves teardown to run, or `abort`), prints them and writes the reports: `watch`'s run, on
+/// its runtime and with its Ctrl-C.
 pub(super) async fn run_flows(
     args: &RunArgs,
     selected: &dyn Fn(&LoadedFlow) -> bool,
@@ -65,11 +81,39 @@ pub(super) async fn run_flows(
     abort: &CancellationToken,
 ) -> Exit {
     let loaded = load_paths(&args.paths);
-    let env = match environment(&args.variables, &loaded) {
+    match prepare(args, &loaded, selected) {
+        Ok(prepared) => run_cases(prepared, &args.reports, cancel, abort).await,
+        Err(exit) => exit,
+    }
+}
+
+/// Flows checked and ready to run.
+struct Prepared<'a> {
+    cases: Vec<Case<'a>>,
+    env: Environment,
+    /// How many cases run at once.
+    jobs: usize,
+}
+
+impl Prepared<'_> {
+    fn one_at_a_time(&self) -> bool {
+        self.jobs == 1 || self.cases.len() == 1
+    }
+}
+
+/// The flows of `loaded` that the tags of `args` and `selected` keep, checked against the
+/// environment of `args` and split into cases; a problem is printed and ends the run with the
+/// exit code returned.
+fn prepare<'a>(
+    args: &RunArgs,
+    loaded: &'a Loaded,
+    selected: &dyn Fn(&LoadedFlow) -> bool,
+) -> Result<Prepared<'a>, Exit> {
+    let env = match environment(&args.variables, loaded) {
         Ok(env) => env,
         Err(message) => {
             eprintln!("error: {message}");
-            return Exit::InvalidInput;
+            return Err(Exit::InvalidInput);
         }
     };
     let flows: Vec<&LoadedFlow> = loaded
@@ -85,7 +129,7 @@ pub(super) async fn run_flows(
     print_diagnostics(&diagnostics);
     if diagnostics.iter().any(|d| d.is_error()) {
         eprintln!("not running: fix the errors above (testmesh validate checks without running)");
-        return Exit::InvalidInput;
+        return Err(Exit::InvalidInput);
     }
     if flows.is_empty() {
         let filter = if args.tags.is_empty() {
@@ -97,12 +141,9 @@ pub(super) async fn run_flows(
             "error: no flows found{filter} in {}",
             display_paths(&args.paths)
         );
-        return Exit::InvalidInput;
+        return Err(Exit::InvalidInput);
     }
 
-    let style = Style {
-        color: std::io::stdout().is_terminal(),
-    };
     // A flow with a `data_source` is one case per row; validation has already read it.
     let mut cases = Vec::new();
     for flow in &flows {
@@ -110,7 +151,7 @@ pub(super) async fn run_flows(
             Ok(found) => cases.extend(found.into_iter().map(|case| (case, *flow))),
             Err(message) => {
                 eprintln!("error: {}: {message}", flow.file_label());
-                return Exit::InvalidInput;
+                return Err(Exit::InvalidInput);
             }
         }
     }
@@ -118,8 +159,24 @@ pub(super) async fn run_flows(
         .jobs
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    Ok(Prepared { cases, env, jobs })
+}
+
+/// Runs the prepared cases, one after the other or up to `jobs` at once, prints the summary
+/// and writes the reports.
+async fn run_cases(
+    prepared: Prepared<'_>,
+    reports: &[ReportTarget],
+    cancel: &CancellationToken,
+    abort: &CancellationToken,
+) -> Exit {
+    let style = Style {
+        color: std::io::stdout().is_terminal(),
+    };
     let clock = Instant::now();
-    let results = if jobs == 1 || cases.len() == 1 {
+    let one_at_a_time = prepared.one_at_a_time();
+    let Prepared { cases, env, jobs } = prepared;
+    let results = if one_at_a_time {
         run_streaming(cases, &env, cancel, abort, style).await
     } else {
         run_parallel(cases, &env, cancel, abort, style, jobs).await
@@ -127,7 +184,7 @@ pub(super) async fn run_flows(
     output::line(&summary(&results, clock.elapsed(), &style));
 
     let mut exit = exit_for(&results, cancel.is_cancelled());
-    for target in &args.reports {
+    for target in reports {
         if let Err(err) = write_report(target.kind, &target.path, &results) {
             eprintln!("error: {err}");
             if exit == Exit::Passed {

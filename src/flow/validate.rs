@@ -49,6 +49,7 @@ pub fn validate(flow: &LoadedFlow, known: &KnownNames, builtins: &[&str]) -> Vec
         later_steps: HashMap::new(),
         steps_run: HashMap::new(),
         late: None,
+        compiled: HashMap::new(),
     };
     check.defined.extend(builtins.iter().map(|s| s.to_string()));
     check.run();
@@ -72,6 +73,9 @@ struct Checker<'a> {
     /// While a step's config is checked: its pointer and the references its action fills
     /// itself (the mock server's response templates), which need no definition.
     late: Option<(String, &'static LateReferences)>,
+    /// Whether each expression text checked so far compiles (None) or why not: flows repeat
+    /// the same assertions over many steps, and compiling is most of a check's work.
+    compiled: HashMap<String, Option<String>>,
 }
 
 /// Step lists in run order, with their pointer prefix and default id prefix.
@@ -475,9 +479,18 @@ impl Checker<'_> {
 
     fn check_expression(&mut self, expression: &str, pointer: &str, id: &str) {
         self.check_references_in_text(unwrap_expression(expression), pointer, Some(id));
-        let prepared = prepare_for_check(expression);
-        if let Err(err) = expr::compile(&prepared) {
-            let message = crate::engine::evaluate::compile_message(expression, &err);
+        let problem = match self.compiled.get(expression) {
+            Some(problem) => problem.clone(),
+            None => {
+                let problem = expr::compile(&prepare_for_check(expression))
+                    .err()
+                    .map(|err| crate::engine::evaluate::compile_message(expression, &err));
+                self.compiled
+                    .insert(expression.to_string(), problem.clone());
+                problem
+            }
+        };
+        if let Some(message) = problem {
             self.report(Diagnostic::error(message), pointer, Some(id));
         }
     }

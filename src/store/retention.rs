@@ -1,6 +1,6 @@
 //! Retention: runs (with their steps, by cascade) queued more than N days ago are deleted, and
 //! on the plain path the metrics rows too (TimescaleDB's own policy drops old metrics chunks),
-//! and on both paths the trend rollup buckets that ended before the cutoff.
+//! and on both paths the trend and flip rollup buckets that ended before the cutoff.
 //! The executors run it periodically; a try-lock lets one of them do it at a time.
 
 use std::time::Duration;
@@ -126,7 +126,12 @@ async fn delete_in_chunks(
             }
         }
     }
-    for table in ["metrics.flow_rollup", "metrics.namespace_rollup"] {
+    for table in [
+        "metrics.flow_rollup",
+        "metrics.namespace_rollup",
+        "metrics.all_rollup",
+        "metrics.flow_flips",
+    ] {
         sqlx::query(AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE bucket + CASE grain WHEN 'hour' THEN interval '1 hour' \
              ELSE interval '1 day' END <= $1"
