@@ -7,33 +7,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::cli_process::{BIN, Run, finish};
+use common::cli_process::{BIN, Run, finish, finish_off_runtime, testmesh_command};
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// Only there to stop a hung child from hanging the suite; no test depends on timing.
+/// Starts the binary in `dir`.
 fn spawn(args: &[&str], dir: &Path) -> std::process::Child {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    testmesh_command(args).current_dir(dir).spawn().unwrap()
 }
 
-/// Runs the binary off the async worker threads, so that the test server keeps answering.
+/// Runs the binary in `dir` off the async worker threads, so that the test server keeps
+/// answering.
 async fn testmesh(args: &[&str], dir: &Path) -> Run {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        finish(spawn(&args, &dir))
-    })
-    .await
-    .unwrap()
+    let mut command = testmesh_command(args);
+    command.current_dir(dir);
+    finish_off_runtime(command).await
 }
 
 fn write(dir: &TempDir, name: &str, text: &str) -> PathBuf {

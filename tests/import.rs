@@ -10,7 +10,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -18,7 +17,7 @@ use testmesh::flow::source::parse_documents;
 use testmesh::mock::{MockServer, MockSpec, RecordedRequest};
 use testmesh::resources::editor_schema::{SchemaKind, schema};
 
-use common::cli_process::{BIN, Run, finish};
+use common::cli_process::{Run, finish_off_runtime, testmesh_command};
 
 /// The origin the curl fixtures are written with; tests put the mock's in its place.
 const CURL_BASE: &str = "BASE";
@@ -32,19 +31,7 @@ fn fixture(name: &str) -> String {
 }
 
 async fn testmesh(args: Vec<String>) -> Run {
-    tokio::task::spawn_blocking(move || {
-        let child = Command::new(BIN)
-            .args(&args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        finish(child)
-    })
-    .await
-    .unwrap()
+    finish_off_runtime(testmesh_command(args)).await
 }
 
 fn args(words: &[&str]) -> Vec<String> {

@@ -7,9 +7,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use common::cli_process::{BIN, Run, finish};
+use common::cli_process::{Run, finish_off_runtime, testmesh_command};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -34,20 +33,7 @@ impl Run {
 
 /// Runs the binary off the async worker threads, so that the servers keep answering.
 async fn testmesh(args: &[&str]) -> Run {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let child = Command::new(BIN)
-            .args(&args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        finish(child)
-    })
-    .await
-    .unwrap()
+    finish_off_runtime(testmesh_command(args)).await
 }
 
 fn fixtures() -> PathBuf {

@@ -6,11 +6,11 @@ mod common;
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::cli_process::{BIN, BOUND, Run, finish};
+use common::cli_process::{BOUND, Run, finish, testmesh_command};
 use tempfile::TempDir;
 
 /// What `watch` prints before it waits for the next change.
@@ -28,15 +28,9 @@ struct Watching {
 
 impl Watching {
     fn start(dir: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .arg("watch")
-            .args(["--debounce", "200ms"])
+        let mut child = testmesh_command(["watch", "--debounce", "200ms"])
             .args(args)
             .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let stdout = gather(child.stdout.take().unwrap());
@@ -178,8 +172,13 @@ fn a_saved_change_runs_the_flows_made_of_that_file_again_exactly_once() {
         "{rerun}"
     );
 
-    save(&dir, ".env", "WHO=moon\n");
+    // As editors save: a new file written beside, then renamed over the old one.
+    save(&dir, ".env.swp", "WHO=moon\n");
+    std::fs::rename(dir.path().join(".env.swp"), dir.path().join(".env")).unwrap();
     watching.wait_for_runs(3);
+    std::thread::sleep(QUIET);
+    let (out, _) = watching.output();
+    assert_eq!(run_count(&out), 3, "one rename-save, one run\n{out}");
     let (out, err) = watching.output();
     assert!(
         err.contains(".env changed: running orders.yaml again"),
@@ -236,4 +235,33 @@ fn ctrl_c_during_a_run_runs_teardown_and_exits() {
         "teardown did not run: {run:?}"
     );
     assert!(!run.stderr.contains(WAITING), "{run:?}");
+}
+
+#[test]
+fn a_save_during_a_run_runs_the_flow_once_more_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = |message: &str| {
+        format!(
+            "name: slow\nsteps:\n  - id: wait\n    action: delay\n    config: {{duration: 1s}}\n\
+             \x20 - id: say\n    action: log\n    config: {{message: {message}}}\n"
+        )
+    };
+    save(&dir, "slow.yaml", &slow("v1"));
+    let watching = Watching::start(dir.path(), &["slow.yaml"]);
+    watching.wait_for("the first run starting", |out, _| out.contains("slow  ("));
+    save(&dir, "slow.yaml", &slow("v2"));
+    watching.wait_for_runs(2);
+    std::thread::sleep(QUIET);
+    let (out, err) = watching.output();
+    assert_eq!(
+        run_count(&out),
+        2,
+        "one save during a run, one more run\n{out}\n{err}"
+    );
+    assert!(
+        err.contains("slow.yaml changed: running slow.yaml again"),
+        "{err}"
+    );
+    let run = watching.interrupt();
+    assert_eq!(run.code, Some(0), "{run:?}");
 }

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::{query_pairs, text, with_query};
 use crate::flow::model::Step;
 
 /// The command line for one step, or why the step cannot be one.
@@ -16,30 +17,12 @@ pub fn command_line(step: &Step) -> Result<String, String> {
         .and_then(Value::as_str)
         .unwrap_or("GET")
         .to_ascii_uppercase();
-    let mut url = config
+    let url = config
         .get("url")
         .and_then(Value::as_str)
         .ok_or("the step has no url")?
         .to_string();
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    let mut has_query = false;
-    for key in ["params", "query"] {
-        for (name, value) in config
-            .get(key)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            let values = match value {
-                Value::Array(items) => items.clone(),
-                other => vec![other.clone()],
-            };
-            for value in values {
-                query.append_pair(name, &text(&value));
-                has_query = true;
-            }
-        }
-    }
+    let mut query = query_pairs(config);
     let mut headers: Vec<(String, String)> = config
         .get("headers")
         .and_then(Value::as_object)
@@ -61,8 +44,7 @@ pub fn command_line(step: &Step) -> Result<String, String> {
                     .map(text)
                     .unwrap_or_else(|| "X-API-Key".into());
                 if field("location").eq_ignore_ascii_case("query") {
-                    query.append_pair(&name, &field("key"));
-                    has_query = true;
+                    query.push((name, field("key")));
                 } else {
                     headers.push((name, field("key")));
                 }
@@ -70,10 +52,7 @@ pub fn command_line(step: &Step) -> Result<String, String> {
             other => return Err(format!("auth type {other:?} has no curl option")),
         }
     }
-    if has_query {
-        let separator = if url.contains('?') { '&' } else { '?' };
-        url = format!("{url}{separator}{}", query.finish());
-    }
+    let url = with_query(url, &query);
     let has_body = ["body", "json", "form"]
         .iter()
         .any(|key| config.contains_key(*key));
@@ -121,14 +100,6 @@ pub fn command_line(step: &Step) -> Result<String, String> {
         words.extend(["-m".into(), format!("{}", timeout.get().as_secs_f64())]);
     }
     Ok(shell_words::join(&words))
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::Skipped;
+use super::{Skipped, query_pairs, text, with_query};
 use crate::flow::model::Step;
 
 /// The collection schema written into `info.schema`.
@@ -76,24 +76,12 @@ fn request_item(step: &Step, place: &str, skipped: &mut Vec<Skipped>) -> Value {
         .map(|(key, value)| json!({"key": key, "value": references(&text(value))}))
         .collect();
     request.insert("header".into(), Value::Array(headers));
-    let mut url = references(config.get("url").and_then(Value::as_str).unwrap_or(""));
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    let mut has_query = false;
-    for key in ["params", "query"] {
-        for (name, value) in config
-            .get(key)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            query.append_pair(name, &references(&text(value)));
-            has_query = true;
-        }
-    }
-    if has_query {
-        let separator = if url.contains('?') { '&' } else { '?' };
-        url = format!("{url}{separator}{}", query.finish());
-    }
+    let url = references(config.get("url").and_then(Value::as_str).unwrap_or(""));
+    let pairs: Vec<(String, String)> = query_pairs(config)
+        .into_iter()
+        .map(|(name, value)| (name, references(&value)))
+        .collect();
+    let url = with_query(url, &pairs);
     request.insert("url".into(), json!({"raw": url}));
     if let Some(auth) = config.get("auth").and_then(Value::as_object) {
         let field = |key: &str| {
@@ -277,14 +265,6 @@ pub fn references(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 fn quoted(text: &str) -> String {

@@ -2,7 +2,8 @@
 //! killed if it outlives a generous bound (there only to stop a hung child from hanging the
 //! suite; no test depends on timing).
 
-use std::process::{Child, Output};
+use std::ffi::OsStr;
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The bound on one run of the binary.
@@ -10,6 +11,30 @@ pub const BOUND: Duration = Duration::from_secs(60);
 
 /// The binary the tests run.
 pub const BIN: &str = env!("CARGO_BIN_EXE_testmesh");
+
+/// The binary with `args`, as the tests run it: no colours, no input, its output captured.
+pub fn testmesh_command<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs `command` to its end off the async worker threads, so that the test's servers keep
+/// answering.
+pub async fn finish_off_runtime(mut command: Command) -> Run {
+    tokio::task::spawn_blocking(move || finish(command.spawn().unwrap()))
+        .await
+        .unwrap()
+}
 
 /// How a run of the binary ended.
 pub struct Run {
