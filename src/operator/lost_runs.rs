@@ -210,6 +210,7 @@ pub fn rebuild_message(
             .timeout_seconds
             .and_then(|seconds| u64::try_from(seconds).ok()),
         traceparent: None,
+        draft: false,
     })
 }
 

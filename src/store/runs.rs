@@ -93,8 +93,8 @@ impl Store {
         let done = sqlx::query(
             "INSERT INTO executions.runs (run_id, namespace, flow_name, generation, spec, \
              environment, trigger, trigger_detail, status, queued_at, start_deadline, \
-             timeout_seconds) \
-             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb, 'queued', $9, $10, $11) \
+             timeout_seconds, draft) \
+             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb, 'queued', $9, $10, $11, $12) \
              ON CONFLICT (run_id) DO NOTHING",
         )
         .bind(&run.run_id)
@@ -111,6 +111,7 @@ impl Store {
             run.timeout_seconds
                 .map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
         )
+        .bind(run.draft)
         .execute(&self.pool)
         .await
         .map_err(StoreError::query("insert a queued run"))?;
