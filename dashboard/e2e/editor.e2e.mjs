@@ -113,7 +113,7 @@ describe("flow editor", { skip: ready ? false : "set E2E_BASE_URL, E2E_MOCK_URL 
 
   it("5. exports a manifest that testmesh validate accepts", async () => {
     await page.getByRole("button", { name: "Export" }).click();
-    await page.getByLabel("Namespace").fill("default");
+    await page.getByLabel("Namespace", { exact: true }).fill("default");
     await page.getByLabel("Schedule (cron, adds a TestSchedule)").fill("0 6 * * *");
     const manifest = await page.getByTestId("export-output").innerText();
     assert.match(manifest, /kind: TestFlow/);
@@ -135,8 +135,7 @@ describe("flow editor", { skip: ready ? false : "set E2E_BASE_URL, E2E_MOCK_URL 
     await page.getByRole("button", { name: "Restore it" }).waitFor();
     const started = Date.now();
     await page.getByRole("button", { name: "Restore it" }).click();
-    await page.locator('[data-testid="editor-node"]').first().waitFor();
-    await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("id: s199"));
+    await node(199).waitFor({ state: "attached" });
     const elapsed = Date.now() - started;
     await page.getByTestId("editor-summary").filter({ hasText: /Valid|errors/ }).waitFor();
     console.log(`editor: a 200-step flow loaded in ${elapsed} ms (validated ${Date.now() - started} ms after the click)`);

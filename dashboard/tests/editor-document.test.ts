@@ -122,6 +122,16 @@ steps:
     expect(edited).toContain("# head comment");
   });
 
+  it("grows an empty flow-style list of steps as a block", () => {
+    const edited = insertStep("name: t\nsteps: []\n", ["steps"], -1, { id: "a", action: "log" });
+    expect(edited).toBe("name: t\nsteps:\n  - id: a\n    action: log\n");
+  });
+
+  it("types into a placeholder without its quotes", () => {
+    const edited = setField("name: t\nsteps:\n  - action: log\n    config: {message: \"\"}\n", ["steps", 0], ["config", "message"], "hello");
+    expect(edited).toContain("message: hello");
+  });
+
   it("sets and clears fields, removing a map left empty", () => {
     let edited = setField(text, ["steps", 0], ["retry", "max_attempts"], 3);
     expect((flowValue(edited) as { steps: Record<string, unknown>[] }).steps[0].retry).toEqual({ max_attempts: 3 });

@@ -19,7 +19,7 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { CircleAlert, TriangleAlert } from "lucide-react";
-import { type DragEvent, useCallback, useMemo } from "react";
+import { type DragEvent, useCallback, useEffect, useMemo } from "react";
 import { type StepPath, stepAt, stepsAt } from "@/lib/editor/document";
 import { type EditorNodeData, editorGraph, indexAt, laneTops, type LaneNodeData, type NodeMarks } from "@/lib/editor/graph";
 import { useEditorStore } from "@/lib/editor/store";
@@ -108,6 +108,12 @@ function CanvasInner({ marks, onAdd, onMove }: CanvasProps) {
   const theme = useThemeStore((s) => s.theme);
   const flow = useReactFlow();
   const graph = useMemo(() => editorGraph(spec, marks), [spec, marks]);
+  const stepCount = graph.nodes.length;
+  // Zoom to fit whenever steps come or go.
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.2 }));
+    return () => cancelAnimationFrame(frame);
+  }, [stepCount, flow]);
   const nodes = useMemo(() => {
     const key = selected ? selected.join("/") : "";
     return graph.nodes.map((node) => (node.type === "editorStep" && (node.data as EditorNodeData).path.join("/") === key ? { ...node, selected: true } : node));
@@ -180,7 +186,6 @@ function CanvasInner({ marks, onAdd, onMove }: CanvasProps) {
         onPaneClick={() => select(null)}
         onNodeDragStop={onNodeDragStop}
         deleteKeyCode={null}
-        onlyRenderVisibleElements
       >
         <Background />
         <MiniMap pannable zoomable />

@@ -4,7 +4,7 @@
 // `flow:`) or a TestFlow manifest (under `spec:`); step paths are relative to the flow, as the
 // validator's `stepPath` writes them (`steps[1].config.then[0]`).
 
-import { type Document, isMap, isSeq, parseDocument, type ParsedNode, stringify, type YAMLMap, YAMLSeq } from "yaml";
+import { type Document, isMap, isScalar, isSeq, parseDocument, type ParsedNode, type Scalar, stringify, type YAMLMap, YAMLSeq } from "yaml";
 import type { FlowSpec, SpecStep } from "../types";
 
 /** A step's place: the list and index of each level, e.g. ["steps", 1, "config", "then", 0]. */
@@ -101,6 +101,8 @@ export function insertStep(text: string, listPath: StepPath, index: number, step
     if (!seq) return;
     const at = index < 0 || index > seq.items.length ? seq.items.length : index;
     seq.items.splice(at, 0, flow.doc.createNode(step));
+    // A list of steps grows as a block (`steps: []` would otherwise stay on one line).
+    seq.flow = false;
   });
 }
 
@@ -205,7 +207,12 @@ export function setField(text: string, path: StepPath, field: StepPath, value: u
       if (field.length > 1 && isMap(left) && left.items.length === 0) flow.doc.deleteIn(parent);
       return;
     }
+    const before = flow.doc.getIn(full, true);
+    const placeholder = isScalar(before) && before.value === "";
     flow.doc.setIn(full, value);
+    // A placeholder `""` keeps its quotes otherwise; a value typed into it need not.
+    const after = flow.doc.getIn(full, true);
+    if (placeholder && isScalar(after)) (after as Scalar).type = undefined;
   });
 }
 
