@@ -175,6 +175,45 @@ async fn a_run_id_is_recorded_once_however_often_it_arrives() {
 }
 
 #[tokio::test]
+async fn a_draft_run_is_recorded_with_its_steps_but_stays_out_of_the_metrics() {
+    let Some(store) = store("draft").await else {
+        return;
+    };
+    let mut run = run_message("draft-1", "draft-orders", one_step_spec());
+    run.draft = true;
+    store.insert_queued_run(&run).await.unwrap();
+    store
+        .start_runs(&[&run], "exec-a", Utc::now())
+        .await
+        .unwrap();
+    let finished = FinishedRun {
+        run_id: run.run_id.clone(),
+        attempt: 1,
+        result: result("draft-1", FlowStatus::Failed, 10),
+    };
+    assert_eq!(
+        store.finish_runs(&[finished]).await.unwrap(),
+        vec!["draft-1"]
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM executions.runs WHERE draft").await,
+        1
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM executions.steps").await,
+        2
+    );
+    let metrics = count(
+        &store,
+        "SELECT (SELECT count(*) FROM metrics.run_metrics) \
+         + (SELECT count(*) FROM metrics.flow_rollup) \
+         + (SELECT count(*) FROM metrics.namespace_rollup)",
+    )
+    .await;
+    assert_eq!(metrics, 0, "no trend or flakiness row for a draft");
+}
+
+#[tokio::test]
 async fn a_run_taken_over_runs_as_the_next_attempt_and_the_old_one_cannot_record() {
     let Some(store) = store("attempts").await else {
         return;

@@ -182,7 +182,7 @@ impl Store {
             .begin()
             .await
             .map_err(StoreError::query("begin recording results"))?;
-        let accepted: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        let accepted: Vec<(String, String, String, Option<String>, bool)> = sqlx::query_as(
             "UPDATE executions.runs AS r SET status = t.status, started_at = t.started_at, \
              finished_at = t.finished_at, duration_ms = t.duration_ms, \
              passed_steps = t.passed, failed_steps = t.failed, skipped_steps = t.skipped, \
@@ -192,7 +192,7 @@ impl Store {
              AS t(run_id, attempt, status, started_at, finished_at, duration_ms, passed, failed, \
              skipped, error) \
              WHERE r.run_id = t.run_id AND r.attempt = t.attempt AND r.status = 'running' \
-             RETURNING r.run_id, r.namespace, r.flow_name, r.environment",
+             RETURNING r.run_id, r.namespace, r.flow_name, r.environment, r.draft",
         )
         .bind(runs.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>())
         .bind(runs.iter().map(|r| r.attempt).collect::<Vec<_>>())
@@ -226,12 +226,15 @@ impl Store {
 
         let mut steps = StepRows::default();
         let mut metrics = MetricRows::default();
-        for (run_id, namespace, flow_name, environment) in &accepted {
+        for (run_id, namespace, flow_name, environment, draft) in &accepted {
             let Some(run) = runs.iter().find(|r| &r.run_id == run_id) else {
                 continue;
             };
             steps.add(run_id, &run.result, self.options.max_payload_bytes);
-            metrics.add(namespace, flow_name, environment.clone(), &run.result);
+            // A draft from the editor is no flow's history: it stays out of trends and flakiness.
+            if !draft {
+                metrics.add(namespace, flow_name, environment.clone(), &run.result);
+            }
         }
         steps.insert(&mut tx).await?;
         metrics.insert(&mut tx).await?;
