@@ -123,7 +123,13 @@ async fn start(test: &str, setup: Setup) -> Option<TestApi> {
         store: store.clone(),
         live: setup.live,
         scope,
-        drafts: setup.drafts,
+        drafts: setup.drafts.map(|drafts| DraftRuns {
+            access: match options.auth.mode() {
+                AuthMode::Kubernetes(access) => Some(access.clone()),
+                _ => None,
+            },
+            ..drafts
+        }),
     };
     let health = Health::default();
     health.set_ready(true);
@@ -2097,17 +2103,19 @@ async fn an_invalid_flow_is_listed_as_not_ready_with_the_validators_message() {
 const DRAFT_FLOW: &str =
     "name: Draft check\nsteps:\n  - id: hello\n    action: log\n    config: {message: hi}\n";
 
-/// POSTs a JSON body.
-async fn post_json(api: &TestApi, path: &str, body: Value) -> (u16, Value) {
-    let response = api
-        .client
-        .post(format!("{}{path}", api.base))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+/// POSTs a JSON body, with `token` as the bearer token when given.
+async fn post_json_as(api: &TestApi, token: Option<&str>, path: &str, body: Value) -> (u16, Value) {
+    let mut request = api.client.post(format!("{}{path}", api.base)).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn post_json(api: &TestApi, path: &str, body: Value) -> (u16, Value) {
+    post_json_as(api, None, path, body).await
 }
 
 #[tokio::test]
@@ -2221,4 +2229,52 @@ async fn a_draft_run_is_enqueued_recorded_and_marked_as_a_draft() {
     )
     .await;
     assert_eq!(status, 403, "a namespace out of scope");
+}
+
+#[tokio::test]
+async fn with_kubernetes_sign_in_a_draft_run_needs_patch_on_testflows() {
+    let Some(redis) = redis_url() else {
+        return;
+    };
+    let queue = testmesh::queue::RedisQueue::connect(
+        &redis,
+        testmesh::queue::Streams::prefixed(&unique_prefix("drafts_kube")),
+        StdDuration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let mut users = two_teams();
+    users[0].patchable = vec!["qa/draft-draft-check"];
+    users[1].readable = vec!["qa"];
+    let setup = Setup {
+        kube_users: Some(users),
+        drafts: Some(DraftRuns {
+            queue,
+            access: None,
+        }),
+        ..Setup::default()
+    };
+    let Some(api) = start("drafts_kube", setup).await else {
+        return;
+    };
+    // A flow's run makes `qa` a namespace the callers are reviewed for.
+    api.store
+        .insert_queued_run(&run_message("run-qa", "orders", spec(DRAFT_FLOW)))
+        .await
+        .unwrap();
+    let body = json!({"namespace": "qa", "flow": DRAFT_FLOW});
+    let (status, refused) =
+        post_json_as(&api, Some("ops-token"), "/api/v1/runs", body.clone()).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ops-dev may not start runs in namespace qa"),
+        "{refused}"
+    );
+    let (status, started) =
+        post_json_as(&api, Some("qa-token"), "/api/v1/runs", body.clone()).await;
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(post_json(&api, "/api/v1/runs", body).await.0, 401);
 }
