@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde_json::json;
 use testmesh::engine::result::{AttemptResult, Phase, StepResult};
 use testmesh::engine::{FlowResult, FlowStatus, StepStatus};
+use testmesh::queue::RunMessage;
 use testmesh::store::{FinishedRun, QueuedInsert, StorageMode, Store, StoreOptions};
 
 use common::services::{fresh_database, run_message, spec};
@@ -66,6 +67,21 @@ fn result(run_id: &str, status: FlowStatus, response_bytes: usize) -> FlowResult
         captured: IndexMap::new(),
         error: None,
     }
+}
+
+/// Starts `run` on one executor and records `result` as its first attempt; answers the run ids
+/// the store accepted.
+async fn start_and_finish(store: &Store, run: &RunMessage, result: FlowResult) -> Vec<String> {
+    store
+        .start_runs(&[run], "exec-a", Utc::now())
+        .await
+        .unwrap();
+    let finished = FinishedRun {
+        run_id: run.run_id.clone(),
+        attempt: 1,
+        result,
+    };
+    store.finish_runs(&[finished]).await.unwrap()
 }
 
 async fn count(store: &Store, sql: &'static str) -> i64 {
@@ -182,17 +198,8 @@ async fn a_draft_run_is_recorded_with_its_steps_but_stays_out_of_the_metrics() {
     let mut run = run_message("draft-1", "draft-orders", one_step_spec());
     run.draft = true;
     store.insert_queued_run(&run).await.unwrap();
-    store
-        .start_runs(&[&run], "exec-a", Utc::now())
-        .await
-        .unwrap();
-    let finished = FinishedRun {
-        run_id: run.run_id.clone(),
-        attempt: 1,
-        result: result("draft-1", FlowStatus::Failed, 10),
-    };
     assert_eq!(
-        store.finish_runs(&[finished]).await.unwrap(),
+        start_and_finish(&store, &run, result("draft-1", FlowStatus::Failed, 10)).await,
         vec!["draft-1"]
     );
     assert_eq!(
@@ -257,16 +264,7 @@ async fn steps_keep_each_attempt_and_large_payloads_are_cut_with_a_marker() {
         return;
     };
     let run = run_message("run-3", "orders", one_step_spec());
-    store
-        .start_runs(&[&run], "exec-a", Utc::now())
-        .await
-        .unwrap();
-    let finished = FinishedRun {
-        run_id: run.run_id.clone(),
-        attempt: 1,
-        result: result("run-3", FlowStatus::Passed, 1000),
-    };
-    store.finish_runs(&[finished]).await.unwrap();
+    start_and_finish(&store, &run, result("run-3", FlowStatus::Passed, 1000)).await;
     let rows: Vec<(
         i32,
         String,
