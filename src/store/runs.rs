@@ -60,6 +60,8 @@ pub struct RunRecord {
     pub attempt: i32,
     pub start_deadline: Option<DateTime<Utc>>,
     pub timeout_seconds: Option<i64>,
+    /// A draft run from the flow editor.
+    pub draft: bool,
 }
 
 /// A message that cannot run, recorded so that the run does not stay queued.
@@ -277,7 +279,7 @@ impl Store {
         sqlx::query_as(
             "SELECT run_id, namespace, flow_name, generation, spec, environment, trigger_detail, \
              status, queued_at, started_at, finished_at, duration_ms, passed_steps, \
-             failed_steps, error, executor_id, attempt, start_deadline, timeout_seconds \
+             failed_steps, error, executor_id, attempt, start_deadline, timeout_seconds, draft \
              FROM executions.runs WHERE run_id = ANY($1)",
         )
         .bind(run_ids)

@@ -206,6 +206,7 @@ function Editor() {
           <div className="flex flex-wrap items-center gap-2">
             <Select
               aria-label="Start from a template"
+              className="w-44"
               value=""
               onChange={(e) => {
                 const template = TEMPLATES.find((t) => t.id === e.target.value);
