@@ -6,8 +6,8 @@
 //   3. fix it, run the draft, see it pass with the response visible;
 //   4. capture a field of the response by clicking it;
 //   5. export the TestFlow manifest and check that `testmesh validate` accepts it.
-// Then the time a 200-step flow takes to load is printed (not asserted). Screenshots go to
-// test-output/editor-*.png.
+// Then the time a 200-step flow takes to load is printed (not asserted), and the executions list
+// is checked to mark the draft run. Screenshots go to test-output/editor-*.png.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -140,6 +140,14 @@ describe("flow editor", { skip: ready ? false : "set E2E_BASE_URL, E2E_MOCK_URL 
     await page.getByTestId("editor-summary").filter({ hasText: /Valid|errors/ }).waitFor();
     console.log(`editor: a 200-step flow loaded in ${elapsed} ms (validated ${Date.now() - started} ms after the click)`);
     await shoot("6-200-steps");
+  });
+
+  it("marks the draft run in the executions list", async () => {
+    await page.goto(`${base}/executions/`);
+    const row = page.locator('[data-testid="execution-row"]', { has: page.getByTestId("draft-badge") });
+    await row.first().waitFor();
+    assert.match(await row.first().innerText(), /draft-new-flow/);
+    await shoot("7-executions");
     assert.deepEqual(problems, []);
   });
 });
