@@ -2010,6 +2010,20 @@ async fn validate_places_each_finding_on_its_step_and_field_in_both_dialects() {
     );
     assert!(broken["line"].as_u64().is_some(), "{broken}");
 
+    let not_text = api
+        .client
+        .post(format!("{}/api/v1/validate", api.base))
+        .body(vec![b'n', b':', 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_text.status(), 400);
+    let body: Value = not_text.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "body: the YAML is not UTF-8 text (byte 2)"
+    );
+
     let document = api.ok("/api/v1/openapi.json").await;
     assert!(document["paths"]["/api/v1/validate"]["post"].is_object());
     assert!(document["paths"]["/api/v1/actions"]["get"].is_object());
@@ -2123,13 +2137,8 @@ async fn draft_runs_are_off_unless_allowed() {
     let Some(api) = start("drafts_off", Setup::default()).await else {
         return;
     };
-    let (status, body) = post_json(
-        &api,
-        "/api/v1/runs",
-        json!({"namespace": "qa", "flow": DRAFT_FLOW}),
-    )
-    .await;
-    assert_eq!(status, 404);
+    let (status, body) = post_json(&api, "/api/v1/runs", json!({"namespace": "qa"})).await;
+    assert_eq!(status, 404, "off, whatever the request");
     assert_eq!(body["error"]["code"], "disabled");
     assert!(
         body["error"]["message"]
@@ -2229,6 +2238,15 @@ async fn a_draft_run_is_enqueued_recorded_and_marked_as_a_draft() {
     )
     .await;
     assert_eq!(status, 403, "a namespace out of scope");
+    let (status, body) = post_json(&api, "/api/v1/runs", json!({"namespace": "qa"})).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("body: expected {\"namespace\", \"environment\", \"flow\"} as JSON: missing field `flow`"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

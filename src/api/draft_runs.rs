@@ -11,6 +11,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::{Duration, Utc};
@@ -163,13 +164,19 @@ pub fn draft_message(request: &DraftRunRequest) -> Result<RunMessage, ApiError> 
 pub async fn start(
     Scoped(state): Scoped,
     Extension(signed_in): Extension<SignedIn>,
-    Json(request): Json<DraftRunRequest>,
+    body: Bytes,
 ) -> Result<(StatusCode, Json<DraftRun>), ApiError> {
     let Some(drafts) = &state.drafts else {
         return Err(ApiError::Disabled {
             message: "draft runs are off: start `testmesh api` with --allow-draft-runs (chart value api.draftRuns.enabled)".into(),
         });
     };
+    let request: DraftRunRequest = serde_json::from_slice(&body).map_err(|err| {
+        ApiError::bad(
+            "body",
+            format!("expected {{\"namespace\", \"environment\", \"flow\"}} as JSON: {err}"),
+        )
+    })?;
     state.scope.check(&request.namespace)?;
     let message = draft_message(&request)?;
     if let Some(access) = &drafts.access {

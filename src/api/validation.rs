@@ -10,10 +10,11 @@
 use std::path::Path;
 
 use axum::Json;
+use axum::body::Bytes;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::ErrorBody;
+use super::error::{ApiError, ErrorBody};
 use crate::cli::check_loaded;
 use crate::flow::load::{Loaded, load_text};
 use crate::flow::validate::KnownNames;
@@ -142,9 +143,16 @@ pub fn split_step_path(field: &str) -> Option<(String, String)> {
 #[utoipa::path(post, path = "/api/v1/validate", tag = "editor",
     request_body(content = String, content_type = "application/yaml",
         description = "A flow file or a TestFlow manifest (and optionally a TestSchedule)"),
-    responses((status = 200, body = ValidationReport), (status = 401, body = ErrorBody)))]
-pub async fn validate(body: String) -> Json<ValidationReport> {
-    Json(validate_text(&body))
+    responses((status = 200, body = ValidationReport), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn validate(body: Bytes) -> Result<Json<ValidationReport>, ApiError> {
+    let text = std::str::from_utf8(&body).map_err(|err| {
+        ApiError::bad(
+            "body",
+            format!("the YAML is not UTF-8 text (byte {})", err.valid_up_to()),
+        )
+    })?;
+    Ok(Json(validate_text(text)))
 }
 
 #[cfg(test)]
