@@ -19,6 +19,14 @@ database_url="${TESTMESH_TEST_DATABASE_URL%/*}/$name"
 redis_url="$TESTMESH_TEST_REDIS_URL"
 prefix="e2e-editor:$$:"
 "$testmesh" migrate --database-url "$database_url" --log-format text 2>/dev/null
+# A flow that ran once (the store's catalog lists it) and whose second step names no action, to
+# open with "Edit a copy".
+psql -q -v ON_ERROR_STOP=1 "$database_url" >/dev/null <<'SQL'
+INSERT INTO executions.runs (run_id, namespace, flow_name, generation, spec, trigger, status, queued_at)
+VALUES ('seed-orders-1', 'default', 'orders-check', 1,
+  '{"name": "Orders check", "steps": [{"id": "ping", "action": "http_request", "config": {"url": "http://127.0.0.1:1/"}}, {"id": "bad", "action": "htp"}]}',
+  'manual', 'passed', now() - interval '1 hour');
+SQL
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 logs=$(mktemp -d)

@@ -6,8 +6,8 @@
 //   3. fix it, run the draft, see it pass with the response visible;
 //   4. capture a field of the response by clicking it;
 //   5. export the TestFlow manifest and check that `testmesh validate` accepts it.
-// Then the time a 200-step flow takes to load is printed (not asserted), and the executions list
-// is checked to mark the draft run. Screenshots go to test-output/editor-*.png.
+// Then the time a 200-step flow takes to load is printed (not asserted), a flow's "Edit a copy"
+// shows its validation problem on its node, and the executions list marks the draft run. Screenshots go to test-output/editor-*.png.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -142,12 +142,22 @@ describe("flow editor", { skip: ready ? false : "set E2E_BASE_URL, E2E_MOCK_URL 
     await shoot("6-200-steps");
   });
 
+  it("opens a copy of a flow with each problem on its node", async () => {
+    await page.goto(`${base}/flows/view/?ns=default&name=orders-check`);
+    await page.getByTestId("edit-a-copy").click();
+    await page.getByRole("heading", { name: "Edit a copy of default/orders-check" }).waitFor();
+    await node(1).locator('[data-testid="node-errors"]').waitFor();
+    assert.match(await node(1).locator('[data-testid="node-errors"]').getAttribute("title"), /unknown action `htp`/);
+    assert.equal(await node(0).getAttribute("data-errors"), "0");
+    await shoot("7-copy");
+  });
+
   it("marks the draft run in the executions list", async () => {
     await page.goto(`${base}/executions/`);
     const row = page.locator('[data-testid="execution-row"]', { has: page.getByTestId("draft-badge") });
     await row.first().waitFor();
     assert.match(await row.first().innerText(), /draft-new-flow/);
-    await shoot("7-executions");
+    await shoot("8-executions");
     assert.deepEqual(problems, []);
   });
 });

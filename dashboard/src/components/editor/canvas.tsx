@@ -28,6 +28,9 @@ import { cn } from "@/lib/utils";
 import type { SpecStep } from "@/lib/types";
 import { StatusBadge } from "../status-badge";
 
+/** How many top-level steps the view fits at most. */
+const FIT_AT_MOST = 5;
+
 /** The drag payload of a palette item. */
 export const ACTION_MIME = "application/x-testmesh-action";
 
@@ -109,10 +112,14 @@ function CanvasInner({ marks, onAdd, onMove }: CanvasProps) {
   const flow = useReactFlow();
   const graph = useMemo(() => editorGraph(spec, marks), [spec, marks]);
   const stepCount = graph.nodes.length;
-  // Zoom to fit whenever steps come or go.
+  // Zoom to fit whenever steps come or go; a long flow fits its first steps, readable, and the
+  // minimap shows the rest.
   useEffect(() => {
-    const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.2 }));
+    const steps = graph.nodes.filter((node) => node.type === "editorStep" && !node.parentId);
+    const nodes = steps.length > FIT_AT_MOST ? [...graph.nodes.filter((n) => n.type === "lane"), ...steps.slice(0, FIT_AT_MOST)] : undefined;
+    const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.2, nodes: nodes?.map((n) => ({ id: n.id })) }));
     return () => cancelAnimationFrame(frame);
+    // Only a change in the number of nodes refits; edits inside a step leave the view alone.
   }, [stepCount, flow]);
   const nodes = useMemo(() => {
     const key = selected ? selected.join("/") : "";
@@ -188,7 +195,7 @@ function CanvasInner({ marks, onAdd, onMove }: CanvasProps) {
         deleteKeyCode={null}
       >
         <Background />
-        <MiniMap pannable zoomable />
+        <MiniMap pannable zoomable nodeColor={(node) => (node.type === "editorStep" ? "#94a3b8" : "transparent")} nodeStrokeWidth={0} />
         <Controls showInteractive={false} />
       </ReactFlow>
     </div>
