@@ -152,6 +152,18 @@ describe("flow editor", { skip: ready ? false : "set E2E_BASE_URL, E2E_MOCK_URL 
     await shoot("7-copy");
   });
 
+  it("reorders steps by dragging a node along its row", async () => {
+    await page.goto(`${base}/flows/new/`);
+    for (let i = 0; i < 3; i++) await page.locator('[data-testid="palette-item"][data-action="log"]').click();
+    await node(2).waitFor();
+    const first = await node(0).boundingBox();
+    await node(2).hover();
+    await page.mouse.down();
+    await page.mouse.move(first.x + 5, first.y + first.height / 2, { steps: 12 });
+    await page.mouse.up();
+    await page.waitForFunction(() => /id: log_3[\s\S]*id: log\n[\s\S]*id: log_2/.test(document.querySelector(".cm-content")?.innerText ?? ""));
+  });
+
   it("marks the draft run in the executions list", async () => {
     await page.goto(`${base}/executions/`);
     const row = page.locator('[data-testid="execution-row"]', { has: page.getByTestId("draft-badge") });

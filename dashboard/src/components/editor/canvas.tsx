@@ -11,7 +11,9 @@ import {
   type NodeProps,
   type NodeTypes,
   MiniMap,
+  type NodeChange,
   ReactFlow,
+  applyNodeChanges,
   ReactFlowProvider,
   useReactFlow,
   Handle,
@@ -19,9 +21,9 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { CircleAlert, TriangleAlert } from "lucide-react";
-import { type DragEvent, useCallback, useEffect, useMemo } from "react";
+import { type DragEvent, useCallback, useEffect, useMemo, useState } from "react";
 import { type StepPath, stepAt, stepsAt } from "@/lib/editor/document";
-import { type EditorNodeData, editorGraph, indexAt, laneTops, type LaneNodeData, type NodeMarks } from "@/lib/editor/graph";
+import { type EditorNodeData, editorGraph, indexAt, ROW_PADDING, laneTops, type LaneNodeData, type NodeMarks } from "@/lib/editor/graph";
 import { useEditorStore } from "@/lib/editor/store";
 import { useThemeStore } from "@/lib/store";
 import { cn } from "@/lib/utils";
@@ -125,6 +127,14 @@ function CanvasInner({ marks, onAdd, onMove }: CanvasProps) {
     const key = selected ? selected.join("/") : "";
     return graph.nodes.map((node) => (node.type === "editorStep" && (node.data as EditorNodeData).path.join("/") === key ? { ...node, selected: true } : node));
   }, [graph.nodes, selected]);
+  // The nodes as drawn: the layout's, moved while a step is dragged; the layout comes back with
+  // the next edit (a drop reorders the steps, or changes nothing).
+  const [drawn, setDrawn] = useState<Node[]>(nodes);
+  useEffect(() => setDrawn(nodes), [nodes]);
+  const onNodesChange = useCallback(
+    (changes: NodeChange[]) => setDrawn((current) => applyNodeChanges(changes.filter((c) => c.type === "position" || c.type === "dimensions"), current)),
+    [],
+  );
 
   /** Where a point of the canvas lands: the innermost nested list under it, or a lane. */
   const target = useCallback(
@@ -166,22 +176,20 @@ function CanvasInner({ marks, onAdd, onMove }: CanvasProps) {
   const onNodeDragStop = (_: unknown, node: Node) => {
     if (node.type !== "editorStep") return;
     const path = (node.data as EditorNodeData).path;
-    const internal = flow.getInternalNode(node.id);
-    if (!internal) return;
-    const center = {
-      x: internal.internals.positionAbsolute.x + Number(internal.measured?.width ?? 0) / 2,
-      y: internal.internals.positionAbsolute.y + Number(internal.measured?.height ?? 0) / 2,
-    };
-    const where = node.parentId ? { list: path.slice(0, -1), index: indexAt(stepsAt(spec, path.slice(0, -1)), node.position.x) } : target(center);
+    // A top-level step's position is absolute; a nested one stays in its row (`extent: parent`).
+    const center = { x: node.position.x + Number(node.measured?.width ?? 0) / 2, y: node.position.y + Number(node.measured?.height ?? 0) / 2 };
+    const where = node.parentId ? { list: path.slice(0, -1), index: indexAt(stepsAt(spec, path.slice(0, -1)), center.x - ROW_PADDING) } : target(center);
     let index = where.index;
     if (sameList(path, [...where.list, 0]) && index > Number(path[path.length - 1])) index -= 1;
+    setDrawn(nodes);
     onMove(path, where.list, index);
   };
 
   return (
     <div className="h-full w-full" data-testid="editor-canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <ReactFlow
-        nodes={nodes}
+        nodes={drawn}
+        onNodesChange={onNodesChange}
         edges={graph.edges}
         nodeTypes={nodeTypes}
         fitView

@@ -12,6 +12,8 @@ export const STEP_WIDTH = 210;
 export const STEP_HEIGHT = 92;
 const GAP = 40;
 const PAD = 14;
+/** Where a container's rows of nested steps start, from its left edge. */
+export const ROW_PADDING = PAD;
 const HEADER = 64;
 const ROW_LABEL = 18;
 const LANE_GAP = 60;
