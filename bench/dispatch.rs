@@ -170,6 +170,7 @@ fn message(run_id: String, spec: &FlowSpec) -> RunMessage {
         start_deadline: None,
         timeout_seconds: None,
         traceparent: None,
+        draft: false,
     }
 }
 

@@ -61,6 +61,7 @@ fn message(i: usize) -> RunMessage {
         start_deadline: None,
         timeout_seconds: Some(60),
         traceparent: None,
+        draft: false,
     }
 }
 

@@ -72,6 +72,8 @@ echo "== dashboard end-to-end against the real API (testmesh api over a seeded d
 bash scripts/e2e-api.sh
 echo "== dashboard sign-in end-to-end (testmesh api --auth kubernetes, a stand-in API server)"
 bash scripts/e2e-auth.sh
+echo "== flow editor end-to-end (testmesh api --allow-draft-runs, an executor, testmesh mock)"
+bash scripts/e2e-editor.sh
 
 echo "== test suite"
 cargo nextest run --no-fail-fast

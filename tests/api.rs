@@ -15,11 +15,14 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 use testmesh::api::{
-    AUDIT_TARGET, AppState, AuthMode, Authentication, KubernetesAccess, LiveSource, RouterOptions,
+    AUDIT_TARGET, ApiError, AppState, AuthMode, Authentication, CatalogFlow, DraftRuns,
+    Environment, FlowCatalog, FlowCondition, KubernetesAccess, LiveSource, RouterOptions, Schedule,
     Scope, SignInLimit, StoreCatalog, router,
 };
 use testmesh::engine::result::{AssertionOutcome, AttemptResult, Phase, StepResult};
 use testmesh::engine::{FlowResult, FlowStatus, StepStatus};
+use testmesh::flow::actions::ActionKind;
+use testmesh::flow::editor_schema::config_schema;
 use testmesh::operator::lost_runs::LOST_FROM_QUEUE;
 use testmesh::store::{FinishedRun, Store, StoreOptions};
 use testmesh::telemetry::{Health, ops_router};
@@ -60,6 +63,20 @@ impl TestApi {
         )
     }
 
+    /// POSTs `body` as YAML.
+    async fn post_yaml(&self, path: &str, body: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/yaml")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     async fn ok(&self, path: &str) -> Value {
         let (status, body) = self.get(path).await;
         assert_eq!(status, 200, "GET {path}: {body}");
@@ -74,21 +91,25 @@ struct Setup {
     live: Option<LiveSource>,
     /// Sign in with Kubernetes, against a fake API server that knows these users.
     kube_users: Option<Vec<FakeUser>>,
+    /// The catalog of definitions; the store's when None.
+    catalog: Option<Arc<dyn FlowCatalog>>,
+    drafts: Option<DraftRuns>,
 }
 
 async fn start(test: &str, setup: Setup) -> Option<TestApi> {
     let url = fresh_database(test).await?;
     let store = Store::connect(&url, StoreOptions::default()).await.unwrap();
     store.migrate().await.unwrap();
-    let catalog = Arc::new(StoreCatalog {
+    let store_catalog = Arc::new(StoreCatalog {
         store: store.clone(),
     });
+    let catalog = setup.catalog.unwrap_or(store_catalog.clone());
     let scope = Scope::new(&setup.scope);
     let mut options = setup.options;
     if let Some(users) = setup.kube_users {
         let access = KubernetesAccess::new(
             FakeKube::default().serve(users),
-            catalog.clone(),
+            store_catalog,
             scope.clone(),
             StdDuration::from_secs(600),
         );
@@ -102,6 +123,13 @@ async fn start(test: &str, setup: Setup) -> Option<TestApi> {
         store: store.clone(),
         live: setup.live,
         scope,
+        drafts: setup.drafts.map(|drafts| DraftRuns {
+            access: match options.auth.mode() {
+                AuthMode::Kubernetes(access) => Some(access.clone()),
+                _ => None,
+            },
+            ..drafts
+        }),
     };
     let health = Health::default();
     health.set_ready(true);
@@ -1807,4 +1835,464 @@ async fn the_dashboard_is_served_with_folder_index_pages_and_a_note_when_missing
             .unwrap()
             .contains("The dashboard is not installed")
     );
+}
+
+/// One key value per type that passes the validator's type check wherever the key stands.
+fn sample_value(key_type: &str) -> Value {
+    match key_type {
+        "count" => json!(1),
+        "flag" => json!(true),
+        "list" => json!([]),
+        "map" | "flag_or_map" => json!({}),
+        "duration" => json!("1s"),
+        _ => json!("x"),
+    }
+}
+
+#[tokio::test]
+async fn the_action_catalogue_is_the_one_the_validator_checks() {
+    let Some(api) = start("actions", Setup::default()).await else {
+        return;
+    };
+    let body = api.ok("/api/v1/actions").await;
+    let groups: Vec<&str> = body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "HTTP & API",
+            "Databases",
+            "Messaging",
+            "Control flow",
+            "Mocks",
+            "Utilities"
+        ]
+    );
+    let actions = body["actions"].as_array().unwrap();
+    let names: Vec<&str> = actions
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    let engine: Vec<&str> = ActionKind::ALL.iter().map(|k| k.name()).collect();
+    assert_eq!(names, engine, "every action of the engine, in its order");
+    for action in actions {
+        let name = action["name"].as_str().unwrap();
+        let kind = ActionKind::from_name(name).unwrap();
+        let keys: Vec<&str> = action["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, kind.config_keys().known, "{name}: keys");
+        assert_eq!(
+            action["configSchema"],
+            config_schema(kind),
+            "{name}: schema"
+        );
+        assert!(!action["description"].as_str().unwrap().is_empty());
+        for alias in kind.aliases() {
+            assert!(
+                action["aliases"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(alias))
+            );
+        }
+
+        // A step giving every key the catalogue lists, plus one it does not: the validator
+        // accepts exactly the listed ones.
+        let mut config = serde_json::Map::new();
+        for key in action["keys"].as_array().unwrap() {
+            let key_name = key["name"].as_str().unwrap();
+            let nested = action["nestedStepKeys"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(key_name));
+            let value = if nested || key_name == "branches" {
+                json!([{"action": "log", "config": {"message": "inner"}}])
+            } else {
+                sample_value(key["type"].as_str().unwrap())
+            };
+            config.insert(key_name.into(), value);
+        }
+        config.insert("not_a_key".into(), json!("x"));
+        let flow = json!({"name": "catalogue", "steps": [
+            {"id": "probe", "action": name, "config": config}
+        ]});
+        // JSON is YAML too.
+        let (status, report) = api.post_yaml("/api/v1/validate", &flow.to_string()).await;
+        assert_eq!(status, 200);
+        let refused: Vec<&str> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["message"].as_str().unwrap())
+            .filter(|m| m.contains("does not read"))
+            .collect();
+        assert_eq!(refused.len(), 1, "{name}: {refused:?}");
+        assert!(refused[0].contains("`not_a_key`"), "{name}: {refused:?}");
+    }
+}
+
+const NESTED_TYPO: &str = "\
+name: editor check
+steps:
+  - id: ping
+    action: http_request
+    config:
+      url: http://127.0.0.1:1/
+    assert:
+      - status == 200
+  - id: branch
+    action: condition
+    config:
+      condition: \"true\"
+      then:
+        - id: inner
+          action: http_request
+          config:
+            url: http://127.0.0.1:1/
+          assert:
+            - status === 200
+";
+
+#[tokio::test]
+async fn validate_places_each_finding_on_its_step_and_field_in_both_dialects() {
+    let Some(api) = start("validate", Setup::default()).await else {
+        return;
+    };
+    let (status, report) = api.post_yaml("/api/v1/validate", NESTED_TYPO).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["valid"], false, "{report}");
+    assert_eq!(report["flows"], 1);
+    let typo = &report["diagnostics"][0];
+    assert_eq!(typo["severity"], "error", "{report}");
+    assert_eq!(typo["step"], "branch.then.inner");
+    assert_eq!(typo["field"], "steps[1].config.then[0].assert[0]");
+    assert_eq!(typo["stepPath"], "steps[1].config.then[0]");
+    assert_eq!(typo["stepField"], "assert[0]");
+    assert_eq!(typo["line"], 19);
+    assert!(typo["message"].as_str().unwrap().contains("==="), "{typo}");
+
+    let indented: String = NESTED_TYPO
+        .lines()
+        .map(|line| format!("  {line}\n"))
+        .collect();
+    let manifest = format!(
+        "apiVersion: testmesh.io/v1alpha1\nkind: TestFlow\nmetadata:\n  name: check\n  namespace: qa\nspec:\n{indented}"
+    );
+    let (_, report) = api.post_yaml("/api/v1/validate", &manifest).await;
+    let typo = &report["diagnostics"][0];
+    assert_eq!(typo["field"], "spec.steps[1].config.then[0].assert[0]");
+    assert_eq!(typo["stepPath"], "steps[1].config.then[0]");
+    assert_eq!(typo["line"], 25);
+
+    let fixed = NESTED_TYPO.replace("===", "==");
+    let (_, report) = api.post_yaml("/api/v1/validate", &fixed).await;
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["errors"], 0);
+
+    let (_, report) = api
+        .post_yaml("/api/v1/validate", "name: x\nsteps: [\n")
+        .await;
+    assert_eq!(report["valid"], false);
+    let broken = &report["diagnostics"][0];
+    assert!(
+        broken["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid YAML")
+    );
+    assert!(broken["line"].as_u64().is_some(), "{broken}");
+
+    let not_text = api
+        .client
+        .post(format!("{}/api/v1/validate", api.base))
+        .body(vec![b'n', b':', 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_text.status(), 400);
+    let body: Value = not_text.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "body: the YAML is not UTF-8 text (byte 2)"
+    );
+
+    let document = api.ok("/api/v1/openapi.json").await;
+    assert!(document["paths"]["/api/v1/validate"]["post"].is_object());
+    assert!(document["paths"]["/api/v1/actions"]["get"].is_object());
+}
+
+/// A cluster catalog's view: one valid flow and one the operator found invalid.
+struct ConditionsCatalog;
+
+fn conditions_flow(name: &str, ready: bool) -> CatalogFlow {
+    let message = if ready {
+        "the flow is valid and runnable".to_string()
+    } else {
+        "the flow is not valid: step `ping`: spec.steps[0].action: unknown action `htp`".into()
+    };
+    CatalogFlow {
+        namespace: "qa".into(),
+        name: name.into(),
+        spec: json!({"name": name, "steps": [{"id": "ping", "action": "htp"}]}),
+        conditions: vec![FlowCondition {
+            type_: "Ready".into(),
+            status: if ready { "True" } else { "False" }.into(),
+            reason: if ready { "Ready" } else { "ValidationFailed" }.into(),
+            message,
+        }],
+    }
+}
+
+impl FlowCatalog for ConditionsCatalog {
+    fn flows<'a>(
+        &'a self,
+        _: &'a Scope,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<CatalogFlow>, ApiError>> {
+        Box::pin(async {
+            Ok(vec![
+                conditions_flow("broken", false),
+                conditions_flow("fine", true),
+            ])
+        })
+    }
+
+    fn flow<'a>(
+        &'a self,
+        _: &'a str,
+        name: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Option<CatalogFlow>, ApiError>> {
+        Box::pin(async move { Ok(Some(conditions_flow(name, name != "broken"))) })
+    }
+
+    fn schedules<'a>(
+        &'a self,
+        _: &'a Scope,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<Schedule>, ApiError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn environments<'a>(
+        &'a self,
+        _: &'a Scope,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<Environment>, ApiError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_flow_is_listed_as_not_ready_with_the_validators_message() {
+    let setup = Setup {
+        catalog: Some(Arc::new(ConditionsCatalog)),
+        ..Setup::default()
+    };
+    let Some(api) = start("flow_conditions", setup).await else {
+        return;
+    };
+    let list = api.ok("/api/v1/flows").await;
+    let broken = &list["items"][0];
+    assert_eq!(broken["name"], "broken");
+    assert_eq!(broken["ready"], false);
+    assert!(
+        broken["notReadyReason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown action `htp`")
+    );
+    assert_eq!(broken["conditions"][0]["reason"], "ValidationFailed");
+    assert_eq!(list["items"][1]["ready"], true);
+    assert_eq!(list["items"][1]["notReadyReason"], Value::Null);
+    let detail = api.ok("/api/v1/flows/qa/broken").await;
+    assert_eq!(detail["ready"], false);
+    assert_eq!(detail["conditions"][0]["type"], "Ready");
+}
+
+const DRAFT_FLOW: &str =
+    "name: Draft check\nsteps:\n  - id: hello\n    action: log\n    config: {message: hi}\n";
+
+/// POSTs a JSON body, with `token` as the bearer token when given.
+async fn post_json_as(api: &TestApi, token: Option<&str>, path: &str, body: Value) -> (u16, Value) {
+    let mut request = api.client.post(format!("{}{path}", api.base)).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn post_json(api: &TestApi, path: &str, body: Value) -> (u16, Value) {
+    post_json_as(api, None, path, body).await
+}
+
+#[tokio::test]
+async fn draft_runs_are_off_unless_allowed() {
+    let Some(api) = start("drafts_off", Setup::default()).await else {
+        return;
+    };
+    let (status, body) = post_json(&api, "/api/v1/runs", json!({"namespace": "qa"})).await;
+    assert_eq!(status, 404, "off, whatever the request");
+    assert_eq!(body["error"]["code"], "disabled");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-draft-runs")
+    );
+    let page = api.ok("/api/v1/executions").await;
+    assert_eq!(page["items"], json!([]), "nothing was recorded");
+}
+
+#[tokio::test]
+async fn a_draft_run_is_enqueued_recorded_and_marked_as_a_draft() {
+    let Some(redis) = redis_url() else {
+        return;
+    };
+    let prefix = unique_prefix("drafts");
+    let queue = testmesh::queue::RedisQueue::connect(
+        &redis,
+        testmesh::queue::Streams::prefixed(&prefix),
+        StdDuration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let setup = Setup {
+        drafts: Some(DraftRuns {
+            queue,
+            access: None,
+        }),
+        scope: vec!["qa".into()],
+        ..Setup::default()
+    };
+    let Some(api) = start("drafts_on", setup).await else {
+        return;
+    };
+    let (status, started) = post_json(
+        &api,
+        "/api/v1/runs",
+        json!({"namespace": "qa", "environment": "staging", "flow": DRAFT_FLOW}),
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let run_id = started["runId"].as_str().unwrap().to_string();
+    assert!(run_id.starts_with("draft-"));
+    assert_eq!(started["flowName"], "draft-draft-check");
+
+    let page = api.ok("/api/v1/executions").await;
+    let run = &page["items"][0];
+    assert_eq!(run["runId"], run_id.as_str());
+    assert_eq!(run["draft"], true);
+    assert_eq!(run["trigger"], "manual");
+    assert_eq!(run["status"], "queued");
+    assert_eq!(run["environment"], "staging");
+    assert_eq!(
+        api.ok("/api/v1/flows").await["items"],
+        json!([]),
+        "a draft is not listed as a flow"
+    );
+
+    let mut conn = redis::Client::open(redis.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+        .arg(format!("{prefix}{}", testmesh::queue::RUNS_STREAM))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    let message: Value = serde_json::from_str(&entries[0].1[0].1).unwrap();
+    assert_eq!(message["runId"], run_id.as_str());
+    assert_eq!(message["draft"], true);
+    assert_eq!(message["trigger"]["kind"], "manual");
+    assert_eq!(message["flow"]["uid"], run_id.as_str());
+
+    let (status, body) = post_json(
+        &api,
+        "/api/v1/runs",
+        json!({"namespace": "qa", "flow": "name: x\nsteps:\n  - action: htp\n"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("flow: the flow is not valid"),
+        "{body}"
+    );
+    let (status, _) = post_json(
+        &api,
+        "/api/v1/runs",
+        json!({"namespace": "billing", "flow": DRAFT_FLOW}),
+    )
+    .await;
+    assert_eq!(status, 403, "a namespace out of scope");
+    let (status, body) = post_json(&api, "/api/v1/runs", json!({"namespace": "qa"})).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("body: expected {\"namespace\", \"environment\", \"flow\"} as JSON: missing field `flow`"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn with_kubernetes_sign_in_a_draft_run_needs_patch_on_testflows() {
+    let Some(redis) = redis_url() else {
+        return;
+    };
+    let queue = testmesh::queue::RedisQueue::connect(
+        &redis,
+        testmesh::queue::Streams::prefixed(&unique_prefix("drafts_kube")),
+        StdDuration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let mut users = two_teams();
+    users[0].patchable = vec!["qa/draft-draft-check"];
+    users[1].readable = vec!["qa"];
+    let setup = Setup {
+        kube_users: Some(users),
+        drafts: Some(DraftRuns {
+            queue,
+            access: None,
+        }),
+        ..Setup::default()
+    };
+    let Some(api) = start("drafts_kube", setup).await else {
+        return;
+    };
+    // A flow's run makes `qa` a namespace the callers are reviewed for.
+    api.store
+        .insert_queued_run(&run_message("run-qa", "orders", spec(DRAFT_FLOW)))
+        .await
+        .unwrap();
+    let body = json!({"namespace": "qa", "flow": DRAFT_FLOW});
+    let (status, refused) =
+        post_json_as(&api, Some("ops-token"), "/api/v1/runs", body.clone()).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ops-dev may not start runs in namespace qa"),
+        "{refused}"
+    );
+    let (status, started) =
+        post_json_as(&api, Some("qa-token"), "/api/v1/runs", body.clone()).await;
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(post_json(&api, "/api/v1/runs", body).await.0, 401);
 }

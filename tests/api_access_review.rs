@@ -32,6 +32,7 @@ impl FlowCatalog for ThreeNamespaces {
         let flows = ["billing", "ops", "qa"]
             .into_iter()
             .map(|namespace| CatalogFlow {
+                conditions: Vec::new(),
                 namespace: namespace.into(),
                 name: "smoke".into(),
                 spec: json!({"steps": []}),
@@ -299,6 +300,7 @@ async fn serve(auth: Authentication) -> (String, tokio::task::JoinHandle<()>) {
         store,
         live: None,
         scope: Scope::all(),
+        drafts: None,
     };
     let options = RouterOptions {
         auth,

@@ -27,6 +27,7 @@ fn stored_flow(namespace: &str, name: &str) -> CatalogFlow {
         namespace: namespace.into(),
         name: name.into(),
         spec: json!({"name": "from the store", "steps": []}),
+        conditions: Vec::new(),
     }
 }
 
@@ -79,7 +80,15 @@ fn items(namespace: &str, plural: &str) -> Vec<Value> {
                        "environmentRef": {"name": "staging"}}),
                 json!({}),
             ),
-            object("TestFlow", "qa", "cart", json!({"steps": steps}), json!({})),
+            object(
+                "TestFlow",
+                "qa",
+                "cart",
+                json!({"steps": steps}),
+                json!({"conditions": [{"type": "Ready", "status": "False",
+                    "reason": "ValidationFailed", "lastTransitionTime": "2026-03-01T02:00:00Z",
+                    "message": "the flow is not valid: step `ping`: spec.steps[0].action: unknown action `htp`"}]}),
+            ),
         ],
         ("ops", "testflows") => vec![object(
             "TestFlow",
@@ -220,6 +229,16 @@ async fn flows_come_from_each_watched_namespace_within_the_scope() {
 
     let all = catalog.flows(&Scope::default()).await.unwrap();
     assert_eq!(names(&all), ["ops/backup", "qa/cart", "qa/orders"]);
+    let cart = &all[1];
+    assert_eq!(
+        cart.conditions.len(),
+        1,
+        "the invalid flow keeps its conditions"
+    );
+    assert_eq!(cart.conditions[0].type_, "Ready");
+    assert_eq!(cart.conditions[0].status, "False");
+    assert!(cart.conditions[0].message.contains("unknown action `htp`"));
+    assert!(all[2].conditions.is_empty());
     let orders = &all[2];
     assert_eq!(orders.spec["name"], "Orders happy path");
     assert_eq!(orders.spec["tags"], json!(["smoke"]));

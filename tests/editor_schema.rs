@@ -81,6 +81,26 @@ fn schemas_folder_matches_the_generated_schemas() {
     }
 }
 
+/// The dashboard's tests build the editor's forms from the catalogue `GET /api/v1/actions`
+/// serves; their copy must be the engine's current one.
+#[test]
+fn the_dashboards_action_catalogue_fixture_is_the_apis() {
+    let path = root().join("dashboard/tests/fixtures/actions.json");
+    let text = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&testmesh::api::catalogue()).unwrap()
+    );
+    if std::env::var_os("TESTMESH_UPDATE_SCHEMAS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == text,
+        "dashboard/tests/fixtures/actions.json differs from GET /api/v1/actions; run TESTMESH_UPDATE_SCHEMAS=1 cargo test --test editor_schema"
+    );
+}
+
 #[test]
 fn every_flow_and_manifest_in_the_repository_validates_against_its_schema() {
     let mut files = Vec::new();

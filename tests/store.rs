@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde_json::json;
 use testmesh::engine::result::{AttemptResult, Phase, StepResult};
 use testmesh::engine::{FlowResult, FlowStatus, StepStatus};
+use testmesh::queue::RunMessage;
 use testmesh::store::{FinishedRun, QueuedInsert, StorageMode, Store, StoreOptions};
 
 use common::services::{fresh_database, run_message, spec};
@@ -66,6 +67,21 @@ fn result(run_id: &str, status: FlowStatus, response_bytes: usize) -> FlowResult
         captured: IndexMap::new(),
         error: None,
     }
+}
+
+/// Starts `run` on one executor and records `result` as its first attempt; answers the run ids
+/// the store accepted.
+async fn start_and_finish(store: &Store, run: &RunMessage, result: FlowResult) -> Vec<String> {
+    store
+        .start_runs(&[run], "exec-a", Utc::now())
+        .await
+        .unwrap();
+    let finished = FinishedRun {
+        run_id: run.run_id.clone(),
+        attempt: 1,
+        result,
+    };
+    store.finish_runs(&[finished]).await.unwrap()
 }
 
 async fn count(store: &Store, sql: &'static str) -> i64 {
@@ -175,6 +191,36 @@ async fn a_run_id_is_recorded_once_however_often_it_arrives() {
 }
 
 #[tokio::test]
+async fn a_draft_run_is_recorded_with_its_steps_but_stays_out_of_the_metrics() {
+    let Some(store) = store("draft").await else {
+        return;
+    };
+    let mut run = run_message("draft-1", "draft-orders", one_step_spec());
+    run.draft = true;
+    store.insert_queued_run(&run).await.unwrap();
+    assert_eq!(
+        start_and_finish(&store, &run, result("draft-1", FlowStatus::Failed, 10)).await,
+        vec!["draft-1"]
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM executions.runs WHERE draft").await,
+        1
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM executions.steps").await,
+        2
+    );
+    let metrics = count(
+        &store,
+        "SELECT (SELECT count(*) FROM metrics.run_metrics) \
+         + (SELECT count(*) FROM metrics.flow_rollup) \
+         + (SELECT count(*) FROM metrics.namespace_rollup)",
+    )
+    .await;
+    assert_eq!(metrics, 0, "no trend or flakiness row for a draft");
+}
+
+#[tokio::test]
 async fn a_run_taken_over_runs_as_the_next_attempt_and_the_old_one_cannot_record() {
     let Some(store) = store("attempts").await else {
         return;
@@ -218,16 +264,7 @@ async fn steps_keep_each_attempt_and_large_payloads_are_cut_with_a_marker() {
         return;
     };
     let run = run_message("run-3", "orders", one_step_spec());
-    store
-        .start_runs(&[&run], "exec-a", Utc::now())
-        .await
-        .unwrap();
-    let finished = FinishedRun {
-        run_id: run.run_id.clone(),
-        attempt: 1,
-        result: result("run-3", FlowStatus::Passed, 1000),
-    };
-    store.finish_runs(&[finished]).await.unwrap();
+    start_and_finish(&store, &run, result("run-3", FlowStatus::Passed, 1000)).await;
     let rows: Vec<(
         i32,
         String,

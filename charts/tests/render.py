@@ -297,6 +297,16 @@ def api_auth_defaults_to_kubernetes_and_each_mode_gets_its_settings() -> None:
 
 
 @test
+def draft_runs_are_off_unless_the_value_turns_them_on() -> None:
+    env = env_of(pod_spec(named(rendered("default"), "Deployment", f"{RELEASE}-testmesh-api"))["containers"][0])
+    assert "TESTMESH_ALLOW_DRAFT_RUNS" not in env
+    assert "TESTMESH_REDIS_URL" in env, "draft runs go to the run queue"
+    drafts = render({"api": {"draftRuns": {"enabled": True}}})
+    env = env_of(pod_spec(named(drafts, "Deployment", f"{RELEASE}-testmesh-api"))["containers"][0])
+    assert env["TESTMESH_ALLOW_DRAFT_RUNS"] == "true"
+
+
+@test
 def api_auth_values_that_cannot_work_are_refused() -> None:
     for values, expected in (
         ({"api": {"auth": {"mode": "none"}}}, "insecureNoAuth"),

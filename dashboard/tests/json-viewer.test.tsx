@@ -39,3 +39,14 @@ describe("JsonViewer", () => {
     expect(screen.getByText("false")).toBeInTheDocument();
   });
 });
+
+describe("JsonViewer with onPick", () => {
+  it("answers the JSONPath of the key clicked, for captures", () => {
+    const picked: string[] = [];
+    render(<JsonViewer value={{ status: 200, body: { items: [{ id: "ord-1" }], "x-ray": true } }} openDepth={5} onPick={(path) => picked.push(path)} />);
+    fireEvent.click(screen.getByTitle("Capture $.body.items[0].id"));
+    fireEvent.click(screen.getByTitle('Capture $.body["x-ray"]'));
+    fireEvent.click(screen.getByTitle("Capture $.status"));
+    expect(picked).toEqual(["$.body.items[0].id", '$.body["x-ray"]', "$.status"]);
+  });
+});

@@ -8,17 +8,18 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::auth::{Authentication, guard};
 use super::catalog::FlowCatalog;
+use super::draft_runs::DraftRuns;
 use super::error::ApiError;
 use super::live::LiveSource;
 use super::scope::Scope;
 use super::{
-    dashboard, environments, executions, flaky, flows, live, openapi, overview, schedules, session,
-    trends,
+    actions, dashboard, draft_runs, environments, executions, flaky, flows, live, openapi,
+    overview, schedules, session, trends, validation,
 };
 use crate::store::Store;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub live: Option<LiveSource>,
     pub catalog: Arc<dyn FlowCatalog>,
     pub scope: Scope,
+    /// Draft runs from the flow editor; None unless `--allow-draft-runs`.
+    pub drafts: Option<DraftRuns>,
 }
 
 /// How the router is put together (from the flags of `testmesh api`).
@@ -71,6 +74,9 @@ pub fn router(
         .route("/environments", get(environments::list))
         .route("/overview", get(overview::get))
         .route("/session", get(session::get))
+        .route("/actions", get(actions::list))
+        .route("/validate", post(validation::validate))
+        .route("/runs", post(draft_runs::start))
         .with_state(state)
         .layer(middleware::from_fn_with_state(options.auth.clone(), guard));
     let api = Router::new()
@@ -116,7 +122,7 @@ fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, RouterError> {
     Ok(Some(
         CorsLayer::new()
             .allow_origin(allow)
-            .allow_methods([Method::GET, Method::OPTIONS])
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
             .max_age(std::time::Duration::from_secs(600)),
     ))

@@ -152,7 +152,7 @@ impl Authentication {
             if let (AuthMode::Kubernetes(access), Some(token)) = (&self.mode, presented)
                 && let Some(caller) = access.admitted(token).await
             {
-                return Ok(SignedIn::from(caller.as_ref()));
+                return Ok(SignedIn::from(&caller));
             }
             self.limit.throttled();
             return Err(Denied::Throttled(wait));
@@ -165,7 +165,7 @@ impl Authentication {
             AuthMode::Token(expected) if expected.accepts(token) => Ok(SignedIn::default()),
             AuthMode::Token(_) => Err(self.failed(client, Failure::Refused)),
             AuthMode::Kubernetes(access) => match access.admit(token).await {
-                Ok(Admission::Admitted(caller)) => Ok(SignedIn::from(caller.as_ref())),
+                Ok(Admission::Admitted(caller)) => Ok(SignedIn::from(&caller)),
                 Ok(Admission::Refused { reason }) => {
                     tracing::info!(%reason, "the Kubernetes API refused a token");
                     Err(self.failed(client, Failure::Refused))
@@ -194,14 +194,17 @@ pub struct SignedIn {
     pub groups: Vec<String>,
     /// The namespaces the caller may see; None when the sign-in does not narrow them.
     pub scope: Option<Scope>,
+    /// The Kubernetes caller, for further access reviews.
+    pub caller: Option<Arc<Caller>>,
 }
 
-impl From<&Caller> for SignedIn {
-    fn from(caller: &Caller) -> Self {
+impl From<&Arc<Caller>> for SignedIn {
+    fn from(caller: &Arc<Caller>) -> Self {
         SignedIn {
             user: Some(caller.identity.user.clone()),
             groups: caller.identity.groups.clone(),
             scope: Some(caller.scope.clone()),
+            caller: Some(caller.clone()),
         }
     }
 }

@@ -6,7 +6,9 @@
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::environments::Environment;
 use super::error::ApiError;
@@ -20,6 +22,21 @@ pub struct CatalogFlow {
     pub name: String,
     /// The flow spec (camelCase FlowSpec JSON).
     pub spec: Value,
+    /// The TestFlow's status conditions (`Ready`, `Validated`, `Stalled`); empty when only the
+    /// store knows the flow.
+    pub conditions: Vec<FlowCondition>,
+}
+
+/// A status condition of a TestFlow, as the operator set it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FlowCondition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// True, False or Unknown.
+    pub status: String,
+    pub reason: String,
+    /// The validator's findings when the flow is not valid.
+    pub message: String,
 }
 
 /// The source of definitions, limited to the namespaces of `scope`.

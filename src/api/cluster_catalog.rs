@@ -22,7 +22,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
 
-use super::catalog::{CatalogFlow, FlowCatalog};
+use super::catalog::{CatalogFlow, FlowCatalog, FlowCondition};
 use super::environments::{Environment, SecretRef};
 use super::error::ApiError;
 use super::schedules::Schedule;
@@ -142,6 +142,17 @@ fn catalog_flow(flow: &TestFlow) -> CatalogFlow {
         namespace: flow.namespace().unwrap_or_default(),
         name: flow.name_any(),
         spec: serde_json::to_value(&flow.spec.flow).unwrap_or_default(),
+        conditions: flow
+            .status
+            .iter()
+            .flat_map(|status| &status.conditions)
+            .map(|condition| FlowCondition {
+                type_: condition.type_.clone(),
+                status: condition.status.clone(),
+                reason: condition.reason.clone(),
+                message: condition.message.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -23,6 +23,12 @@ pub enum ApiError {
     Unauthorized,
     #[error("you do not have access to namespace {namespace}")]
     ForbiddenNamespace { namespace: String },
+    /// The caller may see the namespace but not do this there.
+    #[error("{message}")]
+    NotAllowed { message: String },
+    /// A feature this API was started without.
+    #[error("{message}")]
+    Disabled { message: String },
     /// Too many failed sign-ins from the client's address.
     #[error("too many failed sign-ins from this address: try again in {} s", wait.as_secs().max(1))]
     TooManyFailures { wait: std::time::Duration },
@@ -55,7 +61,10 @@ impl ApiError {
             ApiError::BadParameter { .. } => (StatusCode::BAD_REQUEST, "bad_parameter"),
             ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::ForbiddenNamespace { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::ForbiddenNamespace { .. } | ApiError::NotAllowed { .. } => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
+            ApiError::Disabled { .. } => (StatusCode::NOT_FOUND, "disabled"),
             ApiError::TooManyFailures { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_failures")
             }
@@ -80,8 +89,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// A stable, machine-readable code: bad_parameter, not_found, unauthorized, forbidden,
-    /// too_many_failures, unavailable, database_unavailable, internal.
+    /// A stable, machine-readable code: bad_parameter, not_found, disabled, unauthorized,
+    /// forbidden, too_many_failures, unavailable, database_unavailable, internal.
     pub code: String,
     /// What went wrong, for a person; names the parameter of a 400.
     pub message: String,

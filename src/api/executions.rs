@@ -19,7 +19,8 @@ use crate::engine::result::StepResult;
 /// The columns of [`Execution`], in `executions.runs`.
 pub const EXECUTION_COLUMNS: &str = "run_id, namespace, flow_name, generation, environment, \
      trigger, status, queued_at, started_at, finished_at, duration_ms, \
-     COALESCE(passed_steps, 0) AS passed_steps, COALESCE(failed_steps, 0) AS failed_steps, error";
+     COALESCE(passed_steps, 0) AS passed_steps, COALESCE(failed_steps, 0) AS failed_steps, error, \
+     draft";
 
 /// One run of a flow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
@@ -41,6 +42,9 @@ pub struct Execution {
     pub passed_steps: i32,
     pub failed_steps: i32,
     pub error: Option<String>,
+    /// A draft run from the flow editor (`POST /runs`), not a run of a TestFlow.
+    #[serde(default)]
+    pub draft: bool,
 }
 
 /// A page of executions; `nextCursor` fetches the next one, null on the last page.

@@ -12,11 +12,12 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::app::AppState;
-use super::catalog::CatalogFlow;
+use super::catalog::{CatalogFlow, FlowCondition};
 use super::error::{ApiError, ErrorBody};
 use super::params::{Bucket, QueryParams};
 use super::scope::Scoped;
 use super::trends::{TrendBucket, TrendQuery, default_span, trend};
+use crate::resources::common::READY;
 
 /// How many runs the history of a flow shows.
 const HISTORY: i64 = 20;
@@ -44,6 +45,13 @@ pub struct FlowListItem {
     pub pass_rate: Option<f64>,
     /// Finished runs.
     pub runs: i64,
+    /// False when the operator found the flow invalid or not runnable (its `Ready` condition
+    /// is False); None when only the store knows the flow.
+    pub ready: Option<bool>,
+    /// Why it is not ready: the validator's findings, each naming its step and field.
+    pub not_ready_reason: Option<String>,
+    /// The TestFlow's status conditions.
+    pub conditions: Vec<FlowCondition>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -153,6 +161,7 @@ fn list_item(flow: &CatalogFlow, stats: FlowStats) -> FlowListItem {
                 .collect()
         })
         .unwrap_or_default();
+    let ready = flow.conditions.iter().find(|c| c.type_ == READY);
     FlowListItem {
         namespace: flow.namespace.clone(),
         name: flow.name.clone(),
@@ -161,6 +170,11 @@ fn list_item(flow: &CatalogFlow, stats: FlowStats) -> FlowListItem {
         last_run: stats.last_run,
         pass_rate: stats.pass_rate,
         runs: stats.runs,
+        ready: ready.map(|c| c.status == "True"),
+        not_ready_reason: ready
+            .filter(|c| c.status != "True")
+            .map(|c| c.message.clone()),
+        conditions: flow.conditions.clone(),
     }
 }
 

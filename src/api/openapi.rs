@@ -6,14 +6,16 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    environments, error, executions, flaky, flows, live, overview, schedules, session, trends,
+    actions, catalog, draft_runs, environments, error, executions, flaky, flows, live, overview,
+    schedules, session, trends, validation,
 };
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "TestMesh API",
-        description = "History, trends, flaky flows and live runs of TestMesh flows. JSON in \
+        description = "History, trends, flaky flows and live runs of TestMesh flows, and the flow \
+                       editor's action catalogue and validator. JSON in \
                        camelCase; errors are {\"error\": {\"code\", \"message\"}}."
     ),
     paths(
@@ -23,10 +25,11 @@ use super::{
         trends::get, flaky::get,
         schedules::list, environments::list,
         overview::get, session::get, openapi_json,
+        actions::list, validation::validate, draft_runs::start,
     ),
     components(schemas(
         error::ErrorBody, error::ErrorDetail,
-        flows::FlowList, flows::FlowListItem, flows::FlowDetail, flows::RunSummary,
+        flows::FlowList, flows::FlowListItem, catalog::FlowCondition, flows::FlowDetail, flows::RunSummary,
         executions::Execution, executions::ExecutionPage, executions::ExecutionDetail,
         executions::ExecutionStep, executions::AssertionOutcome,
         trends::Trends, trends::TrendBucket,
@@ -34,6 +37,9 @@ use super::{
         schedules::ScheduleList, schedules::Schedule,
         environments::EnvironmentList, environments::Environment, environments::SecretRef,
         overview::Overview, overview::FailingFlow, session::Session,
+        actions::ActionCatalogue, actions::ActionGroupInfo, actions::ActionInfo, actions::ActionKey,
+        validation::ValidationReport, validation::PlacedDiagnostic,
+        draft_runs::DraftRunRequest, draft_runs::DraftRun,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -1,5 +1,6 @@
 //! `GET /overview`: the morning view — runs and pass rate of the last 24 hours, flows whose
 //! latest finished run did not pass, the latest runs, and the flaky flows of the last 7 days.
+//! Draft runs from the flow editor count in the latest runs only.
 
 use axum::Json;
 use chrono::Duration;
@@ -45,7 +46,7 @@ pub async fn get(Scoped(state): Scoped) -> Result<Json<Overview>, ApiError> {
     let (runs_24h, pass_rate_24h): (i64, Option<f64>) = sqlx::query_as(
         "SELECT count(*), (avg(CASE WHEN status = 'passed' THEN 1.0 ELSE 0.0 END) \
            FILTER (WHERE status NOT IN ('queued', 'running')))::float8 \
-         FROM executions.runs WHERE queued_at >= now() - interval '24 hours' \
+         FROM executions.runs WHERE queued_at >= now() - interval '24 hours' AND NOT draft \
            AND ($1::text[] IS NULL OR namespace = ANY($1))",
     )
     .bind(&scope)
@@ -55,7 +56,7 @@ pub async fn get(Scoped(state): Scoped) -> Result<Json<Overview>, ApiError> {
     let failing: Vec<Execution> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT * FROM (SELECT DISTINCT ON (namespace, flow_name) {EXECUTION_COLUMNS} \
            FROM executions.runs WHERE status NOT IN ('queued', 'running', 'cancelled') \
-             AND ($1::text[] IS NULL OR namespace = ANY($1)) \
+             AND NOT draft AND ($1::text[] IS NULL OR namespace = ANY($1)) \
            ORDER BY namespace, flow_name, queued_at DESC, run_id DESC) latest \
          WHERE status IN ('failed', 'error', 'timed_out') ORDER BY queued_at DESC"
     )))

@@ -1,6 +1,6 @@
-//! The catalog as the store knows it: every flow that has runs (with the spec of its latest
-//! run), the schedules runs were started by (name, flow and last time; the store does not keep
-//! cron expressions, so next runs are empty), and the environments runs used (by name, with the
+//! The catalog as the store knows it: every flow that has runs other than drafts (with the spec
+//! of its latest run), the schedules runs were started by (name, flow and last time; the store
+//! does not keep cron expressions, so next runs are empty), and the environments runs used (by name, with the
 //! flows that used them; variables and secret references live in the cluster only).
 
 use futures::FutureExt;
@@ -28,6 +28,7 @@ fn flow_of((namespace, name, spec): FlowRow) -> CatalogFlow {
         namespace,
         name,
         spec,
+        conditions: Vec::new(),
     }
 }
 
@@ -36,7 +37,7 @@ impl FlowCatalog for StoreCatalog {
         async move {
             let rows: Vec<FlowRow> = sqlx::query_as(
                 "SELECT DISTINCT ON (namespace, flow_name) namespace, flow_name, spec \
-                 FROM executions.runs WHERE ($1::text[] IS NULL OR namespace = ANY($1)) \
+                 FROM executions.runs WHERE ($1::text[] IS NULL OR namespace = ANY($1)) AND NOT draft \
                  ORDER BY namespace, flow_name, queued_at DESC",
             )
             .bind(scope.sql())
@@ -56,7 +57,7 @@ impl FlowCatalog for StoreCatalog {
         async move {
             let row: Option<FlowRow> = sqlx::query_as(
                 "SELECT namespace, flow_name, spec FROM executions.runs \
-                 WHERE namespace = $1 AND flow_name = $2 ORDER BY queued_at DESC LIMIT 1",
+                 WHERE namespace = $1 AND flow_name = $2 AND NOT draft ORDER BY queued_at DESC LIMIT 1",
             )
             .bind(namespace)
             .bind(name)

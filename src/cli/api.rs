@@ -20,9 +20,10 @@ use super::exit::Exit;
 use super::store_args::StoreArgs;
 use crate::api::{
     AppState, AuthMode, Authentication, BearerToken, ClusterCatalog, DEFAULT_FAILURES_PER_MINUTE,
-    FlowCatalog, KubernetesAccess, LiveSource, RouterOptions, Scope, SignInLimit, StoreCatalog,
-    router, watch_readiness,
+    DraftRuns, FlowCatalog, KubernetesAccess, LiveSource, RouterOptions, Scope, SignInLimit,
+    StoreCatalog, router, watch_readiness,
 };
+use crate::queue::{RedisQueue, Streams};
 use crate::store::Store;
 use crate::telemetry::{Health, LogFormat, init_logging, ops_router, serve};
 
@@ -43,6 +44,9 @@ pub struct ApiArgs {
     /// Redis URL for live run events; without it the SSE endpoints answer 503.
     #[arg(long, env = "TESTMESH_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+    /// A prefix of every Redis key, as the executors were given it.
+    #[arg(long, env = "TESTMESH_REDIS_PREFIX", default_value = "")]
+    pub redis_prefix: String,
     /// How callers sign in: `kubernetes` (TokenReview and SubjectAccessReview: each caller sees
     /// the namespaces where they may get TestFlows), `token` (the one --auth-token) or `none`
     /// (loopback only, unless --insecure-no-auth). Default: `token` with --auth-token, else `none`.
@@ -83,6 +87,11 @@ pub struct ApiArgs {
         default_value = ""
     )]
     pub watch_namespaces: Vec<String>,
+    /// Accept draft runs from the flow editor (`POST /api/v1/runs`): a `manual` run of an
+    /// unsaved flow, enqueued for the executors on --redis-url. With `--auth kubernetes` the
+    /// caller needs `patch` on TestFlows in the namespace.
+    #[arg(long, env = "TESTMESH_ALLOW_DRAFT_RUNS")]
+    pub allow_draft_runs: bool,
     /// Log format.
     #[arg(long, env = "TESTMESH_LOG_FORMAT", value_enum, default_value = "auto")]
     pub log_format: LogFormat,
@@ -112,7 +121,7 @@ async fn serve_api(args: ApiArgs) -> anyhow::Result<()> {
     let live = args
         .redis_url
         .as_deref()
-        .map(|url| LiveSource::new(url, ""))
+        .map(|url| LiveSource::new(url, &args.redis_prefix))
         .transpose()?;
     let health = Health::default();
     let stop = CancellationToken::new();
@@ -143,11 +152,13 @@ async fn serve_api(args: ApiArgs) -> anyhow::Result<()> {
     let scope = Scope::new(&args.allowed_namespaces);
     let registry = prometheus::Registry::new();
     let auth = authentication(&args, cluster, catalog.clone(), scope.clone(), &registry)?;
+    let drafts = draft_runs(&args, &auth).await?;
     let state = AppState {
         catalog,
         store,
         live,
         scope,
+        drafts,
     };
     let options = RouterOptions {
         auth,
@@ -223,6 +234,31 @@ fn authentication(
     }
     tracing::info!(auth = auth.mode().name(), ttl = ?args.auth_cache_ttl, "callers sign in");
     Ok(auth)
+}
+
+/// What `--allow-draft-runs` needs: the run queue on --redis-url, and the access reviews of a
+/// Kubernetes sign-in; None without the flag.
+async fn draft_runs(args: &ApiArgs, auth: &Authentication) -> anyhow::Result<Option<DraftRuns>> {
+    if !args.allow_draft_runs {
+        return Ok(None);
+    }
+    let url = args
+        .redis_url
+        .as_deref()
+        .context("--allow-draft-runs needs --redis-url: draft runs go to the executors' queue")?;
+    let queue = RedisQueue::connect(
+        url,
+        Streams::prefixed(&args.redis_prefix),
+        Duration::from_secs(5),
+    )
+    .await
+    .context("--allow-draft-runs: the run queue on --redis-url")?;
+    let access = match auth.mode() {
+        AuthMode::Kubernetes(access) => Some(access.clone()),
+        _ => None,
+    };
+    tracing::info!("draft runs from the flow editor are on");
+    Ok(Some(DraftRuns { queue, access }))
 }
 
 /// A client of the cluster of `kubeconfig`, or of the pod's own cluster; None outside one.

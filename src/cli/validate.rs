@@ -8,8 +8,8 @@ use super::exit::Exit;
 use super::inputs::{VariableArgs, environment, print_diagnostics};
 use super::output;
 use crate::engine::builtins;
-use crate::flow::validate::validate as validate_flow;
-use crate::flow::{Diagnostic, load_paths};
+use crate::flow::validate::{KnownNames, validate as validate_flow};
+use crate::flow::{Diagnostic, Loaded, load_paths};
 use crate::operator::schedule::check_manifest_spec;
 
 #[derive(Debug, Args)]
@@ -78,18 +78,24 @@ pub fn validate(args: ValidateArgs) -> Exit {
 /// Loads and validates; returns every diagnostic and how many flows were read.
 pub fn check(paths: &[PathBuf], variables: &VariableArgs) -> (Vec<Diagnostic>, usize) {
     let loaded = load_paths(paths);
-    let mut diagnostics = loaded.diagnostics.clone();
-    let known = match environment(variables, &loaded) {
-        Ok(env) => env.known_names(),
-        Err(message) => {
-            diagnostics.push(Diagnostic::error(message));
-            Default::default()
-        }
+    let (known, environment_error) = match environment(variables, &loaded) {
+        Ok(env) => (env.known_names(), None),
+        Err(message) => (Default::default(), Some(Diagnostic::error(message))),
     };
+    let (mut diagnostics, count) = check_loaded(&loaded, &known);
+    diagnostics.extend(environment_error);
+    (diagnostics, count)
+}
+
+/// Validates what was loaded (flows, and the cron and time zone of schedules) against the
+/// names `known` defines: the loader's diagnostics, then each document's, and how many flows
+/// there were. The API's `POST /validate` answers with the same.
+pub fn check_loaded(loaded: &Loaded, known: &KnownNames) -> (Vec<Diagnostic>, usize) {
+    let mut diagnostics = loaded.diagnostics.clone();
     let mut count = 0;
     for flow in loaded.flows() {
         count += 1;
-        diagnostics.extend(validate_flow(flow, &known, builtins::NAMES));
+        diagnostics.extend(validate_flow(flow, known, builtins::NAMES));
     }
     for schedule in loaded.schedules() {
         for (pointer, message) in check_manifest_spec(&schedule.spec) {

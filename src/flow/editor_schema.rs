@@ -194,8 +194,8 @@ fn complete_step(step: &mut Value) {
     step["allOf"] = Value::Array(per_action);
 }
 
-/// The keys of `kind`'s config and their types.
-fn config_schema(kind: ActionKind) -> Value {
+/// The keys of `kind`'s config and their types (the editor's properties form is built from it).
+pub fn config_schema(kind: ActionKind) -> Value {
     let properties: Map<String, Value> = kind
         .config_keys()
         .known

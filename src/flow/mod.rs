@@ -4,6 +4,7 @@
 //! Nothing here runs a step; the engine does.
 
 pub mod action_defaults;
+pub mod action_docs;
 pub mod actions;
 pub mod data_source;
 pub mod diagnostic;

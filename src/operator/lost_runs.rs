@@ -196,7 +196,12 @@ pub fn rebuild_message(
             namespace: record.namespace.clone(),
             name: record.flow_name.clone(),
             generation: record.generation,
-            uid: flow_uid,
+            // A draft names no TestFlow: its uid is its run's, as when it was first enqueued.
+            uid: if record.draft {
+                Some(record.run_id.clone())
+            } else {
+                flow_uid
+            },
         },
         spec: serde_json::from_value(record.spec.clone()).ok()?,
         environment: record.environment.clone().map(|name| EnvironmentRef {
@@ -210,6 +215,7 @@ pub fn rebuild_message(
             .timeout_seconds
             .and_then(|seconds| u64::try_from(seconds).ok()),
         traceparent: None,
+        draft: record.draft,
     })
 }
 
@@ -618,6 +624,7 @@ mod tests {
             attempt: 0,
             start_deadline: Some(at("2026-03-01T10:10:00Z")),
             timeout_seconds: None,
+            draft: false,
         }
     }
 
@@ -744,6 +751,15 @@ mod tests {
         assert_eq!(message.enqueued_at, row.queued_at);
         assert_eq!(message.start_deadline, Some(deadline));
         assert_eq!(message.timeout_seconds, Some(90));
+        assert!(!message.draft);
+        row.draft = true;
+        let draft = rebuild_message(&row, Some("0f1e".into()), deadline).unwrap();
+        assert!(draft.draft, "a draft enqueued again is still a draft");
+        assert_eq!(
+            draft.flow.uid.as_deref(),
+            Some(row.run_id.as_str()),
+            "and still names no TestFlow"
+        );
         row.trigger_detail = None;
         assert!(rebuild_message(&row, None, deadline).is_none());
     }

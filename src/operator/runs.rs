@@ -157,6 +157,7 @@ pub fn run_message(request: &RunRequest<'_>, now: DateTime<Utc>) -> RunMessage {
         start_deadline: request.start_deadline,
         timeout_seconds: flow.spec.timeout.as_ref().map(|t| t.get().as_secs()),
         traceparent: None,
+        draft: false,
     }
 }
 

@@ -31,6 +31,10 @@ pub struct RunMessage {
     /// the executor's span of the run is its child.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// A draft run: a `manual` run of a spec the flow editor sent (`POST /api/v1/runs`), not of
+    /// a TestFlow. Recorded and marked as a draft; no TestFlow's status is touched.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
 
 /// Which TestFlow, at which generation.
@@ -152,6 +156,7 @@ mod tests {
             start_deadline: None,
             timeout_seconds: Some(60),
             traceparent: Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
+            draft: false,
         };
         let text = serde_json::to_string(&message).unwrap();
         assert!(text.contains("\"runId\""), "{text}");

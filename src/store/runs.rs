@@ -60,6 +60,8 @@ pub struct RunRecord {
     pub attempt: i32,
     pub start_deadline: Option<DateTime<Utc>>,
     pub timeout_seconds: Option<i64>,
+    /// A draft run from the flow editor.
+    pub draft: bool,
 }
 
 /// A message that cannot run, recorded so that the run does not stay queued.
@@ -93,8 +95,8 @@ impl Store {
         let done = sqlx::query(
             "INSERT INTO executions.runs (run_id, namespace, flow_name, generation, spec, \
              environment, trigger, trigger_detail, status, queued_at, start_deadline, \
-             timeout_seconds) \
-             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb, 'queued', $9, $10, $11) \
+             timeout_seconds, draft) \
+             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb, 'queued', $9, $10, $11, $12) \
              ON CONFLICT (run_id) DO NOTHING",
         )
         .bind(&run.run_id)
@@ -111,6 +113,7 @@ impl Store {
             run.timeout_seconds
                 .map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
         )
+        .bind(run.draft)
         .execute(&self.pool)
         .await
         .map_err(StoreError::query("insert a queued run"))?;
@@ -181,7 +184,7 @@ impl Store {
             .begin()
             .await
             .map_err(StoreError::query("begin recording results"))?;
-        let accepted: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        let accepted: Vec<(String, String, String, Option<String>, bool)> = sqlx::query_as(
             "UPDATE executions.runs AS r SET status = t.status, started_at = t.started_at, \
              finished_at = t.finished_at, duration_ms = t.duration_ms, \
              passed_steps = t.passed, failed_steps = t.failed, skipped_steps = t.skipped, \
@@ -191,7 +194,7 @@ impl Store {
              AS t(run_id, attempt, status, started_at, finished_at, duration_ms, passed, failed, \
              skipped, error) \
              WHERE r.run_id = t.run_id AND r.attempt = t.attempt AND r.status = 'running' \
-             RETURNING r.run_id, r.namespace, r.flow_name, r.environment",
+             RETURNING r.run_id, r.namespace, r.flow_name, r.environment, r.draft",
         )
         .bind(runs.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>())
         .bind(runs.iter().map(|r| r.attempt).collect::<Vec<_>>())
@@ -225,12 +228,15 @@ impl Store {
 
         let mut steps = StepRows::default();
         let mut metrics = MetricRows::default();
-        for (run_id, namespace, flow_name, environment) in &accepted {
+        for (run_id, namespace, flow_name, environment, draft) in &accepted {
             let Some(run) = runs.iter().find(|r| &r.run_id == run_id) else {
                 continue;
             };
             steps.add(run_id, &run.result, self.options.max_payload_bytes);
-            metrics.add(namespace, flow_name, environment.clone(), &run.result);
+            // A draft from the editor is no flow's history: it stays out of trends and flakiness.
+            if !draft {
+                metrics.add(namespace, flow_name, environment.clone(), &run.result);
+            }
         }
         steps.insert(&mut tx).await?;
         metrics.insert(&mut tx).await?;
@@ -273,7 +279,7 @@ impl Store {
         sqlx::query_as(
             "SELECT run_id, namespace, flow_name, generation, spec, environment, trigger_detail, \
              status, queued_at, started_at, finished_at, duration_ms, passed_steps, \
-             failed_steps, error, executor_id, attempt, start_deadline, timeout_seconds \
+             failed_steps, error, executor_id, attempt, start_deadline, timeout_seconds, draft \
              FROM executions.runs WHERE run_id = ANY($1)",
         )
         .bind(run_ids)

@@ -78,6 +78,7 @@ pub fn run_message(run_id: &str, flow_name: &str, spec: FlowSpec) -> RunMessage 
         start_deadline: None,
         timeout_seconds: None,
         traceparent: None,
+        draft: false,
     }
 }
 

@@ -37,7 +37,14 @@ export function ExecutionsTable({ runs, showFlow = true }: { runs: Execution[]; 
                 <span className="block truncate text-xs text-muted-foreground">{run.namespace}</span>
               </TableCell>
             )}
-            <TableCell className="hidden sm:table-cell text-muted-foreground">{run.trigger}</TableCell>
+            <TableCell className="hidden sm:table-cell text-muted-foreground">
+              {run.trigger}
+              {run.draft && (
+                <span data-testid="draft-badge" className="ml-1 rounded bg-violet-100 px-1 text-[10px] font-medium text-violet-800 dark:bg-violet-950 dark:text-violet-300">
+                  draft
+                </span>
+              )}
+            </TableCell>
             <TableCell className="hidden lg:table-cell text-muted-foreground">{run.environment ?? "—"}</TableCell>
             <TableCell className="whitespace-nowrap" title={formatTime(run.startedAt ?? run.queuedAt)}>
               <Link href={executionHref(run.runId)} className="hover:underline">

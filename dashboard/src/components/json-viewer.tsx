@@ -1,4 +1,5 @@
-// A JSON tree whose objects and arrays fold and unfold; deep levels start folded.
+// A JSON tree whose objects and arrays fold and unfold; deep levels start folded. With `onPick`,
+// each key is a button that answers its JSONPath (`$.body.items[0].id`), for captures.
 "use client";
 
 import { ChevronDown, ChevronRight } from "lucide-react";
@@ -7,6 +8,9 @@ import { cn } from "@/lib/utils";
 
 interface NodeProps {
   name?: string;
+  /** The JSONPath of this value. */
+  path: string;
+  onPick?: (path: string) => void;
   value: unknown;
   depth: number;
   openDepth: number;
@@ -21,12 +25,27 @@ function Scalar({ value }: { value: unknown }) {
   return <span>{String(value)}</span>;
 }
 
-function Key({ name }: { name?: string }) {
+function Key({ name, path, onPick }: { name?: string; path: string; onPick?: (path: string) => void }) {
   if (name === undefined) return null;
+  if (onPick) {
+    return (
+      <>
+        <button type="button" data-testid="pick-field" data-path={path} title={`Capture ${path}`} onClick={() => onPick(path)} className="rounded text-rose-700 underline decoration-dotted hover:bg-rose-100 dark:text-rose-300 dark:hover:bg-rose-950">
+          {JSON.stringify(name)}
+        </button>
+        :{" "}
+      </>
+    );
+  }
   return <span className="text-rose-700 dark:text-rose-300">{JSON.stringify(name)}: </span>;
 }
 
-function JsonNode({ name, value, depth, openDepth, last }: NodeProps) {
+function childPath(path: string, key: string | undefined, index: number): string {
+  if (key === undefined) return `${path}[${index}]`;
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${path}.${key}` : `${path}["${key}"]`;
+}
+
+function JsonNode({ name, path, onPick, value, depth, openDepth, last }: NodeProps) {
   const isArray = Array.isArray(value);
   const isObject = value !== null && typeof value === "object";
   const [open, setOpen] = useState(depth < openDepth);
@@ -34,7 +53,7 @@ function JsonNode({ name, value, depth, openDepth, last }: NodeProps) {
   if (!isObject) {
     return (
       <div className="pl-4">
-        <Key name={name} />
+        <Key name={name} path={path} onPick={onPick} />
         <Scalar value={value} />
         {comma}
       </div>
@@ -46,7 +65,7 @@ function JsonNode({ name, value, depth, openDepth, last }: NodeProps) {
   if (entries.length === 0) {
     return (
       <div className="pl-4">
-        <Key name={name} />
+        <Key name={name} path={path} onPick={onPick} />
         {openBracket}
         {closeBracket}
         {comma}
@@ -64,7 +83,7 @@ function JsonNode({ name, value, depth, openDepth, last }: NodeProps) {
       >
         {open ? <ChevronDown className="size-3.5" aria-hidden /> : <ChevronRight className="size-3.5" aria-hidden />}
         <span>
-          <Key name={name} />
+          <Key name={name} path={path} onPick={onPick} />
           {openBracket}
           {!open && (
             <>
@@ -78,7 +97,7 @@ function JsonNode({ name, value, depth, openDepth, last }: NodeProps) {
       {open && (
         <>
           {entries.map(([key, child], index) => (
-            <JsonNode key={key ?? index} name={key} value={child} depth={depth + 1} openDepth={openDepth} last={index === entries.length - 1} />
+            <JsonNode key={key ?? index} name={key} path={childPath(path, key, index)} onPick={onPick} value={child} depth={depth + 1} openDepth={openDepth} last={index === entries.length - 1} />
           ))}
           <div>
             {closeBracket}
@@ -91,10 +110,10 @@ function JsonNode({ name, value, depth, openDepth, last }: NodeProps) {
 }
 
 /** `openDepth`: how many levels start unfolded (2 shows a response's top keys and their children). */
-export function JsonViewer({ value, openDepth = 2, className }: { value: unknown; openDepth?: number; className?: string }) {
+export function JsonViewer({ value, openDepth = 2, className, onPick }: { value: unknown; openDepth?: number; className?: string; onPick?: (path: string) => void }) {
   return (
     <div data-testid="json-viewer" className={cn("overflow-x-auto rounded-md bg-muted/50 p-3 pl-7 font-mono text-xs leading-5", className)}>
-      <JsonNode value={value} depth={0} openDepth={openDepth} last />
+      <JsonNode value={value} path="$" onPick={onPick} depth={0} openDepth={openDepth} last />
     </div>
   );
 }

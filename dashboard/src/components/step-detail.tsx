@@ -12,7 +12,8 @@ import { cn } from "@/lib/utils";
 
 type Tab = "response" | "request";
 
-export function StepDetail({ step }: { step: ExecutionStep }) {
+/** `onPick`: the response's keys become buttons answering their JSONPath (the editor's captures). */
+export function StepDetail({ step, onPick }: { step: ExecutionStep; onPick?: (path: string) => void }) {
   const [tab, setTab] = useState<Tab>(step.response !== null && step.response !== undefined ? "response" : "request");
   const captured = Object.entries(step.captured ?? {});
   const failed = step.assertions.filter((a) => !a.passed);
@@ -68,7 +69,7 @@ export function StepDetail({ step }: { step: ExecutionStep }) {
           {(tab === "response" ? step.response : step.request) == null ? (
             <p className="text-xs text-muted-foreground">Nothing recorded.</p>
           ) : (
-            <JsonViewer key={tab} value={tab === "response" ? step.response : step.request} />
+            <JsonViewer key={tab} value={tab === "response" ? step.response : step.request} onPick={tab === "response" ? onPick : undefined} />
           )}
         </section>
       )}

@@ -1,4 +1,4 @@
-// The API client: one GET helper that sends this tab's token (see session.ts) and turns every
+// The API client: GET and POST helpers that send this tab's token (see session.ts) and turns every
 // failure (an error JSON, a non-JSON answer, an unreachable server) into an ApiError whose
 // message a person can read. A 401 asks the shell for the sign-in page.
 import { signedRequest, useSessionStore } from "./session";
@@ -36,11 +36,26 @@ function isErrorBody(body: unknown): body is { error: { code?: unknown; message?
 }
 
 export async function apiGet<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+  return apiRequest<T>(path, params, {}, signal);
+}
+
+/** POSTs `body` (YAML text, or JSON for an object) and reads the JSON answer. */
+export async function apiPost<T>(path: string, body: string | object, signal?: AbortSignal): Promise<T> {
+  const yaml = typeof body === "string";
+  return apiRequest<T>(
+    path,
+    {},
+    { method: "POST", body: yaml ? body : JSON.stringify(body), headers: { "content-type": yaml ? "application/yaml" : "application/json" } },
+    signal,
+  );
+}
+
+async function apiRequest<T>(path: string, params: Params, init: RequestInit & { headers?: Record<string, string> }, signal?: AbortSignal): Promise<T> {
   const url = apiUrl(path, params);
   const signed = signedRequest();
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: "application/json", ...signed.headers }, signal });
+    response = await fetch(url, { ...init, headers: { accept: "application/json", ...init.headers, ...signed.headers }, signal });
   } catch (cause) {
     if (signal?.aborted) throw cause;
     throw new ApiError("unreachable", `Could not reach the TestMesh API at ${apiBase()}`, null);

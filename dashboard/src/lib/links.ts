@@ -11,3 +11,8 @@ export function flowHref(namespace: string, name: string): string {
 export function flowExecutionsHref(namespace: string, name: string): string {
   return `/executions/?namespace=${encodeURIComponent(namespace)}&flow=${encodeURIComponent(name)}`;
 }
+
+/** The flow editor, on a copy of a TestFlow when one is named. */
+export function editorHref(namespace?: string, name?: string): string {
+  return namespace && name ? `/flows/new/?namespace=${encodeURIComponent(namespace)}&name=${encodeURIComponent(name)}` : "/flows/new/";
+}

@@ -20,6 +20,19 @@ export interface FlowListItem {
   lastRun: RunSummary | null;
   passRate: number | null;
   runs: number;
+  /** False when the operator found the flow invalid or not runnable; null when unknown. */
+  ready?: boolean | null;
+  /** The validator's findings when it is not ready. */
+  notReadyReason?: string | null;
+  conditions?: FlowCondition[];
+}
+
+/** A TestFlow status condition (`Ready`, `Validated`, `Stalled`). */
+export interface FlowCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
 }
 
 export interface TrendBucket {
@@ -76,6 +89,8 @@ export interface Execution {
   passedSteps: number;
   failedSteps: number;
   error: string | null;
+  /** A draft run from the flow editor, not a run of a TestFlow. */
+  draft?: boolean;
 }
 
 export interface AssertionOutcome {

@@ -6,13 +6,14 @@ import Link from "next/link";
 import { useMemo } from "react";
 import { PageHeader } from "@/components/app-shell";
 import { EmptyState, ErrorState, LoadingState } from "@/components/page-states";
+import { NotReadyBadge } from "@/components/flow-readiness";
 import { StatusBadge } from "@/components/status-badge";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent } from "@/components/ui/card";
 import { Input, Select } from "@/components/ui/input";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { formatDuration, formatPercent, formatRelative } from "@/lib/format";
-import { flowHref } from "@/lib/links";
+import { editorHref, flowHref } from "@/lib/links";
 import { useAllFlows, useFlows } from "@/lib/queries";
 import { useFilterStore } from "@/lib/store";
 
@@ -27,7 +28,15 @@ export default function FlowsPage() {
 
   return (
     <>
-      <PageHeader title="Flows" description="Every TestFlow, with its last run and pass rate" />
+      <PageHeader
+        title="Flows"
+        description="Every TestFlow, with its last run and pass rate"
+        actions={
+          <Link href={editorHref()} className="text-sm font-medium hover:underline">
+            New flow
+          </Link>
+        }
+      />
       <Card className="mb-4">
         <CardContent className="grid gap-2 pt-4 sm:grid-cols-[1fr_12rem_12rem]">
           <label className="relative">
@@ -91,7 +100,8 @@ export default function FlowsPage() {
                   </TableCell>
                   <TableCell>
                     <div className="flex flex-col items-start gap-0.5">
-                      <StatusBadge status={flow.lastRun?.status} />
+                      {flow.ready === false && !flow.lastRun ? <NotReadyBadge flow={flow} /> : <StatusBadge status={flow.lastRun?.status} />}
+                      {flow.ready === false && flow.lastRun && <NotReadyBadge flow={flow} />}
                       {flow.lastRun && <span className="text-xs text-muted-foreground">{formatRelative(flow.lastRun.startedAt)}</span>}
                     </div>
                   </TableCell>

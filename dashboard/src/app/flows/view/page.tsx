@@ -7,13 +7,14 @@ import { Suspense } from "react";
 import { PageHeader } from "@/components/app-shell";
 import { FlowGraph } from "@/components/flow-graph";
 import { EmptyState, ErrorState, LoadingState } from "@/components/page-states";
+import { NotReadyPanel } from "@/components/flow-readiness";
 import { StatusBadge } from "@/components/status-badge";
 import { TrendChart } from "@/components/trend-chart";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { formatDuration, formatPercent, formatRelative, formatTime } from "@/lib/format";
-import { executionHref, flowExecutionsHref } from "@/lib/links";
+import { editorHref, executionHref, flowExecutionsHref } from "@/lib/links";
 import { useExecution, useFlow } from "@/lib/queries";
 
 function FlowView() {
@@ -47,11 +48,17 @@ function FlowView() {
           </span>
         }
         actions={
-          <Link href={flowExecutionsHref(data.namespace, data.name)} className="text-sm text-muted-foreground hover:underline">
-            All runs →
-          </Link>
+          <span className="flex items-center gap-3">
+            <Link href={editorHref(data.namespace, data.name)} className="text-sm font-medium hover:underline" data-testid="edit-a-copy">
+              Edit a copy
+            </Link>
+            <Link href={flowExecutionsHref(data.namespace, data.name)} className="text-sm text-muted-foreground hover:underline">
+              All runs →
+            </Link>
+          </span>
         }
       />
+      <NotReadyPanel flow={data} />
       {data.spec.description && <p className="mb-4 text-sm text-muted-foreground">{data.spec.description}</p>}
       <div className="mb-4 grid grid-cols-3 gap-3">
         <Card>
