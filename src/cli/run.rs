@@ -63,12 +63,17 @@ pub fn run(args: RunArgs) -> Exit {
         Ok(runtime) => runtime,
         Err(exit) => return exit,
     };
-    runtime.block_on(async {
+    let (exit, results) = runtime.block_on(async {
         let cancel = CancellationToken::new();
         let abort = CancellationToken::new();
         watch_interrupts(cancel.clone(), abort.clone(), None);
         run_cases(prepared, &args.reports, &cancel, &abort).await
-    })
+    });
+    // The process ends here, so what it loaded and recorded goes back to the system with it:
+    // freeing it one allocation at a time (tens of thousands for a thousand-step flow) would
+    // only delay the exit.
+    std::mem::forget((loaded, results));
+    exit
 }
 
 /// Loads and checks the flows of `args`, runs those `selected` keeps (until `cancel`, which
@@ -82,7 +87,7 @@ pub(super) async fn run_flows(
 ) -> Exit {
     let loaded = load_paths(&args.paths);
     match prepare(args, &loaded, selected) {
-        Ok(prepared) => run_cases(prepared, &args.reports, cancel, abort).await,
+        Ok(prepared) => run_cases(prepared, &args.reports, cancel, abort).await.0,
         Err(exit) => exit,
     }
 }
@@ -163,13 +168,13 @@ fn prepare<'a>(
 }
 
 /// Runs the prepared cases, one after the other or up to `jobs` at once, prints the summary
-/// and writes the reports.
+/// and writes the reports; gives back the exit and the results.
 async fn run_cases(
     prepared: Prepared<'_>,
     reports: &[ReportTarget],
     cancel: &CancellationToken,
     abort: &CancellationToken,
-) -> Exit {
+) -> (Exit, Vec<FlowResult>) {
     let style = Style {
         color: std::io::stdout().is_terminal(),
     };
@@ -192,7 +197,7 @@ async fn run_cases(
             }
         }
     }
-    exit
+    (exit, results)
 }
 
 /// One run to make: a flow, or one row of its data source.

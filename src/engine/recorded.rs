@@ -4,7 +4,9 @@
 //! instead of a value, and the JSON tree is built only when something reads it: a report, a
 //! store, a later step. What an HTTP step sent is kept the same way. A run of a thousand steps
 //! then holds a thousand small records rather than a thousand JSON trees, which are several
-//! times the size of the bytes they came from.
+//! times the size of the bytes they came from. A renderer may come with a few top-level fields
+//! known up front (an exchange's method, URL and status), which a report's one-line summary
+//! reads without rendering the rest.
 
 use std::fmt;
 use std::ops::Deref;
@@ -21,6 +23,11 @@ pub struct Recorded(Arc<dyn Source>);
 /// Where a recorded value comes from.
 trait Source: Send + Sync {
     fn value(&self) -> &Value;
+
+    /// The top-level field `key`, from the fields known up front when it is one of them.
+    fn field(&self, key: &str) -> Option<&Value> {
+        self.value().get(key)
+    }
 }
 
 /// A value recorded as it is.
@@ -37,6 +44,8 @@ struct Lazy<F> {
     value: OnceLock<Value>,
     /// Taken by the first read.
     render: Mutex<Option<F>>,
+    /// Top-level fields of the value, known without rendering it.
+    known: Vec<(&'static str, Value)>,
 }
 
 impl<F: FnOnce() -> Value + Send> Source for Lazy<F> {
@@ -52,16 +61,40 @@ impl<F: FnOnce() -> Value + Send> Source for Lazy<F> {
             render.map_or(Value::Null, |render| render())
         })
     }
+
+    fn field(&self, key: &str) -> Option<&Value> {
+        match self.known.iter().find(|(name, _)| *name == key) {
+            Some((_, value)) => Some(value),
+            None => self.value().get(key),
+        }
+    }
 }
 
 impl Recorded {
     /// A result that `render` builds when it is first read. `render` should build the same
     /// value the action handed to the step's assertions.
     pub fn lazy(render: impl FnOnce() -> Value + Send + 'static) -> Self {
+        Self::lazy_knowing(Vec::new(), render)
+    }
+
+    /// A result that `render` builds when it is first read, with top-level fields `known` up
+    /// front: each must be the field `render` builds, which [`Recorded::field`] then reads
+    /// without rendering.
+    pub fn lazy_knowing(
+        known: Vec<(&'static str, Value)>,
+        render: impl FnOnce() -> Value + Send + 'static,
+    ) -> Self {
         Self(Arc::new(Lazy {
             value: OnceLock::new(),
             render: Mutex::new(Some(render)),
+            known,
         }))
+    }
+
+    /// The top-level field `key` of the value; read without rendering a lazy value when `key`
+    /// was known up front.
+    pub fn field(&self, key: &str) -> Option<&Value> {
+        self.0.field(key)
     }
 }
 
@@ -124,6 +157,29 @@ mod tests {
         assert_eq!(shared["body"]["id"], 7);
         assert_eq!(recorded["status"], 200);
         assert_eq!(renders.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_field_known_up_front_is_read_without_rendering_and_others_render() {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&renders);
+        let recorded = Recorded::lazy_knowing(vec![("status", json!(201))], move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            json!({"status": 201, "body": "made"})
+        });
+        assert_eq!(recorded.field("status"), Some(&json!(201)));
+        assert_eq!(
+            renders.load(Ordering::SeqCst),
+            0,
+            "a known field renders nothing"
+        );
+        assert_eq!(recorded.field("body"), Some(&json!("made")));
+        assert_eq!(recorded.field("missing"), None);
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            Recorded::from(json!({"status": 500})).field("status"),
+            Some(&json!(500))
+        );
     }
 
     #[test]

@@ -120,11 +120,11 @@ pub fn step_line(step: &StepResult, style: &Style) -> String {
 
 /// `POST /users → 201` from an attempt's request (method, url) and response (status).
 fn http_exchange(attempt: &AttemptResult) -> Option<String> {
-    let request = attempt.request.as_deref()?;
-    let method = request.get("method")?.as_str()?;
-    let url = request.get("url")?.as_str()?;
+    let request = attempt.request.as_ref()?;
+    let method = request.field("method")?.as_str()?;
+    let url = request.field("url")?.as_str()?;
     let mut text = format!("{} {}", one_line(method), one_line(&url_path(url)));
-    if let Some(status) = attempt.response.as_ref().and_then(|r| r.get("status")) {
+    if let Some(status) = attempt.response.as_ref().and_then(|r| r.field("status")) {
         text.push_str(&format!(" → {}", one_line(&compact(status, VALUE_CHARS))));
     }
     Some(text)

@@ -140,12 +140,25 @@ pub async fn execute(
     let elapsed = millis(started.elapsed());
     let result = result_map(&exchange, elapsed, Keys::Eager);
     // The step's record keeps the exchange and what was sent (a few buffers), and builds their
-    // maps only if something reads the record.
-    let record = Recorded::lazy(move || Value::Object(result_map(&exchange, elapsed, Keys::All)));
+    // maps only if something reads the record. A report's line for the step reads only the
+    // method, URL and status, known up front.
+    let status = vec![("status", json!(exchange.status.as_u16()))];
+    let record = Recorded::lazy_knowing(status, move || {
+        Value::Object(result_map(&exchange, elapsed, Keys::All))
+    });
     let sent = Sent::from(spec);
+    let headline = vec![
+        ("method", Value::from(sent.method.as_str())),
+        (
+            "url",
+            Value::from(masked_url(&sent.url, &sent.secret_query)),
+        ),
+    ];
     Ok(ActionOutput {
         result,
-        request: Some(Recorded::lazy(move || request_excerpt(&sent))),
+        request: Some(Recorded::lazy_knowing(headline, move || {
+            request_excerpt(&sent)
+        })),
         record: Some(record),
         deferred: DEFERRED_KEYS,
     })
