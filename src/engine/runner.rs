@@ -647,6 +647,9 @@ impl<'a> Run<'a> {
                 ActionKind::DbPoll => Box::pin(self.poll_database(config, raw)).await,
                 ActionKind::WebSocket => Box::pin(self.websocket(config, raw)).await,
                 ActionKind::KafkaConsume => Box::pin(self.consume_kafka(config, raw)).await,
+                kind if kind.polls_a_query_api() => {
+                    Box::pin(self.assert_query(kind, config, raw)).await
+                }
                 ActionKind::WaitUntil => self.wait_until(config, raw, context).await,
                 ActionKind::Condition => self.condition(raw, context).await,
                 ActionKind::ForEach => self.for_each(config, raw, context).await,

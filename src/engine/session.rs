@@ -37,6 +37,8 @@ pub struct Session {
     pub grpc: GrpcChannels,
     /// The flow's name, for log lines.
     pub flow_name: String,
+    /// When the run began: where the time window of a log query starts unless told otherwise.
+    pub started: chrono::DateTime<chrono::Utc>,
 }
 
 impl Session {
@@ -58,6 +60,7 @@ impl Session {
             kafka: KafkaClients::default(),
             grpc: GrpcChannels::new(base_dir),
             flow_name: flow_name.to_string(),
+            started: chrono::Utc::now(),
         }
     }
 

@@ -39,6 +39,8 @@ pub enum ActionKind {
     KafkaProduce,
     KafkaConsume,
     Grpc,
+    PrometheusQuery,
+    PrometheusAssert,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -96,6 +98,14 @@ macro_rules! kafka_keys {
     };
 }
 
+/// The keys every action reading an observability backend's query API takes (see
+/// `engine::actions::query_api`), followed by its own.
+macro_rules! query_api_keys {
+    ($($own:literal),*) => {
+        &["url", "auth", "headers", "timeout", $($own),*]
+    };
+}
+
 /// What the validator knows of one action's config.
 pub struct ConfigKeys {
     /// Keys that must be present (any one of a `|`-separated group).
@@ -140,6 +150,8 @@ impl ActionKind {
         ActionKind::KafkaProduce,
         ActionKind::KafkaConsume,
         ActionKind::Grpc,
+        ActionKind::PrometheusQuery,
+        ActionKind::PrometheusAssert,
     ];
 
     /// The required key groups (as [`ConfigKeys::required`] writes them) that an environment's
@@ -209,6 +221,8 @@ impl ActionKind {
             ActionKind::KafkaProduce => "kafka_producer",
             ActionKind::KafkaConsume => "kafka_consumer",
             ActionKind::Grpc => "grpc",
+            ActionKind::PrometheusQuery => "prometheus.query",
+            ActionKind::PrometheusAssert => "prometheus.assert",
         }
     }
 
@@ -494,6 +508,24 @@ impl ActionKind {
                     "group_id"
                 ),
             },
+            ActionKind::PrometheusQuery => ConfigKeys {
+                required: &["url", "query"],
+                known: query_api_keys!("query", "time", "start", "end", "step"),
+            },
+            ActionKind::PrometheusAssert => ConfigKeys {
+                required: &["url", "query"],
+                known: query_api_keys!(
+                    "query",
+                    "time",
+                    "start",
+                    "end",
+                    "step",
+                    "condition",
+                    "assert",
+                    "within",
+                    "interval"
+                ),
+            },
             ActionKind::Grpc => ConfigKeys {
                 required: &["address|url|target|host", "method"],
                 known: &[
@@ -539,6 +571,7 @@ impl ActionKind {
             ActionKind::ForEach => &["steps"],
             ActionKind::Parallel => &["branches", "steps"],
             ActionKind::WebSocket => &["until"],
+            ActionKind::PrometheusAssert => &["condition", "assert"],
             _ => &[],
         }
     }
@@ -564,6 +597,19 @@ impl ActionKind {
         }
     }
 
+    /// Whether this action reads an observability backend's query API.
+    pub fn reads_a_query_api(self) -> bool {
+        matches!(
+            self,
+            ActionKind::PrometheusQuery | ActionKind::PrometheusAssert
+        )
+    }
+
+    /// Whether this action repeats a query until its `condition` (or `assert`) holds.
+    pub fn polls_a_query_api(self) -> bool {
+        matches!(self, ActionKind::PrometheusAssert)
+    }
+
     /// The type the value of `key` must have.
     pub fn key_type(self, key: &str) -> KeyType {
         if self.nested_step_keys().contains(&key)
@@ -572,9 +618,10 @@ impl ActionKind {
             return KeyType::List;
         }
         match key {
-            "timeout" | "connect_timeout" | "query_timeout" | "interval" | "duration" => {
-                KeyType::Duration
-            }
+            "timeout" | "connect_timeout" | "query_timeout" | "interval" | "duration"
+            | "within" => KeyType::Duration,
+            "step" if self.reads_a_query_api() => KeyType::Duration,
+            "time" | "start" | "end" | "assert" if self.reads_a_query_api() => KeyType::Any,
             "status" if self == ActionKind::WaitFor => KeyType::Count,
             "times" | "expected_calls" | "at_least" | "count_min" | "min_times" | "at_most"
             | "count_max" | "max_times"

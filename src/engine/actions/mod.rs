@@ -11,6 +11,8 @@ pub mod http;
 pub mod kafka;
 pub mod mock_server;
 pub mod nats;
+pub mod prometheus;
+pub mod query_api;
 pub mod received;
 pub mod redis;
 pub mod tls;
@@ -159,6 +161,10 @@ pub async fn execute(
         ActionKind::AmqpConsume => Box::pin(amqp::consume(config, &session.amqp)).await,
         ActionKind::KafkaProduce => Box::pin(kafka::produce::produce(config, &session.kafka)).await,
         ActionKind::Grpc => Box::pin(grpc::execute(config, &session.grpc)).await,
+        // An assert runs its query once here; the runner repeats it until its condition holds.
+        ActionKind::PrometheusQuery | ActionKind::PrometheusAssert => {
+            Box::pin(prometheus::query(config, session)).await
+        }
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition

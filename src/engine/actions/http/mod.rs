@@ -2,11 +2,11 @@
 //! redirects followed by our own code so each step chooses, and a result keyed as flow files
 //! read it (`status`, `headers` by canonical name, `body` as JSON or text, `response`...).
 
-mod auth;
-mod config;
-mod errors;
+pub(super) mod auth;
+pub(super) mod config;
+pub(super) mod errors;
 mod redirect;
-mod response;
+pub(super) mod response;
 mod url_memo;
 
 use std::sync::OnceLock;
