@@ -41,6 +41,8 @@ pub enum ActionKind {
     Grpc,
     PrometheusQuery,
     PrometheusAssert,
+    LokiQuery,
+    LokiAssert,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -152,6 +154,8 @@ impl ActionKind {
         ActionKind::Grpc,
         ActionKind::PrometheusQuery,
         ActionKind::PrometheusAssert,
+        ActionKind::LokiQuery,
+        ActionKind::LokiAssert,
     ];
 
     /// The required key groups (as [`ConfigKeys::required`] writes them) that an environment's
@@ -223,6 +227,8 @@ impl ActionKind {
             ActionKind::Grpc => "grpc",
             ActionKind::PrometheusQuery => "prometheus.query",
             ActionKind::PrometheusAssert => "prometheus.assert",
+            ActionKind::LokiQuery => "loki.query",
+            ActionKind::LokiAssert => "loki.assert",
         }
     }
 
@@ -526,6 +532,24 @@ impl ActionKind {
                     "interval"
                 ),
             },
+            ActionKind::LokiQuery => ConfigKeys {
+                required: &["url", "query"],
+                known: query_api_keys!("query", "start", "end", "limit", "direction"),
+            },
+            ActionKind::LokiAssert => ConfigKeys {
+                required: &["url", "query"],
+                known: query_api_keys!(
+                    "query",
+                    "start",
+                    "end",
+                    "limit",
+                    "direction",
+                    "condition",
+                    "assert",
+                    "within",
+                    "interval"
+                ),
+            },
             ActionKind::Grpc => ConfigKeys {
                 required: &["address|url|target|host", "method"],
                 known: &[
@@ -571,7 +595,7 @@ impl ActionKind {
             ActionKind::ForEach => &["steps"],
             ActionKind::Parallel => &["branches", "steps"],
             ActionKind::WebSocket => &["until"],
-            ActionKind::PrometheusAssert => &["condition", "assert"],
+            ActionKind::PrometheusAssert | ActionKind::LokiAssert => &["condition", "assert"],
             _ => &[],
         }
     }
@@ -601,13 +625,16 @@ impl ActionKind {
     pub fn reads_a_query_api(self) -> bool {
         matches!(
             self,
-            ActionKind::PrometheusQuery | ActionKind::PrometheusAssert
+            ActionKind::PrometheusQuery
+                | ActionKind::PrometheusAssert
+                | ActionKind::LokiQuery
+                | ActionKind::LokiAssert
         )
     }
 
     /// Whether this action repeats a query until its `condition` (or `assert`) holds.
     pub fn polls_a_query_api(self) -> bool {
-        matches!(self, ActionKind::PrometheusAssert)
+        matches!(self, ActionKind::PrometheusAssert | ActionKind::LokiAssert)
     }
 
     /// The type the value of `key` must have.
@@ -622,6 +649,8 @@ impl ActionKind {
             | "within" => KeyType::Duration,
             "step" if self.reads_a_query_api() => KeyType::Duration,
             "time" | "start" | "end" | "assert" if self.reads_a_query_api() => KeyType::Any,
+            "limit" if self.reads_a_query_api() => KeyType::Count,
+            "direction" if self.reads_a_query_api() => KeyType::Text,
             "status" if self == ActionKind::WaitFor => KeyType::Count,
             "times" | "expected_calls" | "at_least" | "count_min" | "min_times" | "at_most"
             | "count_max" | "max_times"

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod grpc;
 pub mod http;
 pub mod kafka;
+pub mod loki;
 pub mod mock_server;
 pub mod nats;
 pub mod prometheus;
@@ -164,6 +165,9 @@ pub async fn execute(
         // An assert runs its query once here; the runner repeats it until its condition holds.
         ActionKind::PrometheusQuery | ActionKind::PrometheusAssert => {
             Box::pin(prometheus::query(config, session)).await
+        }
+        ActionKind::LokiQuery | ActionKind::LokiAssert => {
+            Box::pin(loki::query(config, session)).await
         }
         ActionKind::DbPoll
         | ActionKind::WaitUntil

@@ -96,7 +96,7 @@ fn range_step(
 }
 
 /// The step result from Prometheus's `{status, data: {resultType, result}}`.
-fn result_of(body: &Value) -> Option<Map<String, Value>> {
+pub(super) fn result_of(body: &Value) -> Option<Map<String, Value>> {
     let data = body.get("data")?;
     let kind = data.get("resultType")?.as_str()?;
     let raw = data.get("result")?;

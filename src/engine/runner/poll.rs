@@ -1,5 +1,5 @@
 //! Actions that repeat until an expression holds: `db_poll` (over a query's result),
-//! `prometheus.assert` (over a PromQL query's result), `websocket` (over each received
+//! `prometheus.assert` and `loki.assert` (over a query's result), `websocket` (over each received
 //! message, as `message`) and `kafka_consumer` (over each message read). The runner drives
 //! them because the expression sees the variables as assertions do.
 
@@ -75,10 +75,10 @@ impl Run<'_> {
             .await
     }
 
-    /// `prometheus.assert`: runs the action's query every `interval` until its `condition`
-    /// and `assert` expressions hold over the result, or `within` (or `timeout`) runs out.
-    /// Unreachable servers and results without the values an expression reads count as "not
-    /// yet": metrics arrive with a scrape delay.
+    /// `prometheus.assert`, `loki.assert`: runs the action's query every `interval` until its
+    /// `condition` and `assert` expressions hold over the result, or `within` (or `timeout`)
+    /// runs out. Unreachable servers and results without the values an expression reads count
+    /// as "not yet": metrics arrive with a scrape delay, logs with an ingestion delay.
     pub(super) async fn assert_query(
         &mut self,
         kind: ActionKind,
@@ -121,7 +121,11 @@ impl Run<'_> {
             interval: duration(config, "interval", DEFAULT_INTERVAL)?,
             limit,
             errors_end: false,
-            shown: "value",
+            shown: if kind == ActionKind::PrometheusAssert {
+                "value"
+            } else {
+                "count"
+            },
             gave_up: ActionError::Unmet,
         };
         let mut query_config = config.clone();
