@@ -43,6 +43,8 @@ pub enum ActionKind {
     PrometheusAssert,
     LokiQuery,
     LokiAssert,
+    OtelInject,
+    OtelAssert,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -156,6 +158,8 @@ impl ActionKind {
         ActionKind::PrometheusAssert,
         ActionKind::LokiQuery,
         ActionKind::LokiAssert,
+        ActionKind::OtelInject,
+        ActionKind::OtelAssert,
     ];
 
     /// The required key groups (as [`ConfigKeys::required`] writes them) that an environment's
@@ -229,6 +233,8 @@ impl ActionKind {
             ActionKind::PrometheusAssert => "prometheus.assert",
             ActionKind::LokiQuery => "loki.query",
             ActionKind::LokiAssert => "loki.assert",
+            ActionKind::OtelInject => "otel.inject",
+            ActionKind::OtelAssert => "otel.assert",
         }
     }
 
@@ -249,6 +255,12 @@ impl ActionKind {
             ActionKind::Condition => &["if"],
             ActionKind::ForEach => &["loop", "foreach"],
             ActionKind::RunFlow => &["call_flow", "include"],
+            ActionKind::PrometheusQuery => &["prometheus_query"],
+            ActionKind::PrometheusAssert => &["prometheus_assert"],
+            ActionKind::LokiQuery => &["loki_query"],
+            ActionKind::LokiAssert => &["loki_assert"],
+            ActionKind::OtelInject => &["otel_inject"],
+            ActionKind::OtelAssert => &["otel_assert", "trace_assert"],
             ActionKind::NatsPublish => &["nats_publish"],
             ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
             ActionKind::AmqpPublish => &["amqp_publish", "rabbitmq.publish"],
@@ -550,6 +562,30 @@ impl ActionKind {
                     "interval"
                 ),
             },
+            ActionKind::OtelInject => ConfigKeys {
+                required: &[],
+                known: &["trace_id", "span", "name", "sampled"],
+            },
+            ActionKind::OtelAssert => ConfigKeys {
+                required: &["backend_url|url"],
+                known: &[
+                    "backend",
+                    "backend_url",
+                    "url",
+                    "auth",
+                    "headers",
+                    "timeout",
+                    "trace_id",
+                    "service",
+                    "operation",
+                    "span_name",
+                    "attributes",
+                    "condition",
+                    "assert",
+                    "within",
+                    "interval",
+                ],
+            },
             ActionKind::Grpc => ConfigKeys {
                 required: &["address|url|target|host", "method"],
                 known: &[
@@ -595,7 +631,9 @@ impl ActionKind {
             ActionKind::ForEach => &["steps"],
             ActionKind::Parallel => &["branches", "steps"],
             ActionKind::WebSocket => &["until"],
-            ActionKind::PrometheusAssert | ActionKind::LokiAssert => &["condition", "assert"],
+            ActionKind::PrometheusAssert | ActionKind::LokiAssert | ActionKind::OtelAssert => {
+                &["condition", "assert"]
+            }
             _ => &[],
         }
     }
@@ -629,12 +667,16 @@ impl ActionKind {
                 | ActionKind::PrometheusAssert
                 | ActionKind::LokiQuery
                 | ActionKind::LokiAssert
+                | ActionKind::OtelAssert
         )
     }
 
     /// Whether this action repeats a query until its `condition` (or `assert`) holds.
     pub fn polls_a_query_api(self) -> bool {
-        matches!(self, ActionKind::PrometheusAssert | ActionKind::LokiAssert)
+        matches!(
+            self,
+            ActionKind::PrometheusAssert | ActionKind::LokiAssert | ActionKind::OtelAssert
+        )
     }
 
     /// The type the value of `key` must have.
@@ -650,7 +692,14 @@ impl ActionKind {
             "step" if self.reads_a_query_api() => KeyType::Duration,
             "time" | "start" | "end" | "assert" if self.reads_a_query_api() => KeyType::Any,
             "limit" if self.reads_a_query_api() => KeyType::Count,
-            "direction" if self.reads_a_query_api() => KeyType::Text,
+            "direction" | "backend" | "backend_url" | "trace_id" | "operation" | "span_name"
+                if self.reads_a_query_api() =>
+            {
+                KeyType::Text
+            }
+            "attributes" if self == ActionKind::OtelAssert => KeyType::Map,
+            "sampled" => KeyType::Flag,
+            "trace_id" | "span" if self == ActionKind::OtelInject => KeyType::Text,
             "status" if self == ActionKind::WaitFor => KeyType::Count,
             "times" | "expected_calls" | "at_least" | "count_min" | "min_times" | "at_most"
             | "count_max" | "max_times"

@@ -12,6 +12,7 @@ pub mod kafka;
 pub mod loki;
 pub mod mock_server;
 pub mod nats;
+pub mod otel;
 pub mod prometheus;
 pub mod query_api;
 pub mod received;
@@ -169,6 +170,8 @@ pub async fn execute(
         ActionKind::LokiQuery | ActionKind::LokiAssert => {
             Box::pin(loki::query(config, session)).await
         }
+        ActionKind::OtelInject => otel::inject(config, session),
+        ActionKind::OtelAssert => Box::pin(otel::fetch(config, session)).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition

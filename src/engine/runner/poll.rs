@@ -1,5 +1,5 @@
 //! Actions that repeat until an expression holds: `db_poll` (over a query's result),
-//! `prometheus.assert` and `loki.assert` (over a query's result), `websocket` (over each received
+//! `prometheus.assert`, `loki.assert` and `otel.assert` (over a query's result), `websocket` (over each received
 //! message, as `message`) and `kafka_consumer` (over each message read). The runner drives
 //! them because the expression sees the variables as assertions do.
 
@@ -75,10 +75,11 @@ impl Run<'_> {
             .await
     }
 
-    /// `prometheus.assert`, `loki.assert`: runs the action's query every `interval` until its
+    /// `prometheus.assert`, `loki.assert`, `otel.assert`: runs the action's query every `interval` until its
     /// `condition` and `assert` expressions hold over the result, or `within` (or `timeout`)
     /// runs out. Unreachable servers and results without the values an expression reads count
-    /// as "not yet": metrics arrive with a scrape delay, logs with an ingestion delay.
+    /// as "not yet": metrics arrive with a scrape delay, logs with an ingestion delay, and a
+    /// trace fills in as services flush their spans.
     pub(super) async fn assert_query(
         &mut self,
         kind: ActionKind,

@@ -1,0 +1,202 @@
+//! `otel.inject` and `otel.assert` against a traced service and an in-process fake of
+//! Jaeger's and Tempo's documented query APIs (tests/common/fake_traces.rs: no Jaeger or Tempo
+//! server package exists here). The fake's traces fill in over several fetches, so
+//! `otel.assert` has to wait for them.
+
+mod common;
+
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+use testmesh::engine::{FlowStatus, RunOptions, StepStatus};
+
+use common::fake_traces::{self, Backend};
+use common::flows::{diagnostics, dump, error_of, response, run_with, step};
+
+fn with_backend(url: &str) -> RunOptions {
+    RunOptions {
+        variables: IndexMap::from([("traces".to_string(), Value::String(url.to_string()))]),
+        ..RunOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn the_runs_trace_is_fetched_from_jaeger_once_complete() {
+    let fake = fake_traces::start(Backend::Jaeger).await;
+    let result = run_with(
+        r#"
+name: traced checkout
+steps:
+  - id: trace
+    action: otel.inject
+    config: {span: checkout-test}
+  - id: order
+    action: http_request
+    config: {method: POST, url: "${traces}/checkout"}
+  - id: complete
+    action: otel.assert
+    config:
+      backend: jaeger
+      backend_url: "${traces}"
+      condition: count == 2 && errors == 0 && all(spans, .duration_ms < 200)
+      within: 10s
+      interval: 100ms
+  - id: payment
+    action: otel.assert
+    config:
+      backend_url: "${traces}"
+      service: payments
+      operation: charge
+      attributes: {payment.provider: stripe}
+    assert:
+      - count == 1
+      - spans[0].attributes["payment.provider"] == "stripe"
+      - spans[0].parent_span_id == "00000000000000a1"
+"#,
+        with_backend(&fake.url),
+    )
+    .await;
+    assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
+    let injected = response(&result, "trace");
+    let trace_id = injected["trace_id"].as_str().unwrap();
+    assert_eq!(
+        fake.traceparents(),
+        vec![injected["traceparent"].as_str().unwrap().to_string()]
+    );
+    let complete = response(&result, "complete");
+    assert_eq!(complete["trace_id"], trace_id);
+    assert_eq!(complete["attempts"], json!(3), "{complete}");
+    assert_eq!(complete["services"], json!(["checkout", "payments"]));
+    assert_eq!(complete["spans"][0]["parent_span_id"], injected["span_id"]);
+}
+
+#[tokio::test]
+async fn an_error_span_in_tempo_fails_the_assert_naming_the_condition() {
+    let fake = fake_traces::start(Backend::Tempo).await;
+    let result = run_with(
+        r#"
+name: failing payment
+steps:
+  - id: trace
+    action: otel.inject
+    config: {trace_id: 4bf92f3577b34da6a3ce929d0e0e4736}
+  - id: order
+    action: http_request
+    config: {method: POST, url: "${traces}/checkout?fail=1"}
+  - id: found
+    action: otel.assert
+    config: {backend: tempo, backend_url: "${traces}", condition: count == 2, within: 10s, interval: 100ms}
+    assert:
+      - errors == 1
+      - spans[1].status == "error"
+      - spans[0].attributes["http.status_code"] == 201
+  - id: clean
+    action: otel.assert
+    config:
+      backend: tempo
+      backend_url: "${traces}"
+      trace_id: 4bf92f3577b34da6a3ce929d0e0e4736
+      assert: [count == 2, errors == 0]
+      within: 500ms
+      interval: 100ms
+"#,
+        with_backend(&fake.url),
+    )
+    .await;
+    assert_eq!(
+        step(&result, "found").status,
+        StepStatus::Passed,
+        "{}",
+        dump(&result)
+    );
+    assert_eq!(
+        response(&result, "found")["trace_id"],
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(step(&result, "clean").status, StepStatus::Failed);
+    let error = error_of(&result, "clean");
+    assert!(
+        error.contains("`count == 2` and `errors == 0` did not hold within 500ms"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_trace_that_never_arrives_is_named() {
+    let fake = fake_traces::start(Backend::Jaeger).await;
+    let result = run_with(
+        r#"
+name: missing
+steps:
+  - id: missing
+    action: otel.assert
+    config: {backend_url: "${traces}", trace_id: 0af7651916cd43dd8448eb211c80319c, within: 300ms, interval: 100ms}
+"#,
+        with_backend(&fake.url),
+    )
+    .await;
+    let error = error_of(&result, "missing");
+    assert!(
+        error.contains("Jaeger has no trace 0af7651916cd43dd8448eb211c80319c"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_trace_the_assert_says_how_to_get_one() {
+    let result = run_with(
+        r#"
+name: no trace
+steps:
+  - id: q
+    action: otel.assert
+    config: {backend_url: "http://127.0.0.1:9"}
+"#,
+        RunOptions::default(),
+    )
+    .await;
+    assert_eq!(step(&result, "q").status, StepStatus::Error);
+    let error = error_of(&result, "q");
+    assert!(
+        error.starts_with("config.trace_id: the run has no trace: run otel.inject first"),
+        "{error}"
+    );
+}
+
+#[test]
+fn config_is_checked_before_the_run() {
+    let found = diagnostics(
+        r#"
+name: typos
+steps:
+  - id: t
+    action: otel.inject
+    config: {trace_id: abc, sampled: maybe}
+  - id: q
+    action: otel.assert
+    config: {backend_url: "http://jaeger:16686", operaton: charge, attributes: 3}
+"#,
+    )
+    .join("\n");
+    assert!(found.contains("did you mean `operation`"), "{found}");
+    assert!(found.contains("config.attributes"), "{found}");
+    assert!(found.contains("config.sampled"), "{found}");
+}
+
+#[tokio::test]
+async fn the_otel_example_passes_through_the_cli() {
+    let fake = fake_traces::start(Backend::Jaeger).await;
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/services/otel.yaml");
+    // Asynchronously, so the fake on this test's runtime goes on answering.
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_testmesh"))
+        .args(["run", example.to_str().unwrap()])
+        .args(["--var", &format!("JAEGER_URL={}", fake.url)])
+        .args(["--var", &format!("CHECKOUT_URL={}", fake.url)])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("4 passed"), "{stdout}");
+}
