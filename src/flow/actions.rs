@@ -45,6 +45,11 @@ pub enum ActionKind {
     LokiAssert,
     OtelInject,
     OtelAssert,
+    S3Put,
+    S3Get,
+    S3Delete,
+    S3List,
+    S3Assert,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -110,6 +115,18 @@ macro_rules! query_api_keys {
     };
 }
 
+/// The keys every S3 action reads (the store, bucket and credentials, in our names and the
+/// original platform's MinIO names), followed by its own.
+macro_rules! s3_keys {
+    ($($own:literal),*) => {
+        &[
+            "endpoint", "region", "bucket", "access_key", "access_key_id", "secret_key",
+            "secret_access_key", "session_token", "path_style", "use_ssl", "timeout",
+            $($own),*
+        ]
+    };
+}
+
 /// What the validator knows of one action's config.
 pub struct ConfigKeys {
     /// Keys that must be present (any one of a `|`-separated group).
@@ -160,6 +177,11 @@ impl ActionKind {
         ActionKind::LokiAssert,
         ActionKind::OtelInject,
         ActionKind::OtelAssert,
+        ActionKind::S3Put,
+        ActionKind::S3Get,
+        ActionKind::S3Delete,
+        ActionKind::S3List,
+        ActionKind::S3Assert,
     ];
 
     /// The required key groups (as [`ConfigKeys::required`] writes them) that an environment's
@@ -235,6 +257,11 @@ impl ActionKind {
             ActionKind::LokiAssert => "loki.assert",
             ActionKind::OtelInject => "otel.inject",
             ActionKind::OtelAssert => "otel.assert",
+            ActionKind::S3Put => "s3.put",
+            ActionKind::S3Get => "s3.get",
+            ActionKind::S3Delete => "s3.delete",
+            ActionKind::S3List => "s3.list",
+            ActionKind::S3Assert => "s3.assert",
         }
     }
 
@@ -261,6 +288,11 @@ impl ActionKind {
             ActionKind::LokiAssert => &["loki_assert"],
             ActionKind::OtelInject => &["otel_inject"],
             ActionKind::OtelAssert => &["otel_assert", "trace_assert"],
+            ActionKind::S3Put => &["minio.put", "s3_put", "minio_put"],
+            ActionKind::S3Get => &["minio.get", "s3_get", "minio_get"],
+            ActionKind::S3Delete => &["minio.delete", "s3_delete", "minio_delete"],
+            ActionKind::S3List => &["minio.list", "s3_list", "minio_list"],
+            ActionKind::S3Assert => &["minio.assert", "s3_assert", "minio_assert"],
             ActionKind::NatsPublish => &["nats_publish"],
             ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
             ActionKind::AmqpPublish => &["amqp_publish", "rabbitmq.publish"],
@@ -586,6 +618,52 @@ impl ActionKind {
                     "interval",
                 ],
             },
+            ActionKind::S3Put => ConfigKeys {
+                required: &[
+                    "endpoint",
+                    "bucket",
+                    "key|object",
+                    "body|data|body_base64|file",
+                ],
+                known: s3_keys!(
+                    "key",
+                    "object",
+                    "body",
+                    "data",
+                    "body_base64",
+                    "file",
+                    "content_type",
+                    "metadata"
+                ),
+            },
+            ActionKind::S3Get => ConfigKeys {
+                required: &["endpoint", "bucket", "key|object"],
+                known: s3_keys!("key", "object", "as"),
+            },
+            ActionKind::S3Delete => ConfigKeys {
+                required: &["endpoint", "bucket", "key|object"],
+                known: s3_keys!("key", "object"),
+            },
+            ActionKind::S3List => ConfigKeys {
+                required: &["endpoint", "bucket"],
+                known: s3_keys!("prefix"),
+            },
+            ActionKind::S3Assert => ConfigKeys {
+                required: &["endpoint", "bucket", "key|object"],
+                known: s3_keys!(
+                    "key",
+                    "object",
+                    "exists",
+                    "size",
+                    "size_gte",
+                    "content_type",
+                    "metadata",
+                    "condition",
+                    "assert",
+                    "within",
+                    "interval"
+                ),
+            },
             ActionKind::Grpc => ConfigKeys {
                 required: &["address|url|target|host", "method"],
                 known: &[
@@ -631,9 +709,10 @@ impl ActionKind {
             ActionKind::ForEach => &["steps"],
             ActionKind::Parallel => &["branches", "steps"],
             ActionKind::WebSocket => &["until"],
-            ActionKind::PrometheusAssert | ActionKind::LokiAssert | ActionKind::OtelAssert => {
-                &["condition", "assert"]
-            }
+            ActionKind::PrometheusAssert
+            | ActionKind::LokiAssert
+            | ActionKind::OtelAssert
+            | ActionKind::S3Assert => &["condition", "assert"],
             _ => &[],
         }
     }
@@ -671,11 +750,26 @@ impl ActionKind {
         )
     }
 
+    /// Whether this is one of the S3 actions.
+    pub fn is_s3(self) -> bool {
+        matches!(
+            self,
+            ActionKind::S3Put
+                | ActionKind::S3Get
+                | ActionKind::S3Delete
+                | ActionKind::S3List
+                | ActionKind::S3Assert
+        )
+    }
+
     /// Whether this action repeats a query until its `condition` (or `assert`) holds.
     pub fn polls_a_query_api(self) -> bool {
         matches!(
             self,
-            ActionKind::PrometheusAssert | ActionKind::LokiAssert | ActionKind::OtelAssert
+            ActionKind::PrometheusAssert
+                | ActionKind::LokiAssert
+                | ActionKind::OtelAssert
+                | ActionKind::S3Assert
         )
     }
 
@@ -699,6 +793,16 @@ impl ActionKind {
             }
             "attributes" if self == ActionKind::OtelAssert => KeyType::Map,
             "sampled" => KeyType::Flag,
+            "endpoint" | "region" | "bucket" | "object" | "access_key" | "access_key_id"
+            | "secret_key" | "secret_access_key" | "session_token" | "prefix" | "body_base64"
+                if self.is_s3() =>
+            {
+                KeyType::Text
+            }
+            "path_style" | "use_ssl" | "exists" if self.is_s3() => KeyType::Flag,
+            "size" | "size_gte" if self.is_s3() => KeyType::Count,
+            "metadata" if self.is_s3() => KeyType::Map,
+            "assert" if self == ActionKind::S3Assert => KeyType::Any,
             "trace_id" | "span" if self == ActionKind::OtelInject => KeyType::Text,
             "status" if self == ActionKind::WaitFor => KeyType::Count,
             "times" | "expected_calls" | "at_least" | "count_min" | "min_times" | "at_most"

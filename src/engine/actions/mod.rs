@@ -17,6 +17,7 @@ pub mod prometheus;
 pub mod query_api;
 pub mod received;
 pub mod redis;
+pub mod s3;
 pub mod tls;
 pub mod transform;
 pub mod wait_for;
@@ -172,6 +173,11 @@ pub async fn execute(
         }
         ActionKind::OtelInject => otel::inject(config, session),
         ActionKind::OtelAssert => Box::pin(otel::fetch(config, session)).await,
+        ActionKind::S3Put => Box::pin(s3::put(config, &session.s3)).await,
+        ActionKind::S3Get => Box::pin(s3::get(config, &session.s3)).await,
+        ActionKind::S3Delete => Box::pin(s3::delete(config, &session.s3)).await,
+        ActionKind::S3List => Box::pin(s3::list(config, &session.s3)).await,
+        ActionKind::S3Assert => Box::pin(s3::inspect(config, &session.s3)).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition

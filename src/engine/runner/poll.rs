@@ -1,5 +1,6 @@
 //! Actions that repeat until an expression holds: `db_poll` (over a query's result),
-//! `prometheus.assert`, `loki.assert` and `otel.assert` (over a query's result), `websocket` (over each received
+//! `prometheus.assert`, `loki.assert`, `otel.assert` and `s3.assert` (over a query's result),
+//! `websocket` (over each received
 //! message, as `message`) and `kafka_consumer` (over each message read). The runner drives
 //! them because the expression sees the variables as assertions do.
 
@@ -11,7 +12,7 @@ use tokio::time::Instant;
 
 use super::Run;
 use crate::engine::actions::fields::duration;
-use crate::engine::actions::{self, ActionError, ActionOutput, database, kafka, websocket};
+use crate::engine::actions::{self, ActionError, ActionOutput, database, kafka, s3, websocket};
 use crate::engine::evaluate::Scope;
 use crate::flow::actions::ActionKind;
 
@@ -31,8 +32,8 @@ struct Wait {
     /// Whether an expression that cannot be evaluated ends the wait (a SQL result always has
     /// its columns), or only counts as "not yet" (a metric not yet scraped has no value).
     errors_end: bool,
-    /// The result key that the message quotes from the last result.
-    shown: &'static str,
+    /// The result keys that the message quotes from the last result.
+    shown: &'static [&'static str],
     /// The error of a wait that ran out.
     gave_up: fn(String) -> ActionError,
 }
@@ -61,7 +62,7 @@ impl Run<'_> {
             interval: duration(config, "interval", DEFAULT_INTERVAL)?,
             limit: duration(config, "timeout", DEFAULT_POLL_TIMEOUT)?,
             errors_end: true,
-            shown: "row_count",
+            shown: &["row_count"],
             gave_up: ActionError::Failed,
         };
         let mut query_config = config.clone();
@@ -86,7 +87,11 @@ impl Run<'_> {
         config: &Map<String, Value>,
         raw: &Map<String, Value>,
     ) -> Result<ActionOutput, ActionError> {
-        let mut conditions = Vec::new();
+        let mut conditions = if kind == ActionKind::S3Assert {
+            s3::conditions(config)?
+        } else {
+            Vec::new()
+        };
         for key in ["condition", "assert"] {
             match raw.get(key) {
                 None | Some(Value::Null) => {}
@@ -113,8 +118,11 @@ impl Run<'_> {
         if conditions.is_empty() {
             conditions.push(DEFAULT_QUERY_CONDITION.to_string());
         }
+        // An object store answers at once: `s3.assert` looks once unless given `within`, and
+        // its `timeout` bounds each request.
         let limit = match config.get("within").filter(|value| !value.is_null()) {
             Some(_) => duration(config, "within", DEFAULT_POLL_TIMEOUT)?,
+            None if kind == ActionKind::S3Assert => Duration::ZERO,
             None => duration(config, "timeout", DEFAULT_POLL_TIMEOUT)?,
         };
         let wait = Wait {
@@ -122,16 +130,18 @@ impl Run<'_> {
             interval: duration(config, "interval", DEFAULT_INTERVAL)?,
             limit,
             errors_end: false,
-            shown: if kind == ActionKind::PrometheusAssert {
-                "value"
-            } else {
-                "count"
+            shown: match kind {
+                ActionKind::PrometheusAssert => &["value"],
+                ActionKind::S3Assert => &["exists", "size"],
+                _ => &["count"],
             },
             gave_up: ActionError::Unmet,
         };
         let mut query_config = config.clone();
         for key in ["within", "timeout", "interval"] {
-            query_config.remove(key);
+            if key != "timeout" || kind != ActionKind::S3Assert {
+                query_config.remove(key);
+            }
         }
         let session = self.session.clone();
         self.poll(&wait, || actions::execute(kind, &query_config, &session))
@@ -161,11 +171,17 @@ impl Run<'_> {
                         output.result.insert("success".into(), Value::Bool(true));
                         return Ok(output);
                     }
-                    Ok(Some(_)) => format!(
-                        "the last result had {} {}",
-                        wait.shown,
-                        output.result.get(wait.shown).unwrap_or(&Value::Null)
-                    ),
+                    Ok(Some(_)) => {
+                        let shown: Vec<String> = wait
+                            .shown
+                            .iter()
+                            .map(|key| {
+                                let value = output.result.get(*key).unwrap_or(&Value::Null);
+                                format!("{key} {value}")
+                            })
+                            .collect();
+                        format!("the last result had {}", shown.join(", "))
+                    }
                     Err(err) if wait.errors_end => {
                         return Err(ActionError::invalid("condition", err));
                     }
@@ -181,10 +197,17 @@ impl Run<'_> {
             if started.elapsed() + wait.interval > wait.limit {
                 let expressions: Vec<String> =
                     wait.conditions.iter().map(|c| format!("`{c}`")).collect();
+                let tried = if wait.limit.is_zero() {
+                    String::new()
+                } else {
+                    format!(
+                        " within {} ({attempts} queries)",
+                        humantime::format_duration(wait.limit)
+                    )
+                };
                 return Err((wait.gave_up)(format!(
-                    "{} did not hold within {} ({attempts} queries); {last}",
-                    expressions.join(" and "),
-                    humantime::format_duration(wait.limit)
+                    "{} did not hold{tried}; {last}",
+                    expressions.join(" and ")
                 )));
             }
             tokio::time::sleep(wait.interval).await;
