@@ -45,6 +45,7 @@ run_service_example nats.yaml NATS_URL "${TESTMESH_TEST_NATS_URL:-}"
 run_service_example amqp.yaml AMQP_URL "${TESTMESH_TEST_AMQP_URL:-}"
 run_service_example prometheus.yaml PROMETHEUS_URL "${TESTMESH_TEST_PROMETHEUS_URL:-}" \
   --var "ORDERS_URL=${TESTMESH_TEST_METRICS_TARGET_URL:-}"
+run_service_example contract.yaml PACT_DIR "$workdir/pacts"
 run_service_example s3.yaml S3_URL "${TESTMESH_TEST_S3_URL:-}" --var "S3_BUCKET=${TESTMESH_TEST_S3_BUCKET:-}" \
   --var "S3_ACCESS_KEY=${TESTMESH_TEST_S3_ACCESS_KEY:-}" --var "S3_SECRET_KEY=${TESTMESH_TEST_S3_SECRET_KEY:-}"
 

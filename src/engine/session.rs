@@ -40,6 +40,8 @@ pub struct Session {
     pub s3: S3Clients,
     /// The flow's name, for log lines.
     pub flow_name: String,
+    /// The flow file's folder: where the files steps name are found.
+    pub base_dir: Option<PathBuf>,
     /// When the run began: where the time window of a log query starts unless told otherwise.
     pub started: chrono::DateTime<chrono::Utc>,
 }
@@ -62,9 +64,10 @@ impl Session {
             websockets: WebSockets::default(),
             kafka: KafkaClients::default(),
             s3: S3Clients::new(base_dir.clone()),
-            grpc: GrpcChannels::new(base_dir),
+            grpc: GrpcChannels::new(base_dir.clone()),
             flow_name: flow_name.to_string(),
             started: chrono::Utc::now(),
+            base_dir: base_dir.clone(),
         }
     }
 

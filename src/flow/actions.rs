@@ -50,6 +50,8 @@ pub enum ActionKind {
     S3Delete,
     S3List,
     S3Assert,
+    ContractGenerate,
+    ContractVerify,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -182,6 +184,8 @@ impl ActionKind {
         ActionKind::S3Delete,
         ActionKind::S3List,
         ActionKind::S3Assert,
+        ActionKind::ContractGenerate,
+        ActionKind::ContractVerify,
     ];
 
     /// The required key groups (as [`ConfigKeys::required`] writes them) that an environment's
@@ -262,6 +266,8 @@ impl ActionKind {
             ActionKind::S3Delete => "s3.delete",
             ActionKind::S3List => "s3.list",
             ActionKind::S3Assert => "s3.assert",
+            ActionKind::ContractGenerate => "contract_generate",
+            ActionKind::ContractVerify => "contract_verify",
         }
     }
 
@@ -293,6 +299,8 @@ impl ActionKind {
             ActionKind::S3Delete => &["minio.delete", "s3_delete", "minio_delete"],
             ActionKind::S3List => &["minio.list", "s3_list", "minio_list"],
             ActionKind::S3Assert => &["minio.assert", "s3_assert", "minio_assert"],
+            ActionKind::ContractGenerate => &["contract.generate", "pact_generate"],
+            ActionKind::ContractVerify => &["contract.verify", "pact_verify"],
             ActionKind::NatsPublish => &["nats_publish"],
             ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
             ActionKind::AmqpPublish => &["amqp_publish", "rabbitmq.publish"],
@@ -345,7 +353,14 @@ impl ActionKind {
             },
             ActionKind::MockServerStart => ConfigKeys {
                 required: &["endpoints"],
-                known: &["name", "port", "endpoints"],
+                known: &[
+                    "name",
+                    "port",
+                    "endpoints",
+                    "record_contract",
+                    "consumer",
+                    "provider",
+                ],
             },
             ActionKind::MockServerStop | ActionKind::MockServerResetState => ConfigKeys {
                 required: &["server|name|server_id"],
@@ -664,6 +679,29 @@ impl ActionKind {
                     "interval"
                 ),
             },
+            ActionKind::ContractGenerate => ConfigKeys {
+                required: &["file|path", "consumer", "provider", "interactions|steps"],
+                known: &[
+                    "file",
+                    "path",
+                    "consumer",
+                    "provider",
+                    "interactions",
+                    "steps",
+                ],
+            },
+            ActionKind::ContractVerify => ConfigKeys {
+                required: &["file|path", "provider_url|url"],
+                known: &[
+                    "file",
+                    "path",
+                    "provider_url",
+                    "url",
+                    "headers",
+                    "auth",
+                    "timeout",
+                ],
+            },
             ActionKind::Grpc => ConfigKeys {
                 required: &["address|url|target|host", "method"],
                 known: &[
@@ -793,6 +831,8 @@ impl ActionKind {
             }
             "attributes" if self == ActionKind::OtelAssert => KeyType::Map,
             "sampled" => KeyType::Flag,
+            "steps" | "interactions" if self == ActionKind::ContractGenerate => KeyType::List,
+            "consumer" | "provider" | "provider_url" | "record_contract" => KeyType::Text,
             "endpoint" | "region" | "bucket" | "object" | "access_key" | "access_key_id"
             | "secret_key" | "secret_access_key" | "session_token" | "prefix" | "body_base64"
                 if self.is_s3() =>

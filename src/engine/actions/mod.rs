@@ -4,12 +4,14 @@
 
 pub mod amqp;
 pub mod basic;
+pub mod contract;
 pub mod database;
 pub mod fields;
 pub mod grpc;
 pub mod http;
 pub mod kafka;
 pub mod loki;
+pub mod mock_contract;
 pub mod mock_server;
 pub mod nats;
 pub mod otel;
@@ -142,7 +144,14 @@ pub async fn execute(
         ActionKind::Log => basic::log(config, session),
         ActionKind::Delay => Box::pin(basic::delay(config)).await,
         ActionKind::Transform => transform::execute(config),
-        ActionKind::MockServerStart => Box::pin(mock_server::start(config, &session.mocks)).await,
+        ActionKind::MockServerStart => {
+            Box::pin(mock_server::start(
+                config,
+                &session.mocks,
+                session.base_dir.as_deref(),
+            ))
+            .await
+        }
         ActionKind::MockServerStop => Box::pin(mock_server::stop(config, &session.mocks)).await,
         ActionKind::MockServerVerify => Box::pin(mock_server::verify(config, &session.mocks)).await,
         ActionKind::MockServerUpdate => Box::pin(mock_server::update(config, &session.mocks)).await,
@@ -178,6 +187,8 @@ pub async fn execute(
         ActionKind::S3Delete => Box::pin(s3::delete(config, &session.s3)).await,
         ActionKind::S3List => Box::pin(s3::list(config, &session.s3)).await,
         ActionKind::S3Assert => Box::pin(s3::inspect(config, &session.s3)).await,
+        ActionKind::ContractGenerate => contract::generate(config, Vec::new(), session),
+        ActionKind::ContractVerify => Box::pin(contract::verify(config, session)).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition

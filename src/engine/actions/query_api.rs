@@ -75,6 +75,16 @@ impl QueryApi {
         })
     }
 
+    /// The extra headers and credentials every request carries.
+    pub fn headers(&self) -> HeaderMap {
+        self.headers.clone()
+    }
+
+    /// How long one request may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The base URL with `path` (`/api/v1/query`) after its own path.
     pub fn endpoint(&self, path: &str) -> Url {
         let mut url = self.base.clone();
