@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use testmesh::engine::{FlowStatus, RunOptions, StepStatus};
 
 use common::fake_loki;
-use common::flows::{diagnostics, dump, error_of, response, run_with, step};
+use common::flows::{diagnostics, dump, error_of, response, run_example, run_with, step};
 
 fn with_loki(url: &str) -> RunOptions {
     RunOptions {
@@ -169,17 +169,6 @@ steps:
 #[tokio::test]
 async fn the_loki_example_passes_through_the_cli() {
     let loki = fake_loki::start().await;
-    let example =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/services/loki.yaml");
-    // Asynchronously, so the fake on this test's runtime goes on answering.
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_testmesh"))
-        .args(["run", example.to_str().unwrap(), "--var"])
-        .arg(format!("LOKI_URL={}", loki.url))
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let stdout = run_example("loki.yaml", &[("LOKI_URL", &loki.url)]).await;
     assert!(stdout.contains("2 passed"), "{stdout}");
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use testmesh::engine::{FlowStatus, RunOptions, StepStatus};
 
 use common::fake_traces::{self, Backend};
-use common::flows::{diagnostics, dump, error_of, response, run_with, step};
+use common::flows::{diagnostics, dump, error_of, response, run_example, run_with, step};
 
 fn with_backend(url: &str) -> RunOptions {
     RunOptions {
@@ -185,18 +185,10 @@ steps:
 #[tokio::test]
 async fn the_otel_example_passes_through_the_cli() {
     let fake = fake_traces::start(Backend::Jaeger).await;
-    let example =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/services/otel.yaml");
-    // Asynchronously, so the fake on this test's runtime goes on answering.
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_testmesh"))
-        .args(["run", example.to_str().unwrap()])
-        .args(["--var", &format!("JAEGER_URL={}", fake.url)])
-        .args(["--var", &format!("CHECKOUT_URL={}", fake.url)])
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let stdout = run_example(
+        "otel.yaml",
+        &[("JAEGER_URL", &fake.url), ("CHECKOUT_URL", &fake.url)],
+    )
+    .await;
     assert!(stdout.contains("4 passed"), "{stdout}");
 }

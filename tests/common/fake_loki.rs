@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
-use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::sync::DropGuard;
 
 /// One line: its stream's labels, when (nanoseconds) and its text.
 #[derive(Clone)]
@@ -52,20 +52,11 @@ pub async fn start() -> FakeLoki {
         .route("/loki/api/v1/push", post(push))
         .route("/loki/api/v1/query_range", get(query_range))
         .with_state(store.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let token = CancellationToken::new();
-    let stopped = token.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move { stopped.cancelled().await })
-            .await
-            .unwrap();
-    });
+    let (url, stop) = super::http_server::serve(router).await;
     FakeLoki {
         url,
         store,
-        _stop: token.drop_guard(),
+        _stop: stop,
     }
 }
 

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use serde_json::{Value, json};
-use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::sync::DropGuard;
 
 /// Which query API the fake answers as.
 #[derive(Clone, Copy, PartialEq)]
@@ -72,20 +72,11 @@ pub async fn start(backend: Backend) -> FakeTraces {
         .route("/checkout", post(checkout))
         .route("/api/traces/{id}", get(trace))
         .with_state(shared.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let token = CancellationToken::new();
-    let stopped = token.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move { stopped.cancelled().await })
-            .await
-            .unwrap();
-    });
+    let (url, stop) = super::http_server::serve(router).await;
     FakeTraces {
         url,
         shared,
-        _stop: token.drop_guard(),
+        _stop: stop,
     }
 }
 

@@ -22,7 +22,7 @@ use object_store::{
 };
 use serde_json::{Map, Value, json};
 
-use super::fields::{duration, first_text, flag, optional_map, optional_text, required_text};
+use super::fields::{duration, first_text, flag, optional_text, required_text, text_map};
 use super::{ActionError, ActionOutput};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -180,23 +180,8 @@ pub async fn put(
             AttributeValue::from(content_type.clone()),
         );
     }
-    if let Some(metadata) = optional_map(config, "metadata")? {
-        for (name, value) in metadata {
-            let text = match value {
-                Value::String(text) => text.clone(),
-                Value::Number(_) | Value::Bool(_) => value.to_string(),
-                other => {
-                    return Err(ActionError::invalid(
-                        format!("metadata.{name}"),
-                        format!("expected text, found {other}"),
-                    ));
-                }
-            };
-            attributes.insert(
-                Attribute::Metadata(name.clone().into()),
-                AttributeValue::from(text),
-            );
-        }
+    for (name, text) in text_map(config, "metadata")? {
+        attributes.insert(Attribute::Metadata(name.into()), AttributeValue::from(text));
     }
     let size = bytes.len();
     let options = PutOptions {
@@ -435,13 +420,8 @@ pub fn conditions(config: &Map<String, Value>) -> Result<Vec<String>, ActionErro
     if let Some(content_type) = optional_text(config, "content_type")? {
         out.push(format!("content_type == {}", quoted(&content_type)));
     }
-    if let Some(metadata) = optional_map(config, "metadata")? {
-        for (name, value) in metadata {
-            let text = value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_string);
-            out.push(format!("metadata[{}] == {}", quoted(name), quoted(&text)));
-        }
+    for (name, text) in text_map(config, "metadata")? {
+        out.push(format!("metadata[{}] == {}", quoted(&name), quoted(&text)));
     }
     Ok(out)
 }

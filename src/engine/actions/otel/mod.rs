@@ -11,7 +11,7 @@ mod tempo;
 use serde_json::{Map, Value, json};
 
 use self::context::{TraceContext, is_trace_id};
-use super::fields::{first_text, flag, optional_map, optional_text};
+use super::fields::{first_text, flag, optional_text, text_map};
 use super::query_api::QueryApi;
 use super::{ActionError, ActionOutput};
 use crate::engine::session::Session;
@@ -157,26 +157,10 @@ struct Filter {
 
 impl Filter {
     fn from_config(config: &Map<String, Value>) -> Result<Self, ActionError> {
-        let mut attributes = Vec::new();
-        if let Some(map) = optional_map(config, "attributes")? {
-            for (name, value) in map {
-                let text = match value {
-                    Value::String(text) => text.clone(),
-                    Value::Number(_) | Value::Bool(_) => value.to_string(),
-                    other => {
-                        return Err(ActionError::invalid(
-                            format!("attributes.{name}"),
-                            format!("expected text, a number or a boolean, found {other}"),
-                        ));
-                    }
-                };
-                attributes.push((name.clone(), text));
-            }
-        }
         Ok(Self {
             service: optional_text(config, "service")?,
             operation: first_text(config, &["operation", "span_name"])?.map(|(name, _)| name),
-            attributes,
+            attributes: text_map(config, "attributes")?,
         })
     }
 
@@ -193,7 +177,9 @@ impl Filter {
                 .iter()
                 .all(|(name, wanted)| match span["attributes"].get(name) {
                     Some(Value::String(text)) => text == wanted,
-                    Some(other) => other.to_string() == *wanted,
+                    Some(other) => {
+                        serde_json::from_str::<Value>(wanted).is_ok_and(|value| value == *other)
+                    }
                     None => false,
                 })
     }
