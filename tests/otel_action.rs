@@ -192,3 +192,37 @@ async fn the_otel_example_passes_through_the_cli() {
     .await;
     assert!(stdout.contains("4 passed"), "{stdout}");
 }
+
+#[tokio::test]
+async fn grpc_calls_after_inject_carry_the_runs_trace() {
+    let server = common::grpc_server::start(common::grpc_server::Reflection::V1).await;
+    let result = run_with(
+        r#"
+name: traced grpc
+steps:
+  - id: untraced
+    action: grpc
+    config: {address: "${grpc}", method: testmesh.shop.v1.Orders/GetOrder, request: {id: ord-1}}
+  - id: trace
+    action: otel.inject
+    config: {trace_id: 4bf92f3577b34da6a3ce929d0e0e4736}
+  - id: traced
+    action: grpc
+    config: {address: "${grpc}", method: testmesh.shop.v1.Orders/GetOrder, request: {id: ord-1}}
+"#,
+        RunOptions {
+            variables: IndexMap::from([(
+                "grpc".to_string(),
+                Value::String(server.address.clone()),
+            )]),
+            ..RunOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
+    let untraced = &response(&result, "untraced")["metadata"];
+    assert_eq!(untraced["x-served-by"], "orders-test");
+    assert!(untraced.get("x-traceparent").is_none(), "{untraced}");
+    let traced = &response(&result, "traced")["metadata"]["x-traceparent"];
+    assert_eq!(traced, &response(&result, "trace")["traceparent"]);
+}

@@ -1,7 +1,8 @@
-//! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
-//! the mock servers the run started, the database pools, Redis connections, NATS clients, AMQP
-//! connections, WebSocket connections, Kafka clients, gRPC channels and S3 clients. Built once when a run
-//! starts, dropped when it ends.
+//! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar
+//! (and the trace context HTTP and gRPC steps carry), the mock servers the run started, the
+//! database pools, Redis connections, NATS clients, AMQP connections, WebSocket connections,
+//! Kafka clients, gRPC channels and S3 clients. Built once when a run starts, dropped when it
+//! ends.
 
 use std::path::PathBuf;
 

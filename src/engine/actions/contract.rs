@@ -74,7 +74,8 @@ pub fn generate(
 }
 
 /// Writes a Pact v3 file of `interactions` (Pact's JSON shape; those without a
-/// `description` are named by method and path) between `consumer` and `provider`, read back through pact_models first so that only a valid contract is written.
+/// `description` are named by method and path) between `consumer` and `provider`, read back
+/// through pact_models first so that only a valid contract is written.
 /// Answers `file`, `consumer`, `provider` and `count`.
 pub fn write(
     path: &Path,

@@ -172,7 +172,14 @@ pub async fn execute(
         ActionKind::AmqpPublish => Box::pin(amqp::publish(config, &session.amqp)).await,
         ActionKind::AmqpConsume => Box::pin(amqp::consume(config, &session.amqp)).await,
         ActionKind::KafkaProduce => Box::pin(kafka::produce::produce(config, &session.kafka)).await,
-        ActionKind::Grpc => Box::pin(grpc::execute(config, &session.grpc)).await,
+        ActionKind::Grpc => {
+            let traceparent = session
+                .http
+                .trace
+                .get()
+                .map(|context| context.traceparent());
+            Box::pin(grpc::execute(config, &session.grpc, traceparent)).await
+        }
         // An assert runs its query once here; the runner repeats it until its condition holds.
         ActionKind::PrometheusQuery | ActionKind::PrometheusAssert => {
             Box::pin(prometheus::query(config, session)).await

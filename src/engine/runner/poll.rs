@@ -1,8 +1,8 @@
 //! Actions that repeat until an expression holds: `db_poll` (over a query's result),
 //! `prometheus.assert`, `loki.assert`, `otel.assert` and `s3.assert` (over a query's result),
-//! `websocket` (over each received
-//! message, as `message`) and `kafka_consumer` (over each message read). The runner drives
-//! them because the expression sees the variables as assertions do.
+//! `websocket` (over each received message, as `message`) and `kafka_consumer` (over each
+//! message read). The runner drives them because the expression sees the variables as
+//! assertions do.
 
 use std::future::Future;
 use std::time::Duration;
@@ -76,11 +76,12 @@ impl Run<'_> {
             .await
     }
 
-    /// `prometheus.assert`, `loki.assert`, `otel.assert`: runs the action's query every `interval` until its
-    /// `condition` and `assert` expressions hold over the result, or `within` (or `timeout`)
-    /// runs out. Unreachable servers and results without the values an expression reads count
-    /// as "not yet": metrics arrive with a scrape delay, logs with an ingestion delay, and a
-    /// trace fills in as services flush their spans.
+    /// `prometheus.assert`, `loki.assert`, `otel.assert`, `s3.assert`: runs the action's query
+    /// every `interval` until its `condition` and `assert` expressions (and the checks of
+    /// `s3.assert`'s own keys) hold over the result, or `within` (or `timeout`) runs out.
+    /// Unreachable servers and results without the values an expression reads count as "not
+    /// yet": metrics arrive with a scrape delay, logs with an ingestion delay, and a trace
+    /// fills in as services flush their spans. `s3.assert` looks once unless given `within`.
     pub(super) async fn assert_query(
         &mut self,
         kind: ActionKind,

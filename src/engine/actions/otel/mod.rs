@@ -1,8 +1,8 @@
 //! Trace-based testing. `otel.inject` starts a trace context for the run (or takes the run's
-//! own when spans are exported), which later HTTP steps send as `traceparent`; `otel.assert`
-//! fetches a trace (the run's by default) from Jaeger's or Tempo's query API, keeps the spans
-//! matching `service`, `operation` and `attributes`, and the runner polls it until its
-//! condition holds over them (a trace fills in as services flush their spans).
+//! own when spans are exported), which later HTTP and gRPC steps send as `traceparent`;
+//! `otel.assert` fetches a trace (the run's by default) from Jaeger's or Tempo's query API,
+//! keeps the spans matching `service`, `operation` and `attributes`, and the runner polls it
+//! until its condition holds over them (a trace fills in as services flush their spans).
 
 pub mod context;
 mod jaeger;
@@ -17,7 +17,7 @@ use super::{ActionError, ActionOutput};
 use crate::engine::session::Session;
 
 /// `otel.inject`: makes `trace_id` (or the run's exported trace, or a fresh one) the trace the
-/// following HTTP steps join.
+/// following HTTP and gRPC steps join.
 pub fn inject(config: &Map<String, Value>, session: &Session) -> Result<ActionOutput, ActionError> {
     let trace_id = match optional_text(config, "trace_id")? {
         Some(id) => {
