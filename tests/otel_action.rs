@@ -226,3 +226,85 @@ steps:
     let traced = &response(&result, "traced")["metadata"]["x-traceparent"];
     assert_eq!(traced, &response(&result, "trace")["traceparent"]);
 }
+
+#[tokio::test]
+async fn kafka_messages_after_inject_carry_the_runs_trace() {
+    let kafka = common::fake_kafka::FakeKafka::start(&[("orders", 1)]).await;
+    let result = run_with(
+        r#"
+name: traced kafka
+steps:
+  - id: trace
+    action: otel.inject
+  - id: one
+    action: kafka_producer
+    config: {brokers: "${brokers}", topic: orders, key: a, value: {id: 1}, headers: {source: test}}
+  - id: batch
+    action: kafka_producer
+    config: {brokers: "${brokers}", topic: orders, messages: [{key: b, value: {id: 2}}]}
+  - id: read
+    action: kafka_consumer
+    config: {brokers: "${brokers}", topic: orders, from: earliest, count: 2, timeout: 5s}
+"#,
+        RunOptions {
+            variables: IndexMap::from([(
+                "brokers".to_string(),
+                Value::String(kafka.address.clone()),
+            )]),
+            ..RunOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
+    let traceparent = &response(&result, "trace")["traceparent"];
+    let messages = &response(&result, "read")["messages"];
+    assert_eq!(messages[0]["headers"]["source"], "test");
+    assert_eq!(&messages[0]["headers"]["traceparent"], traceparent);
+    assert_eq!(&messages[1]["headers"]["traceparent"], traceparent);
+}
+
+#[tokio::test]
+async fn nats_messages_after_inject_carry_the_runs_trace() {
+    let Some(nats) = common::services::url("TESTMESH_TEST_NATS_URL") else {
+        return;
+    };
+    let subject = format!("traced.{}", uuid::Uuid::new_v4().simple());
+    let result = run_with(
+        r#"
+name: traced nats
+steps:
+  - id: trace
+    action: otel.inject
+  - id: both
+    action: parallel
+    config:
+      branches:
+        - name: listen
+          steps:
+            - id: got
+              action: nats.subscribe
+              config: {url: "${nats}", subject: "${subject}", timeout: 10s}
+        - name: send
+          steps:
+            - action: delay
+              config: {duration: 300ms}
+            - action: nats.publish
+              config: {url: "${nats}", subject: "${subject}", data: {id: 7}}
+"#,
+        RunOptions {
+            variables: IndexMap::from([
+                ("nats".to_string(), Value::String(nats)),
+                ("subject".to_string(), Value::String(subject)),
+            ]),
+            ..RunOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
+    let traceparent = &response(&result, "trace")["traceparent"];
+    let got = response(&result, "both.listen.got");
+    assert_eq!(
+        &got["message"]["headers"]["traceparent"], traceparent,
+        "{got}"
+    );
+}

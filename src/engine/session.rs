@@ -1,5 +1,5 @@
 //! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar
-//! (and the trace context HTTP and gRPC steps carry), the mock servers the run started, the
+//! (and the trace context the steps carry), the mock servers the run started, the
 //! database pools, Redis connections, NATS clients, AMQP connections, WebSocket connections,
 //! Kafka clients, gRPC channels and S3 clients. Built once when a run starts, dropped when it
 //! ends.

@@ -167,11 +167,20 @@ pub async fn execute(
         ActionKind::RedisXadd => Box::pin(redis::xadd(config, &session.redis)).await,
         ActionKind::RedisXread => Box::pin(redis::xread(config, &session.redis)).await,
         ActionKind::WaitFor => Box::pin(wait_for::execute(config, &session.http)).await,
-        ActionKind::NatsPublish => Box::pin(nats::publish(config, &session.nats)).await,
+        ActionKind::NatsPublish => {
+            let config = otel::with_trace_headers(config, session);
+            Box::pin(nats::publish(&config, &session.nats)).await
+        }
         ActionKind::NatsSubscribe => Box::pin(nats::subscribe(config, &session.nats)).await,
-        ActionKind::AmqpPublish => Box::pin(amqp::publish(config, &session.amqp)).await,
+        ActionKind::AmqpPublish => {
+            let config = otel::with_trace_headers(config, session);
+            Box::pin(amqp::publish(&config, &session.amqp)).await
+        }
         ActionKind::AmqpConsume => Box::pin(amqp::consume(config, &session.amqp)).await,
-        ActionKind::KafkaProduce => Box::pin(kafka::produce::produce(config, &session.kafka)).await,
+        ActionKind::KafkaProduce => {
+            let config = otel::with_trace_headers(config, session);
+            Box::pin(kafka::produce::produce(&config, &session.kafka)).await
+        }
         ActionKind::Grpc => {
             let traceparent = session
                 .http

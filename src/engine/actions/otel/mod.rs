@@ -1,5 +1,6 @@
 //! Trace-based testing. `otel.inject` starts a trace context for the run (or takes the run's
-//! own when spans are exported), which later HTTP and gRPC steps send as `traceparent`;
+//! own when spans are exported), which later HTTP, gRPC and messaging steps send as
+//! `traceparent`;
 //! `otel.assert` fetches a trace (the run's by default) from Jaeger's or Tempo's query API,
 //! keeps the spans matching `service`, `operation` and `attributes`, and the runner polls it
 //! until its condition holds over them (a trace fills in as services flush their spans).
@@ -7,6 +8,8 @@
 pub mod context;
 mod jaeger;
 mod tempo;
+
+use std::borrow::Cow;
 
 use serde_json::{Map, Value, json};
 
@@ -17,7 +20,7 @@ use super::{ActionError, ActionOutput};
 use crate::engine::session::Session;
 
 /// `otel.inject`: makes `trace_id` (or the run's exported trace, or a fresh one) the trace the
-/// following HTTP and gRPC steps join.
+/// following HTTP, gRPC and messaging steps join.
 pub fn inject(config: &Map<String, Value>, session: &Session) -> Result<ActionOutput, ActionError> {
     let trace_id = match optional_text(config, "trace_id")? {
         Some(id) => {
@@ -44,6 +47,47 @@ pub fn inject(config: &Map<String, Value>, session: &Session) -> Result<ActionOu
     Ok(ActionOutput::from_result(
         result.as_object().cloned().unwrap_or_default(),
     ))
+}
+
+/// `config` with the run's `traceparent` (once `otel.inject` started a trace) among its
+/// `headers`, or those of each of its `messages`: how messaging steps carry the trace. A step
+/// that sets its own `traceparent` keeps it; without a trace, `config` as it is.
+pub fn with_trace_headers<'c>(
+    config: &'c Map<String, Value>,
+    session: &Session,
+) -> Cow<'c, Map<String, Value>> {
+    let Some(context) = session.http.trace.get() else {
+        return Cow::Borrowed(config);
+    };
+    let traceparent = Value::String(context.traceparent());
+    let mut config = config.clone();
+    match config.get_mut("messages") {
+        Some(Value::Array(messages)) => {
+            for message in messages {
+                if let Value::Object(message) = message {
+                    add_header(message, &traceparent);
+                }
+            }
+        }
+        _ => add_header(&mut config, &traceparent),
+    }
+    Cow::Owned(config)
+}
+
+/// Adds `traceparent` to the `headers` of `map` unless set; a `headers` of the wrong type is
+/// left for the action to name.
+fn add_header(map: &mut Map<String, Value>, traceparent: &Value) {
+    match map.get_mut("headers") {
+        Some(Value::Object(headers)) => {
+            headers
+                .entry("traceparent")
+                .or_insert_with(|| traceparent.clone());
+        }
+        None | Some(Value::Null) => {
+            map.insert("headers".into(), json!({"traceparent": traceparent}));
+        }
+        Some(_) => {}
+    }
 }
 
 /// Which query API a trace is fetched from.
