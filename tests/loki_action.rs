@@ -4,18 +4,16 @@
 
 mod common;
 
-use indexmap::IndexMap;
-use serde_json::{Value, json};
+use serde_json::json;
 use testmesh::engine::{FlowStatus, RunOptions, StepStatus};
 
 use common::fake_loki;
-use common::flows::{diagnostics, dump, error_of, response, run_example, run_with, step};
+use common::flows::{
+    diagnostics, dump, error_of, response, run_example, run_with, step, with_vars,
+};
 
 fn with_loki(url: &str) -> RunOptions {
-    RunOptions {
-        variables: IndexMap::from([("loki".to_string(), Value::String(url.to_string()))]),
-        ..RunOptions::default()
-    }
+    with_vars(&[("loki", url)])
 }
 
 /// Steps that push two lines of the orders service, one an error, with the clock's time.

@@ -5,18 +5,16 @@
 
 mod common;
 
-use indexmap::IndexMap;
-use serde_json::{Value, json};
+use serde_json::json;
 use testmesh::engine::{FlowStatus, RunOptions, StepStatus};
 
 use common::fake_traces::{self, Backend};
-use common::flows::{diagnostics, dump, error_of, response, run_example, run_with, step};
+use common::flows::{
+    diagnostics, dump, error_of, response, run_example, run_with, step, with_vars,
+};
 
 fn with_backend(url: &str) -> RunOptions {
-    RunOptions {
-        variables: IndexMap::from([("traces".to_string(), Value::String(url.to_string()))]),
-        ..RunOptions::default()
-    }
+    with_vars(&[("traces", url)])
 }
 
 #[tokio::test]
@@ -210,13 +208,7 @@ steps:
     action: grpc
     config: {address: "${grpc}", method: testmesh.shop.v1.Orders/GetOrder, request: {id: ord-1}}
 "#,
-        RunOptions {
-            variables: IndexMap::from([(
-                "grpc".to_string(),
-                Value::String(server.address.clone()),
-            )]),
-            ..RunOptions::default()
-        },
+        with_vars(&[("grpc", &server.address)]),
     )
     .await;
     assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
@@ -246,13 +238,7 @@ steps:
     action: kafka_consumer
     config: {brokers: "${brokers}", topic: orders, from: earliest, count: 2, timeout: 5s}
 "#,
-        RunOptions {
-            variables: IndexMap::from([(
-                "brokers".to_string(),
-                Value::String(kafka.address.clone()),
-            )]),
-            ..RunOptions::default()
-        },
+        with_vars(&[("brokers", &kafka.address)]),
     )
     .await;
     assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));
@@ -291,13 +277,7 @@ steps:
             - action: nats.publish
               config: {url: "${nats}", subject: "${subject}", data: {id: 7}}
 "#,
-        RunOptions {
-            variables: IndexMap::from([
-                ("nats".to_string(), Value::String(nats)),
-                ("subject".to_string(), Value::String(subject)),
-            ]),
-            ..RunOptions::default()
-        },
+        with_vars(&[("nats", &nats), ("subject", &subject)]),
     )
     .await;
     assert_eq!(result.status, FlowStatus::Passed, "{}", dump(&result));

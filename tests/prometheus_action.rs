@@ -4,24 +4,16 @@
 
 mod common;
 
-use indexmap::IndexMap;
 use serde_json::{Value, json};
 use testmesh::engine::{FlowStatus, RunOptions, StepStatus};
 
-use common::flows::{diagnostics, dump, error_of, response, run_with, step};
+use common::flows::{diagnostics, dump, error_of, response, run_with, step, with_vars};
 use common::services::url;
 
 fn servers() -> Option<RunOptions> {
     let prometheus = url("TESTMESH_TEST_PROMETHEUS_URL")?;
     let target = url("TESTMESH_TEST_METRICS_TARGET_URL")?;
-    let variables = IndexMap::from([
-        ("prom".to_string(), Value::String(prometheus)),
-        ("target".to_string(), Value::String(target)),
-    ]);
-    Some(RunOptions {
-        variables,
-        ..RunOptions::default()
-    })
+    Some(with_vars(&[("prom", &prometheus), ("target", &target)]))
 }
 
 /// What a step sent, as its report shows it.

@@ -82,6 +82,17 @@ pub fn diagnostics(text: &str) -> Vec<String> {
     out
 }
 
+/// Run options with the variables `vars` (names to text values).
+pub fn with_vars(vars: &[(&str, &str)]) -> RunOptions {
+    RunOptions {
+        variables: vars
+            .iter()
+            .map(|(name, value)| (name.to_string(), Value::String(value.to_string())))
+            .collect(),
+        ..RunOptions::default()
+    }
+}
+
 /// Runs `examples/services/{file}` through the CLI with `--var name=value` for each of `vars`
 /// and answers what it printed, after checking that it passed. Asynchronously, so servers on
 /// the test's runtime go on answering.
