@@ -144,9 +144,17 @@ async fn hand_written_v2_and_v3_contracts_are_matched_by_their_rules() {
         r#"
 name: provider verification
 steps:{}
+  - id: states
+    action: mock_server_start
+    config:
+      name: states
+      endpoints: [{{method: POST, path: /pact/states, response: {{status_code: 200}}}}]
   - id: v2
     action: contract_verify
-    config: {{file: v2.json, provider_url: "${{provider.base_url}}"}}
+    config: {{file: v2.json, provider_url: "${{provider.base_url}}", provider_states_url: "${{states.base_url}}/pact/states"}}
+  - id: state_set_up
+    action: mock_server_verify
+    config: {{server: states, method: POST, path: /pact/states, body_json: {{state: order 17 exists, action: setup}}, times: 1}}
   - id: v3
     action: pact_verify
     config: {{path: v3.json, url: "${{provider.base_url}}"}}

@@ -696,6 +696,7 @@ impl ActionKind {
                     "file",
                     "path",
                     "provider_url",
+                    "provider_states_url",
                     "url",
                     "headers",
                     "auth",
@@ -832,7 +833,11 @@ impl ActionKind {
             "attributes" if self == ActionKind::OtelAssert => KeyType::Map,
             "sampled" => KeyType::Flag,
             "steps" | "interactions" if self == ActionKind::ContractGenerate => KeyType::List,
-            "consumer" | "provider" | "provider_url" | "record_contract" => KeyType::Text,
+            "consumer"
+            | "provider"
+            | "provider_url"
+            | "provider_states_url"
+            | "record_contract" => KeyType::Text,
             "endpoint" | "region" | "bucket" | "object" | "access_key" | "access_key_id"
             | "secret_key" | "secret_access_key" | "session_token" | "prefix" | "body_base64"
                 if self.is_s3() =>

@@ -21,7 +21,7 @@ use pact_models::v4::http_parts::{HttpRequest, HttpResponse};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::fields::{first_text, list, required_text};
+use super::fields::{first_text, list, optional_text, required_text};
 use super::http::errors::describe;
 use super::query_api::QueryApi;
 use super::{ActionError, ActionOutput};
@@ -194,8 +194,9 @@ pub fn interaction_from_step(
     Some(json!({"description": description, "request": sent, "response": answered}))
 }
 
-/// `contract_verify`: sends each interaction's request to `provider_url` and matches the
-/// answer with Pact's rules. Fails, as an assertion does, naming every interaction that did
+/// `contract_verify`: sends each interaction's request to `provider_url` (after asking
+/// `provider_states_url`, when given, to set up the interaction's provider states) and
+/// matches the answer with Pact's rules. Fails, as an assertion does, naming every interaction that did
 /// not match and how; the result lists each interaction's outcome.
 pub async fn verify(
     config: &Map<String, Value>,
@@ -217,6 +218,7 @@ pub async fn verify(
     let pact = load_pact_from_json(&path.display().to_string(), &document).map_err(|err| {
         ActionError::invalid("file", format!("{} is not a Pact: {err}", path.display()))
     })?;
+    let states_url = optional_text(config, "provider_states_url")?;
     let client = session.http.client(true)?;
     let mut outcomes = Vec::new();
     let mut failures = Vec::new();
@@ -224,6 +226,11 @@ pub async fn verify(
         let Some(http) = interaction.as_v4_http() else {
             continue;
         };
+        if let Some(states_url) = &states_url {
+            for state in &http.provider_states {
+                set_up_state(&provider, client, states_url, state).await?;
+            }
+        }
         let actual = replay(&provider, client, &http.request).await?;
         let mismatches =
             pact_matching::match_response(http.response.clone(), actual, &pact, &interaction)
@@ -261,6 +268,39 @@ pub async fn verify(
     Ok(ActionOutput::from_result(
         result.as_object().cloned().unwrap_or_default(),
     ))
+}
+
+/// Asks the provider to set up `state` before an interaction that needs it, as Pact
+/// verifiers do: `POST {state, params, action: "setup"}` to `url`.
+async fn set_up_state(
+    provider: &QueryApi,
+    client: &reqwest::Client,
+    url: &str,
+    state: &pact_models::provider_states::ProviderState,
+) -> Result<(), ActionError> {
+    let target = url::Url::parse(url).map_err(|_| {
+        ActionError::invalid(
+            "provider_states_url",
+            format!("{url:?} is not an absolute URL"),
+        )
+    })?;
+    let body = json!({"state": state.name, "params": state.params, "action": "setup"});
+    let response = client
+        .post(target.clone())
+        .headers(provider.headers())
+        .json(&body)
+        .timeout(provider.timeout())
+        .send()
+        .await
+        .map_err(|err| ActionError::Failed(describe(&err, &Method::POST, &target)))?;
+    if !response.status().is_success() {
+        return Err(ActionError::Failed(format!(
+            "setting up provider state {:?} at {target} answered {}",
+            state.name,
+            response.status()
+        )));
+    }
+    Ok(())
 }
 
 /// What a mismatch says, with where it is (`body $.total: ...`, `status: ...`).
