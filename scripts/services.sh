@@ -1,9 +1,12 @@
 # Starts the servers the tests talk to, each on a free loopback port in a private folder, and
 # stops them on exit. Sourced by scripts/test.sh; installs what is missing with apt-get.
 # Exports TESTMESH_TEST_DATABASE_URL, TESTMESH_TEST_REDIS_URL, TESTMESH_TEST_MYSQL_URL (MariaDB) and
-# TESTMESH_TEST_NATS_URL (NATS with JetStream) and TESTMESH_TEST_AMQP_URL (RabbitMQ); the last three
-# are left unset, and the tests that
-# need them skipped, when the server cannot be installed or started.
+# TESTMESH_TEST_NATS_URL (NATS with JetStream), TESTMESH_TEST_AMQP_URL (RabbitMQ) and
+# TESTMESH_TEST_PROMETHEUS_URL (Prometheus scraping scripts/metrics_target.py, whose URL is
+# TESTMESH_TEST_METRICS_TARGET_URL) and TESTMESH_TEST_S3_URL (moto's S3 server from PyPI, with
+# a bucket TESTMESH_TEST_S3_BUCKET and the keys TESTMESH_TEST_S3_ACCESS_KEY and
+# TESTMESH_TEST_S3_SECRET_KEY); all but the first two are left unset, and the tests that need
+# them skipped, when the server cannot be installed or started.
 
 services_dir=""
 pg_bin=""
@@ -13,6 +16,9 @@ mariadb_pidfile=""
 nats_pidfile=""
 rabbitmq_pidfile=""
 rabbitmq_port=""
+prometheus_pid=""
+metrics_target_pid=""
+moto_pid=""
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -29,6 +35,7 @@ ensure_packages() {
   command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
   command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]}"
     apt-get update -qq
@@ -168,6 +175,76 @@ wait_rabbitmq() {
   echo "RabbitMQ did not start within 60s (see $services_dir/rabbitmq): tests that need it will be skipped"
 }
 
+# Prometheus scraping a small service of ours every second (scripts/metrics_target.py): flows
+# count orders on the service and see the counter through Prometheus's query API.
+start_prometheus() {
+  if ! command -v prometheus >/dev/null 2>&1; then
+    echo "prometheus not available: tests that need it will be skipped"
+    return 0
+  fi
+  local dir port target_port
+  dir="$services_dir/prometheus"
+  mkdir -p "$dir"
+  target_port=$(free_port)
+  python3 "$(dirname "${BASH_SOURCE[0]}")/metrics_target.py" "$target_port" &
+  metrics_target_pid=$!
+  cat >"$dir/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: orders
+    static_configs:
+      - targets: ['127.0.0.1:$target_port']
+YAML
+  port=$(free_port)
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$port" >"$dir/prometheus.log" 2>&1 &
+  prometheus_pid=$!
+  for _ in $(seq 1 100); do
+    if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/-/ready', timeout=0.5)" 2>/dev/null; then
+      export TESTMESH_TEST_PROMETHEUS_URL="http://127.0.0.1:$port"
+      export TESTMESH_TEST_METRICS_TARGET_URL="http://127.0.0.1:$target_port"
+      echo "Prometheus on 127.0.0.1:$port, scraping 127.0.0.1:$target_port"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "Prometheus did not start (see $dir/prometheus.log): tests that need it will be skipped"
+}
+
+# moto's S3 server (PyPI `moto[server]`, in a virtualenv kept in ~/.cache/testmesh between runs)
+# with a bucket and an IAM user's keys; moto then checks credentials as S3 does.
+start_moto() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/testmesh/moto-venv" dir port keys
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]'; } >/dev/null 2>&1; then
+      echo "moto[server] could not be installed: tests that need S3 will be skipped"
+      return 0
+    fi
+  fi
+  dir="$services_dir/moto"
+  mkdir -p "$dir"
+  port=$(free_port)
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 1 100); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2).close()" 2>/dev/null; then
+      if keys=$("$venv/bin/python" "$(dirname "${BASH_SOURCE[0]}")/moto_setup.py" "http://127.0.0.1:$port" testmesh 2>>"$dir/moto.log"); then
+        export TESTMESH_TEST_S3_URL="http://127.0.0.1:$port"
+        export TESTMESH_TEST_S3_BUCKET=testmesh
+        export TESTMESH_TEST_S3_ACCESS_KEY="${keys%% *}"
+        export TESTMESH_TEST_S3_SECRET_KEY="${keys#* }"
+        echo "moto S3 on 127.0.0.1:$port"
+        return 0
+      fi
+      break
+    fi
+    sleep 0.1
+  done
+  echo "moto did not start (see $dir/moto.log): tests that need S3 will be skipped"
+}
+
 stop_services() {
   if [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
@@ -190,6 +267,9 @@ stop_services() {
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
+  if [ -n "$prometheus_pid" ]; then kill "$prometheus_pid" 2>/dev/null || true; fi
+  if [ -n "$metrics_target_pid" ]; then kill "$metrics_target_pid" 2>/dev/null || true; fi
+  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; fi
   [ -n "$services_dir" ] && rm -rf "$services_dir"
 }
 
@@ -202,5 +282,7 @@ start_services() {
   start_redis
   start_mariadb
   start_nats
+  start_prometheus
+  start_moto
   wait_rabbitmq
 }

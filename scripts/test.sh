@@ -31,11 +31,11 @@ echo "== examples: every file validates, every flow runs"
 # examples/services/ talk to real servers: each runs against the one started above.
 "$testmesh" run examples/*.yaml examples/gitops examples/manifests \
   --report junit="$workdir/examples.xml" --report json="$workdir/examples.json"
-run_service_example() { # FILE VARIABLE URL-OR-EMPTY
+run_service_example() { # FILE VARIABLE URL-OR-EMPTY [MORE RUN ARGUMENTS]
   if [ -z "$3" ]; then
     echo "skipped examples/services/$1: no server for $2 could be started (see above)"
   else
-    "$testmesh" run "examples/services/$1" --env-file examples/services/services.env --var "$2=$3"
+    "$testmesh" run "examples/services/$1" --env-file examples/services/services.env --var "$2=$3" "${@:4}"
   fi
 }
 run_service_example postgres.yaml DATABASE_URL "${TESTMESH_TEST_DATABASE_URL:-}"
@@ -43,6 +43,11 @@ run_service_example mysql.yaml MYSQL_URL "${TESTMESH_TEST_MYSQL_URL:-}"
 run_service_example redis.yaml REDIS_URL "${TESTMESH_TEST_REDIS_URL:-}"
 run_service_example nats.yaml NATS_URL "${TESTMESH_TEST_NATS_URL:-}"
 run_service_example amqp.yaml AMQP_URL "${TESTMESH_TEST_AMQP_URL:-}"
+run_service_example prometheus.yaml PROMETHEUS_URL "${TESTMESH_TEST_PROMETHEUS_URL:-}" \
+  --var "ORDERS_URL=${TESTMESH_TEST_METRICS_TARGET_URL:-}"
+run_service_example contract.yaml PACT_DIR "$workdir/pacts"
+run_service_example s3.yaml S3_URL "${TESTMESH_TEST_S3_URL:-}" --var "S3_BUCKET=${TESTMESH_TEST_S3_BUCKET:-}" \
+  --var "S3_ACCESS_KEY=${TESTMESH_TEST_S3_ACCESS_KEY:-}" --var "S3_SECRET_KEY=${TESTMESH_TEST_S3_SECRET_KEY:-}"
 
 echo "== dashboard: build, component tests, end-to-end tests (the dashboard, the HTML report) in headless Chromium"
 (

@@ -24,7 +24,7 @@ fn config(value: Value) -> Map<String, Value> {
 }
 
 async fn start_mock(registry: &MockRegistry, value: Value) -> Result<ActionOutput, ActionError> {
-    tokio::time::timeout(BOUND, start(&config(value), registry))
+    tokio::time::timeout(BOUND, start(&config(value), registry, None))
         .await
         .expect("start took too long")
 }

@@ -3,6 +3,7 @@
 //! failure unless `on_error: continue`. The flow timeout and cancellation stop the current step
 //! and skip the rest; teardown still runs, and only `abort` stops it.
 
+mod contract;
 mod control;
 mod poll;
 mod subflow;
@@ -647,6 +648,10 @@ impl<'a> Run<'a> {
                 ActionKind::DbPoll => Box::pin(self.poll_database(config, raw)).await,
                 ActionKind::WebSocket => Box::pin(self.websocket(config, raw)).await,
                 ActionKind::KafkaConsume => Box::pin(self.consume_kafka(config, raw)).await,
+                ActionKind::ContractGenerate => self.generate_contract(config),
+                kind if kind.polls_a_query_api() => {
+                    Box::pin(self.assert_query(kind, config, raw)).await
+                }
                 ActionKind::WaitUntil => self.wait_until(config, raw, context).await,
                 ActionKind::Condition => self.condition(raw, context).await,
                 ActionKind::ForEach => self.for_each(config, raw, context).await,

@@ -1,7 +1,8 @@
-//! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar,
-//! the mock servers the run started, the database pools, Redis connections, NATS clients, AMQP
-//! connections, WebSocket connections, Kafka clients and gRPC channels. Built once when a run
-//! starts, dropped when it ends.
+//! Per-run state shared by the steps of one flow run: the HTTP connection pool and cookie jar
+//! (and the trace context the steps carry), the mock servers the run started, the
+//! database pools, Redis connections, NATS clients, AMQP connections, WebSocket connections,
+//! Kafka clients, gRPC channels and S3 clients. Built once when a run starts, dropped when it
+//! ends.
 
 use std::path::PathBuf;
 
@@ -15,6 +16,7 @@ use super::actions::kafka::KafkaClients;
 use super::actions::mock_server::MockRegistry;
 use super::actions::nats::NatsClients;
 use super::actions::redis::RedisClients;
+use super::actions::s3::S3Clients;
 use super::actions::websocket::WebSockets;
 
 /// Everything the actions of one run share.
@@ -35,8 +37,14 @@ pub struct Session {
     pub kafka: KafkaClients,
     /// gRPC channels, one per server.
     pub grpc: GrpcChannels,
+    /// S3 clients, one per store, bucket and credentials.
+    pub s3: S3Clients,
     /// The flow's name, for log lines.
     pub flow_name: String,
+    /// The flow file's folder: where the files steps name are found.
+    pub base_dir: Option<PathBuf>,
+    /// When the run began: where the time window of a log query starts unless told otherwise.
+    pub started: chrono::DateTime<chrono::Utc>,
 }
 
 impl Session {
@@ -56,8 +64,11 @@ impl Session {
             amqp: AmqpClients::default(),
             websockets: WebSockets::default(),
             kafka: KafkaClients::default(),
-            grpc: GrpcChannels::new(base_dir),
+            s3: S3Clients::new(base_dir.clone()),
+            grpc: GrpcChannels::new(base_dir.clone()),
             flow_name: flow_name.to_string(),
+            started: chrono::Utc::now(),
+            base_dir: base_dir.clone(),
         }
     }
 

@@ -121,6 +121,12 @@ pub fn traceparent_of(span: &Span) -> Option<String> {
     carrier.remove("traceparent")
 }
 
+/// The trace id of the current span when spans are exported: the trace of the run.
+pub fn current_trace_id() -> Option<String> {
+    let traceparent = traceparent_of(&Span::current())?;
+    traceparent.split('-').nth(1).map(str::to_string)
+}
+
 /// Adds `traceparent` (and `tracestate`) for the current span to an HTTP step's headers, unless
 /// tracing is off or the step set its own `traceparent`.
 pub fn inject_traceparent(headers: &mut HeaderMap) {

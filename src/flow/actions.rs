@@ -39,6 +39,19 @@ pub enum ActionKind {
     KafkaProduce,
     KafkaConsume,
     Grpc,
+    PrometheusQuery,
+    PrometheusAssert,
+    LokiQuery,
+    LokiAssert,
+    OtelInject,
+    OtelAssert,
+    S3Put,
+    S3Get,
+    S3Delete,
+    S3List,
+    S3Assert,
+    ContractGenerate,
+    ContractVerify,
 }
 
 /// The type a config key's value must have, checked by the validator unless the value is a
@@ -96,6 +109,26 @@ macro_rules! kafka_keys {
     };
 }
 
+/// The keys every action reading an observability backend's query API takes (see
+/// `engine::actions::query_api`), followed by its own.
+macro_rules! query_api_keys {
+    ($($own:literal),*) => {
+        &["url", "auth", "headers", "timeout", $($own),*]
+    };
+}
+
+/// The keys every S3 action reads (the store, bucket and credentials, in our names and the
+/// original platform's MinIO names), followed by its own.
+macro_rules! s3_keys {
+    ($($own:literal),*) => {
+        &[
+            "endpoint", "region", "bucket", "access_key", "access_key_id", "secret_key",
+            "secret_access_key", "session_token", "path_style", "use_ssl", "timeout",
+            $($own),*
+        ]
+    };
+}
+
 /// What the validator knows of one action's config.
 pub struct ConfigKeys {
     /// Keys that must be present (any one of a `|`-separated group).
@@ -140,6 +173,19 @@ impl ActionKind {
         ActionKind::KafkaProduce,
         ActionKind::KafkaConsume,
         ActionKind::Grpc,
+        ActionKind::PrometheusQuery,
+        ActionKind::PrometheusAssert,
+        ActionKind::LokiQuery,
+        ActionKind::LokiAssert,
+        ActionKind::OtelInject,
+        ActionKind::OtelAssert,
+        ActionKind::S3Put,
+        ActionKind::S3Get,
+        ActionKind::S3Delete,
+        ActionKind::S3List,
+        ActionKind::S3Assert,
+        ActionKind::ContractGenerate,
+        ActionKind::ContractVerify,
     ];
 
     /// The required key groups (as [`ConfigKeys::required`] writes them) that an environment's
@@ -209,6 +255,19 @@ impl ActionKind {
             ActionKind::KafkaProduce => "kafka_producer",
             ActionKind::KafkaConsume => "kafka_consumer",
             ActionKind::Grpc => "grpc",
+            ActionKind::PrometheusQuery => "prometheus.query",
+            ActionKind::PrometheusAssert => "prometheus.assert",
+            ActionKind::LokiQuery => "loki.query",
+            ActionKind::LokiAssert => "loki.assert",
+            ActionKind::OtelInject => "otel.inject",
+            ActionKind::OtelAssert => "otel.assert",
+            ActionKind::S3Put => "s3.put",
+            ActionKind::S3Get => "s3.get",
+            ActionKind::S3Delete => "s3.delete",
+            ActionKind::S3List => "s3.list",
+            ActionKind::S3Assert => "s3.assert",
+            ActionKind::ContractGenerate => "contract_generate",
+            ActionKind::ContractVerify => "contract_verify",
         }
     }
 
@@ -229,6 +288,19 @@ impl ActionKind {
             ActionKind::Condition => &["if"],
             ActionKind::ForEach => &["loop", "foreach"],
             ActionKind::RunFlow => &["call_flow", "include"],
+            ActionKind::PrometheusQuery => &["prometheus_query"],
+            ActionKind::PrometheusAssert => &["prometheus_assert"],
+            ActionKind::LokiQuery => &["loki_query"],
+            ActionKind::LokiAssert => &["loki_assert"],
+            ActionKind::OtelInject => &["otel_inject"],
+            ActionKind::OtelAssert => &["otel_assert", "trace_assert"],
+            ActionKind::S3Put => &["minio.put", "s3_put", "minio_put"],
+            ActionKind::S3Get => &["minio.get", "s3_get", "minio_get"],
+            ActionKind::S3Delete => &["minio.delete", "s3_delete", "minio_delete"],
+            ActionKind::S3List => &["minio.list", "s3_list", "minio_list"],
+            ActionKind::S3Assert => &["minio.assert", "s3_assert", "minio_assert"],
+            ActionKind::ContractGenerate => &["contract.generate", "pact_generate"],
+            ActionKind::ContractVerify => &["contract.verify", "pact_verify"],
             ActionKind::NatsPublish => &["nats_publish"],
             ActionKind::NatsSubscribe => &["nats_subscribe", "nats.consume", "nats_consume"],
             ActionKind::AmqpPublish => &["amqp_publish", "rabbitmq.publish"],
@@ -281,7 +353,14 @@ impl ActionKind {
             },
             ActionKind::MockServerStart => ConfigKeys {
                 required: &["endpoints"],
-                known: &["name", "port", "endpoints"],
+                known: &[
+                    "name",
+                    "port",
+                    "endpoints",
+                    "record_contract",
+                    "consumer",
+                    "provider",
+                ],
             },
             ActionKind::MockServerStop | ActionKind::MockServerResetState => ConfigKeys {
                 required: &["server|name|server_id"],
@@ -494,6 +573,136 @@ impl ActionKind {
                     "group_id"
                 ),
             },
+            ActionKind::PrometheusQuery => ConfigKeys {
+                required: &["url", "query"],
+                known: query_api_keys!("query", "time", "start", "end", "step"),
+            },
+            ActionKind::PrometheusAssert => ConfigKeys {
+                required: &["url", "query"],
+                known: query_api_keys!(
+                    "query",
+                    "time",
+                    "start",
+                    "end",
+                    "step",
+                    "condition",
+                    "assert",
+                    "within",
+                    "interval"
+                ),
+            },
+            ActionKind::LokiQuery => ConfigKeys {
+                required: &["url", "query"],
+                known: query_api_keys!("query", "start", "end", "limit", "direction"),
+            },
+            ActionKind::LokiAssert => ConfigKeys {
+                required: &["url", "query"],
+                known: query_api_keys!(
+                    "query",
+                    "start",
+                    "end",
+                    "limit",
+                    "direction",
+                    "condition",
+                    "assert",
+                    "within",
+                    "interval"
+                ),
+            },
+            ActionKind::OtelInject => ConfigKeys {
+                required: &[],
+                known: &["trace_id", "span", "name", "sampled"],
+            },
+            ActionKind::OtelAssert => ConfigKeys {
+                required: &["backend_url|url"],
+                known: &[
+                    "backend",
+                    "backend_url",
+                    "url",
+                    "auth",
+                    "headers",
+                    "timeout",
+                    "trace_id",
+                    "service",
+                    "operation",
+                    "span_name",
+                    "attributes",
+                    "condition",
+                    "assert",
+                    "within",
+                    "interval",
+                ],
+            },
+            ActionKind::S3Put => ConfigKeys {
+                required: &[
+                    "endpoint",
+                    "bucket",
+                    "key|object",
+                    "body|data|body_base64|file",
+                ],
+                known: s3_keys!(
+                    "key",
+                    "object",
+                    "body",
+                    "data",
+                    "body_base64",
+                    "file",
+                    "content_type",
+                    "metadata"
+                ),
+            },
+            ActionKind::S3Get => ConfigKeys {
+                required: &["endpoint", "bucket", "key|object"],
+                known: s3_keys!("key", "object", "as"),
+            },
+            ActionKind::S3Delete => ConfigKeys {
+                required: &["endpoint", "bucket", "key|object"],
+                known: s3_keys!("key", "object"),
+            },
+            ActionKind::S3List => ConfigKeys {
+                required: &["endpoint", "bucket"],
+                known: s3_keys!("prefix"),
+            },
+            ActionKind::S3Assert => ConfigKeys {
+                required: &["endpoint", "bucket", "key|object"],
+                known: s3_keys!(
+                    "key",
+                    "object",
+                    "exists",
+                    "size",
+                    "size_gte",
+                    "content_type",
+                    "metadata",
+                    "condition",
+                    "assert",
+                    "within",
+                    "interval"
+                ),
+            },
+            ActionKind::ContractGenerate => ConfigKeys {
+                required: &["file|path", "consumer", "provider", "interactions|steps"],
+                known: &[
+                    "file",
+                    "path",
+                    "consumer",
+                    "provider",
+                    "interactions",
+                    "steps",
+                ],
+            },
+            ActionKind::ContractVerify => ConfigKeys {
+                required: &["file|path", "provider_url|url"],
+                known: &[
+                    "file",
+                    "path",
+                    "provider_url",
+                    "provider_states_url",
+                    "url",
+                    "headers",
+                    "auth",
+                    "timeout",
+                ],
+            },
             ActionKind::Grpc => ConfigKeys {
                 required: &["address|url|target|host", "method"],
                 known: &[
@@ -539,6 +748,10 @@ impl ActionKind {
             ActionKind::ForEach => &["steps"],
             ActionKind::Parallel => &["branches", "steps"],
             ActionKind::WebSocket => &["until"],
+            ActionKind::PrometheusAssert
+            | ActionKind::LokiAssert
+            | ActionKind::OtelAssert
+            | ActionKind::S3Assert => &["condition", "assert"],
             _ => &[],
         }
     }
@@ -564,6 +777,41 @@ impl ActionKind {
         }
     }
 
+    /// Whether this action reads an observability backend's query API.
+    pub fn reads_a_query_api(self) -> bool {
+        matches!(
+            self,
+            ActionKind::PrometheusQuery
+                | ActionKind::PrometheusAssert
+                | ActionKind::LokiQuery
+                | ActionKind::LokiAssert
+                | ActionKind::OtelAssert
+        )
+    }
+
+    /// Whether this is one of the S3 actions.
+    pub fn is_s3(self) -> bool {
+        matches!(
+            self,
+            ActionKind::S3Put
+                | ActionKind::S3Get
+                | ActionKind::S3Delete
+                | ActionKind::S3List
+                | ActionKind::S3Assert
+        )
+    }
+
+    /// Whether this action repeats a query until its `condition` (or `assert`) holds.
+    pub fn polls_a_query_api(self) -> bool {
+        matches!(
+            self,
+            ActionKind::PrometheusAssert
+                | ActionKind::LokiAssert
+                | ActionKind::OtelAssert
+                | ActionKind::S3Assert
+        )
+    }
+
     /// The type the value of `key` must have.
     pub fn key_type(self, key: &str) -> KeyType {
         if self.nested_step_keys().contains(&key)
@@ -572,9 +820,35 @@ impl ActionKind {
             return KeyType::List;
         }
         match key {
-            "timeout" | "connect_timeout" | "query_timeout" | "interval" | "duration" => {
-                KeyType::Duration
+            "timeout" | "connect_timeout" | "query_timeout" | "interval" | "duration"
+            | "within" => KeyType::Duration,
+            "step" if self.reads_a_query_api() => KeyType::Duration,
+            "time" | "start" | "end" | "assert" if self.reads_a_query_api() => KeyType::Any,
+            "limit" if self.reads_a_query_api() => KeyType::Count,
+            "direction" | "backend" | "backend_url" | "trace_id" | "operation" | "span_name"
+                if self.reads_a_query_api() =>
+            {
+                KeyType::Text
             }
+            "attributes" if self == ActionKind::OtelAssert => KeyType::Map,
+            "sampled" => KeyType::Flag,
+            "steps" | "interactions" if self == ActionKind::ContractGenerate => KeyType::List,
+            "consumer"
+            | "provider"
+            | "provider_url"
+            | "provider_states_url"
+            | "record_contract" => KeyType::Text,
+            "endpoint" | "region" | "bucket" | "object" | "access_key" | "access_key_id"
+            | "secret_key" | "secret_access_key" | "session_token" | "prefix" | "body_base64"
+                if self.is_s3() =>
+            {
+                KeyType::Text
+            }
+            "path_style" | "use_ssl" | "exists" if self.is_s3() => KeyType::Flag,
+            "size" | "size_gte" if self.is_s3() => KeyType::Count,
+            "metadata" if self.is_s3() => KeyType::Map,
+            "assert" if self == ActionKind::S3Assert => KeyType::Any,
+            "trace_id" | "span" if self == ActionKind::OtelInject => KeyType::Text,
             "status" if self == ActionKind::WaitFor => KeyType::Count,
             "times" | "expected_calls" | "at_least" | "count_min" | "min_times" | "at_most"
             | "count_max" | "max_times"

@@ -250,10 +250,19 @@ impl Checker<'_> {
             }
             let child = format!("{config_pointer}/{}", pointer_segment(key));
             if raw_keys.contains(&key.as_str()) {
-                if let (Value::String(expression), "condition" | "if" | "expression" | "until") =
-                    (value, key.as_str())
-                {
-                    self.check_expression(expression, &child, id);
+                match (value, key.as_str()) {
+                    (
+                        Value::String(expression),
+                        "condition" | "if" | "expression" | "until" | "assert",
+                    ) => self.check_expression(expression, &child, id),
+                    (Value::Array(items), "assert") => {
+                        for (i, item) in items.iter().enumerate() {
+                            if let Value::String(expression) = item {
+                                self.check_expression(expression, &format!("{child}/{i}"), id);
+                            }
+                        }
+                    }
+                    _ => {}
                 }
                 continue;
             }

@@ -17,5 +17,5 @@ pub mod verify;
 pub use error::MockError;
 pub use file::serve_file;
 pub use model::{Endpoint, EndpointMatch, MockResponse, MockSpec};
-pub use server::{EndpointChanges, MockServer, RecordedRequest};
+pub use server::{Answer, EndpointChanges, MockServer, RecordedRequest};
 pub use verify::RequestCheck;

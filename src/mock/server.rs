@@ -29,6 +29,14 @@ use super::template::TemplateContext;
 /// How long `stop` waits for in-flight answers before cutting them off.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
+/// What an endpoint answered: status, headers and body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
 /// One request the server received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedRequest {
@@ -122,6 +130,8 @@ struct Served {
     /// How many requests each endpoint answered, for `times`.
     answered: Vec<usize>,
     requests: Vec<RecordedRequest>,
+    /// What the server answered each of `requests` with; `None` when no endpoint answered.
+    answers: Vec<Option<Answer>>,
     /// The state values of stateful endpoints, by key.
     state_values: Map<String, Value>,
 }
@@ -208,6 +218,7 @@ impl MockServer {
                 answered: vec![0; endpoints.len()],
                 compiled: endpoints,
                 requests: Vec::new(),
+                answers: Vec::new(),
                 state_values: initial_values(&spec.endpoints),
             }),
             stopping: stopping.clone(),
@@ -250,6 +261,17 @@ impl MockServer {
     /// The requests received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.served().requests.clone()
+    }
+
+    /// The requests received so far, each with what an endpoint answered.
+    pub fn exchanges(&self) -> Vec<(RecordedRequest, Option<Answer>)> {
+        let served = self.state.served();
+        served
+            .requests
+            .iter()
+            .cloned()
+            .zip(served.answers.iter().cloned())
+            .collect()
     }
 
     /// Changes the endpoints while the server runs. Each of `endpoints` replaces, in place,
@@ -371,6 +393,15 @@ async fn answer(
             served.respond(hit.endpoint, &recorded)
         });
         served.requests.push(recorded);
+        let answer = match &outcome {
+            Ok(Ok(prepared)) => Some(Answer {
+                status: prepared.status.as_u16(),
+                headers: prepared.headers.clone(),
+                body: prepared.body.clone(),
+            }),
+            _ => None,
+        };
+        served.answers.push(answer);
         outcome
     };
     match outcome {

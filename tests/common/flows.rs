@@ -81,3 +81,36 @@ pub fn diagnostics(text: &str) -> Vec<String> {
     }
     out
 }
+
+/// Run options with the variables `vars` (names to text values).
+pub fn with_vars(vars: &[(&str, &str)]) -> RunOptions {
+    RunOptions {
+        variables: vars
+            .iter()
+            .map(|(name, value)| (name.to_string(), Value::String(value.to_string())))
+            .collect(),
+        ..RunOptions::default()
+    }
+}
+
+/// Runs `examples/services/{file}` through the CLI with `--var name=value` for each of `vars`
+/// and answers what it printed, after checking that it passed. Asynchronously, so servers on
+/// the test's runtime go on answering.
+pub async fn run_example(file: &str, vars: &[(&str, &str)]) -> String {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/services")
+        .join(file);
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_testmesh"));
+    command.arg("run").arg(&example);
+    for (name, value) in vars {
+        command.arg("--var").arg(format!("{name}={value}"));
+    }
+    let output = tokio::time::timeout(BOUND, command.output())
+        .await
+        .expect("the example did not finish")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    stdout
+}

@@ -140,6 +140,7 @@ async fn answer(
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    let traceparent = request.metadata().get("traceparent").cloned();
     let fields = serde_json::to_value(request.get_ref()).unwrap();
     let text = |name: &str| fields[name].as_str().unwrap_or_default().to_string();
     let body = match method.as_str() {
@@ -179,5 +180,8 @@ async fn answer(
     response
         .metadata_mut()
         .insert("x-served-by", "orders-test".parse().unwrap());
+    if let Some(traceparent) = traceparent {
+        response.metadata_mut().insert("x-traceparent", traceparent);
+    }
     Ok(response)
 }

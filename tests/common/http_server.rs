@@ -57,6 +57,17 @@ pub async fn start() -> TestServer {
         .route("/headers", get(odd_headers))
         .route("/big", get(big))
         .with_state(counters.clone());
+    let (base_url, stop) = serve(router).await;
+    TestServer {
+        base_url,
+        counters,
+        _stop: stop,
+    }
+}
+
+/// Serves `router` on 127.0.0.1 with a port the system picks: its base URL, and a guard that
+/// shuts it down when dropped.
+pub async fn serve(router: Router) -> (String, DropGuard) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let token = CancellationToken::new();
@@ -67,11 +78,7 @@ pub async fn start() -> TestServer {
             .await
             .unwrap();
     });
-    TestServer {
-        base_url,
-        counters,
-        _stop: token.drop_guard(),
-    }
+    (base_url, token.drop_guard())
 }
 
 fn query_pairs(query: &Option<String>) -> Vec<(String, String)> {

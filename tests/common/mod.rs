@@ -10,6 +10,10 @@ pub mod fake_kafka;
 #[allow(dead_code)]
 pub mod fake_kube;
 #[allow(dead_code)]
+pub mod fake_loki;
+#[allow(dead_code)]
+pub mod fake_traces;
+#[allow(dead_code)]
 pub mod flows;
 #[allow(dead_code)]
 pub mod grpc_server;

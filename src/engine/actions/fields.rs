@@ -129,3 +129,29 @@ pub fn optional_map<'a>(
         )),
     }
 }
+
+/// A map whose values are text, numbers or booleans (printed), as `name, text` pairs in order;
+/// empty when absent. A nested value is an error naming `key.name`.
+pub fn text_map(
+    config: &Map<String, Value>,
+    key: &str,
+) -> Result<Vec<(String, String)>, ActionError> {
+    let Some(map) = optional_map(config, key)? else {
+        return Ok(Vec::new());
+    };
+    map.iter()
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                Value::Number(_) | Value::Bool(_) => value.to_string(),
+                other => {
+                    return Err(ActionError::invalid(
+                        format!("{key}.{name}"),
+                        format!("expected text, found {} {other}", kind_of(other)),
+                    ));
+                }
+            };
+            Ok((name.clone(), text))
+        })
+        .collect()
+}

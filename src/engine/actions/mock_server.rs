@@ -8,6 +8,8 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 
+use super::contract::beside_flow;
+use super::mock_contract::ContractTarget;
 use super::{ActionError, ActionOutput};
 use crate::flow::source::kind_of;
 use crate::mock::state::StateChange;
@@ -17,6 +19,8 @@ use crate::mock::{Endpoint, MockError, MockServer, MockSpec, RequestCheck};
 struct RunningMock {
     server_id: String,
     server: MockServer,
+    /// Where `record_contract` writes what the server answered, when it stops.
+    contract: Option<ContractTarget>,
 }
 
 /// The mock servers one run started, by name.
@@ -31,6 +35,11 @@ impl MockRegistry {
     pub async fn stop_all(&self) {
         let servers: Vec<(String, RunningMock)> = self.servers.lock().await.drain(..).collect();
         for (name, running) in servers {
+            if let Some(contract) = &running.contract
+                && let Err(err) = contract.write(&running.server.exchanges())
+            {
+                tracing::warn!(mock = %name, "writing the mock server's contract failed: {err}");
+            }
             if let Err(err) = running.server.stop().await {
                 tracing::warn!(mock = %name, "stopping the mock server failed: {err}");
             }
@@ -78,11 +87,16 @@ fn parse_port(config: &Map<String, Value>) -> Result<Option<u16>, ActionError> {
 }
 
 /// `mock_server_start`: starts a server; the result has `server_id`, `name`, `base_url`, `port`.
+/// With `record_contract: path` (and `consumer`, `provider`: default `consumer` and the
+/// server's name), the exchanges it answered are written there as a Pact contract when it
+/// stops (by `mock_server_stop`, or at the end of the run).
 pub async fn start(
     config: &Map<String, Value>,
     mocks: &MockRegistry,
+    base_dir: Option<&std::path::Path>,
 ) -> Result<ActionOutput, ActionError> {
     let requested_name = optional_text(config, "name")?;
+    let recorded = optional_text(config, "record_contract")?;
     let port = parse_port(config)?;
     let endpoints = config
         .get("endpoints")
@@ -119,7 +133,22 @@ pub async fn start(
         Value::String(server.base_url().to_string()),
     );
     result.insert("port".into(), json!(server.port()));
-    servers.insert(name, RunningMock { server_id, server });
+    let contract = match recorded {
+        Some(path) => Some(ContractTarget {
+            path: beside_flow(&path, base_dir),
+            consumer: optional_text(config, "consumer")?.unwrap_or_else(|| "consumer".into()),
+            provider: optional_text(config, "provider")?.unwrap_or_else(|| name.clone()),
+        }),
+        None => None,
+    };
+    servers.insert(
+        name,
+        RunningMock {
+            server_id,
+            server,
+            contract,
+        },
+    );
     Ok(ActionOutput::from_result(result))
 }
 
@@ -209,6 +238,10 @@ pub async fn stop(
     };
     drop(servers);
     let mut result = server_keys(&name, &running);
+    if let Some(contract) = &running.contract {
+        let written = contract.write(&running.server.exchanges())?;
+        result.insert("contract".into(), Value::Object(written));
+    }
     let requests = running.server.stop().await.map_err(to_action_error)?;
     let listed: Vec<Value> = requests
         .iter()

@@ -4,15 +4,22 @@
 
 pub mod amqp;
 pub mod basic;
+pub mod contract;
 pub mod database;
 pub mod fields;
 pub mod grpc;
 pub mod http;
 pub mod kafka;
+pub mod loki;
+pub mod mock_contract;
 pub mod mock_server;
 pub mod nats;
+pub mod otel;
+pub mod prometheus;
+pub mod query_api;
 pub mod received;
 pub mod redis;
+pub mod s3;
 pub mod tls;
 pub mod transform;
 pub mod wait_for;
@@ -137,7 +144,14 @@ pub async fn execute(
         ActionKind::Log => basic::log(config, session),
         ActionKind::Delay => Box::pin(basic::delay(config)).await,
         ActionKind::Transform => transform::execute(config),
-        ActionKind::MockServerStart => Box::pin(mock_server::start(config, &session.mocks)).await,
+        ActionKind::MockServerStart => {
+            Box::pin(mock_server::start(
+                config,
+                &session.mocks,
+                session.base_dir.as_deref(),
+            ))
+            .await
+        }
         ActionKind::MockServerStop => Box::pin(mock_server::stop(config, &session.mocks)).await,
         ActionKind::MockServerVerify => Box::pin(mock_server::verify(config, &session.mocks)).await,
         ActionKind::MockServerUpdate => Box::pin(mock_server::update(config, &session.mocks)).await,
@@ -153,12 +167,44 @@ pub async fn execute(
         ActionKind::RedisXadd => Box::pin(redis::xadd(config, &session.redis)).await,
         ActionKind::RedisXread => Box::pin(redis::xread(config, &session.redis)).await,
         ActionKind::WaitFor => Box::pin(wait_for::execute(config, &session.http)).await,
-        ActionKind::NatsPublish => Box::pin(nats::publish(config, &session.nats)).await,
+        ActionKind::NatsPublish => {
+            let config = otel::with_trace_headers(config, session);
+            Box::pin(nats::publish(&config, &session.nats)).await
+        }
         ActionKind::NatsSubscribe => Box::pin(nats::subscribe(config, &session.nats)).await,
-        ActionKind::AmqpPublish => Box::pin(amqp::publish(config, &session.amqp)).await,
+        ActionKind::AmqpPublish => {
+            let config = otel::with_trace_headers(config, session);
+            Box::pin(amqp::publish(&config, &session.amqp)).await
+        }
         ActionKind::AmqpConsume => Box::pin(amqp::consume(config, &session.amqp)).await,
-        ActionKind::KafkaProduce => Box::pin(kafka::produce::produce(config, &session.kafka)).await,
-        ActionKind::Grpc => Box::pin(grpc::execute(config, &session.grpc)).await,
+        ActionKind::KafkaProduce => {
+            let config = otel::with_trace_headers(config, session);
+            Box::pin(kafka::produce::produce(&config, &session.kafka)).await
+        }
+        ActionKind::Grpc => {
+            let traceparent = session
+                .http
+                .trace
+                .get()
+                .map(|context| context.traceparent());
+            Box::pin(grpc::execute(config, &session.grpc, traceparent)).await
+        }
+        // An assert runs its query once here; the runner repeats it until its condition holds.
+        ActionKind::PrometheusQuery | ActionKind::PrometheusAssert => {
+            Box::pin(prometheus::query(config, session)).await
+        }
+        ActionKind::LokiQuery | ActionKind::LokiAssert => {
+            Box::pin(loki::query(config, session)).await
+        }
+        ActionKind::OtelInject => otel::inject(config, session),
+        ActionKind::OtelAssert => Box::pin(otel::fetch(config, session)).await,
+        ActionKind::S3Put => Box::pin(s3::put(config, &session.s3)).await,
+        ActionKind::S3Get => Box::pin(s3::get(config, &session.s3)).await,
+        ActionKind::S3Delete => Box::pin(s3::delete(config, &session.s3)).await,
+        ActionKind::S3List => Box::pin(s3::list(config, &session.s3)).await,
+        ActionKind::S3Assert => Box::pin(s3::inspect(config, &session.s3)).await,
+        ActionKind::ContractGenerate => contract::generate(config, Vec::new(), session),
+        ActionKind::ContractVerify => Box::pin(contract::verify(config, session)).await,
         ActionKind::DbPoll
         | ActionKind::WaitUntil
         | ActionKind::Condition

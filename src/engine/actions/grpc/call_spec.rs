@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::super::ActionError;
-use super::super::fields::{duration, first_text, flag, list, optional_map, optional_text};
+use super::super::fields::{duration, first_text, flag, list, optional_text, text_map};
 use crate::flow::source::kind_of;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -100,26 +100,10 @@ impl CallSpec {
                 ));
             }
         };
-        let metadata = optional_map(config, "metadata")?
-            .map(|map| {
-                map.iter()
-                    .map(|(name, value)| {
-                        let text = match value {
-                            Value::String(text) => text.clone(),
-                            Value::Number(_) | Value::Bool(_) => value.to_string(),
-                            other => {
-                                return Err(ActionError::invalid(
-                                    format!("metadata.{name}"),
-                                    format!("expected text, found {} {other}", kind_of(other)),
-                                ));
-                            }
-                        };
-                        Ok((name.to_ascii_lowercase(), text))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
+        let metadata: Vec<(String, String)> = text_map(config, "metadata")?
+            .into_iter()
+            .map(|(name, text)| (name.to_ascii_lowercase(), text))
+            .collect();
         Ok(Self {
             server,
             service,

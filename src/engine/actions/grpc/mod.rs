@@ -38,9 +38,17 @@ const SECRET_METADATA: &[&str] = &["authorization", "cookie", "x-api-key", "api-
 pub async fn execute(
     config: &Map<String, Value>,
     channels: &GrpcChannels,
+    traceparent: Option<String>,
 ) -> Result<ActionOutput, ActionError> {
     let spec = CallSpec::parse(config, channels.base_dir())?;
-    let metadata = metadata_map(&spec.metadata)?;
+    let mut metadata = metadata_map(&spec.metadata)?;
+    // The run's trace context (`otel.inject`), unless the step sends its own.
+    if let Some(traceparent) = traceparent
+        && !metadata.contains_key("traceparent")
+        && let Ok(value) = AsciiMetadataValue::try_from(traceparent.as_str())
+    {
+        metadata.insert("traceparent", value);
+    }
     let channel = channels.channel(&spec.server).await?;
     let method = descriptors::find_method(&spec, channels, &channel).await?;
     let request = json::request_message(&spec.request, &method.input())?;

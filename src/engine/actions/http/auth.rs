@@ -11,13 +11,13 @@ use crate::engine::actions::ActionError;
 
 /// Where an API key went, so reports can mask it.
 #[derive(Default)]
-pub(super) struct Secrets {
+pub(crate) struct Secrets {
     pub headers: Vec<HeaderName>,
     pub query: Vec<String>,
 }
 
 /// Adds the credentials `auth` describes to `headers` or to the query of `url`.
-pub(super) fn apply_auth(
+pub(crate) fn apply_auth(
     auth: &Value,
     headers: &mut HeaderMap,
     url: &mut Url,

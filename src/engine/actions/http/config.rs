@@ -190,7 +190,7 @@ fn parse_url(value: Option<&Value>, urls: &UrlMemo) -> Result<Url, ActionError> 
 }
 
 /// The text of a scalar config value: strings as they are, numbers and booleans printed.
-pub(super) fn scalar_text(field: &str, value: &Value) -> Result<String, ActionError> {
+pub(crate) fn scalar_text(field: &str, value: &Value) -> Result<String, ActionError> {
     match value {
         Value::String(text) => Ok(text.clone()),
         Value::Number(number) => Ok(number.to_string()),
@@ -218,7 +218,7 @@ pub(super) fn expect_map<'a>(
     }
 }
 
-pub(super) fn header_pair(
+pub(crate) fn header_pair(
     field: &str,
     name: &str,
     value: &str,

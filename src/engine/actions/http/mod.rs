@@ -2,11 +2,11 @@
 //! redirects followed by our own code so each step chooses, and a result keyed as flow files
 //! read it (`status`, `headers` by canonical name, `body` as JSON or text, `response`...).
 
-mod auth;
-mod config;
-mod errors;
+pub(super) mod auth;
+pub(super) mod config;
+pub(super) mod errors;
 mod redirect;
-mod response;
+pub(super) mod response;
 mod url_memo;
 
 use std::sync::OnceLock;
@@ -30,8 +30,12 @@ use self::response::{
     headers_map, read_capped,
 };
 use self::url_memo::UrlMemo;
+use super::otel::context::TraceSlot;
 use super::{ActionError, ActionOutput};
 use crate::engine::recorded::Recorded;
+
+/// The W3C trace context header.
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// The most request-body bytes shown in a report.
 const REQUEST_EXCERPT_BYTES: usize = 4 * 1024;
@@ -47,6 +51,8 @@ pub struct HttpSession {
     /// Built on first use by a step with `verify_ssl: false`.
     insecure_client: OnceLock<Result<Client, String>>,
     urls: UrlMemo,
+    /// The trace the run's requests join once `otel.inject` started one.
+    pub trace: TraceSlot,
 }
 
 impl HttpSession {
@@ -58,6 +64,7 @@ impl HttpSession {
             client: build_client(true),
             insecure_client: OnceLock::new(),
             urls: UrlMemo::default(),
+            trace: TraceSlot::default(),
         }
     }
 
@@ -125,7 +132,17 @@ pub async fn execute(
     session: &HttpSession,
 ) -> Result<ActionOutput, ActionError> {
     let mut spec = RequestSpec::parse(config, &session.default_headers, &session.urls)?;
-    crate::engine::trace::inject_traceparent(&mut spec.headers);
+    match session.trace.get() {
+        Some(context) => {
+            if !spec.headers.contains_key(TRACEPARENT) {
+                let value = HeaderValue::from_str(&context.traceparent()).map_err(|_| {
+                    ActionError::Failed("the run's trace context is not a header".into())
+                })?;
+                spec.headers.insert(TRACEPARENT, value);
+            }
+        }
+        None => crate::engine::trace::inject_traceparent(&mut spec.headers),
+    }
     let client = session.client(spec.verify_ssl)?;
     let started = Instant::now();
     let exchange = tokio::time::timeout(spec.timeout, send(client, session, &spec))
