@@ -1865,8 +1865,9 @@ async fn the_action_catalogue_is_the_one_the_validator_checks() {
         groups,
         [
             "HTTP & API",
-            "Databases",
+            "Databases & storage",
             "Messaging",
+            "Metrics, logs & traces",
             "Control flow",
             "Mocks",
             "Utilities"

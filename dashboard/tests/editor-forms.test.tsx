@@ -42,7 +42,15 @@ describe("forms generated from the action catalogue", () => {
 
   it("groups the palette and searches names, aliases and descriptions", () => {
     const all = paletteGroups(catalogue, "");
-    expect(all.map((g) => g.label)).toEqual(["HTTP & API", "Databases", "Messaging", "Control flow", "Mocks", "Utilities"]);
+    expect(all.map((g) => g.label)).toEqual([
+      "HTTP & API",
+      "Databases & storage",
+      "Messaging",
+      "Metrics, logs & traces",
+      "Control flow",
+      "Mocks",
+      "Utilities",
+    ]);
     expect(all.flatMap((g) => g.actions).length).toBe(catalogue.actions.length);
     expect(paletteGroups(catalogue, "rabbitmq").flatMap((g) => g.actions.map((a) => a.name))).toEqual(["amqp.publish", "amqp.consume"]);
     expect(paletteGroups(catalogue, "zzz")).toEqual([]);

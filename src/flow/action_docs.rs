@@ -13,6 +13,7 @@ pub enum ActionGroup {
     Http,
     Databases,
     Messaging,
+    Observability,
     ControlFlow,
     Mocks,
     Utilities,
@@ -23,6 +24,7 @@ impl ActionGroup {
         ActionGroup::Http,
         ActionGroup::Databases,
         ActionGroup::Messaging,
+        ActionGroup::Observability,
         ActionGroup::ControlFlow,
         ActionGroup::Mocks,
         ActionGroup::Utilities,
@@ -32,8 +34,9 @@ impl ActionGroup {
     pub fn label(self) -> &'static str {
         match self {
             ActionGroup::Http => "HTTP & API",
-            ActionGroup::Databases => "Databases",
+            ActionGroup::Databases => "Databases & storage",
             ActionGroup::Messaging => "Messaging",
+            ActionGroup::Observability => "Metrics, logs & traces",
             ActionGroup::ControlFlow => "Control flow",
             ActionGroup::Mocks => "Mocks",
             ActionGroup::Utilities => "Utilities",
@@ -46,9 +49,13 @@ impl ActionKind {
     pub fn group(self) -> ActionGroup {
         use ActionKind::*;
         match self {
-            HttpRequest | WaitFor | WebSocket | Grpc => ActionGroup::Http,
+            HttpRequest | WaitFor | WebSocket | Grpc | ContractGenerate | ContractVerify => {
+                ActionGroup::Http
+            }
             DatabaseQuery | DbPoll | RedisGet | RedisSet | RedisDel | RedisExists
-            | RedisCommand => ActionGroup::Databases,
+            | RedisCommand | S3Put | S3Get | S3Delete | S3List | S3Assert => ActionGroup::Databases,
+            PrometheusQuery | PrometheusAssert | LokiQuery | LokiAssert | OtelInject
+            | OtelAssert => ActionGroup::Observability,
             RedisXadd | RedisXread | NatsPublish | NatsSubscribe | AmqpPublish | AmqpConsume
             | KafkaProduce | KafkaConsume => ActionGroup::Messaging,
             WaitUntil | Condition | ForEach | Parallel | RunFlow => ActionGroup::ControlFlow,
@@ -95,6 +102,19 @@ impl ActionKind {
             KafkaProduce => "Produce messages to a Kafka topic.",
             KafkaConsume => "Read messages from a Kafka topic until a condition holds.",
             Grpc => "Call a gRPC method, by reflection or from a descriptor set.",
+            PrometheusQuery => "Run a PromQL query, instant or over a range, and keep its series.",
+            PrometheusAssert => "Repeat a PromQL query until its result meets a condition.",
+            LokiQuery => "Fetch log lines matching a LogQL query over the run's time span.",
+            LokiAssert => "Repeat a LogQL query until its lines meet a condition.",
+            OtelInject => "Start a trace that the following steps' requests carry.",
+            OtelAssert => "Fetch the run's trace from Jaeger or Tempo and check its spans.",
+            S3Put => "Write an object to an S3-compatible store.",
+            S3Get => "Read an object from an S3-compatible store.",
+            S3Delete => "Delete an object from an S3-compatible store.",
+            S3List => "List the objects of a bucket, under a prefix.",
+            S3Assert => "Check that an object exists, or not, and its properties.",
+            ContractGenerate => "Write a Pact contract from HTTP steps or given interactions.",
+            ContractVerify => "Replay a Pact contract against a provider and name mismatches.",
         }
     }
 }
