@@ -1410,27 +1410,15 @@ async fn the_live_feed_of_a_caller_carries_only_their_namespaces() {
         (qa_feed.status().as_u16(), ops_feed.status().as_u16()),
         (200, 200)
     );
-    let mut conn = redis::Client::open(redis.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let feed = live.live_stream();
-    let publisher = tokio::spawn(async move {
-        // The feed starts at the newest entry: publish until both readers have taken some.
-        for _ in 0..20 {
-            tokio::time::sleep(StdDuration::from_millis(200)).await;
-            for run_id in ["ops-run", "qa-run"] {
-                xadd(
-                    &mut conn,
-                    &feed,
-                    "finished",
-                    &json!({"runId": run_id, "status": "passed"}),
-                )
-                .await;
-            }
-        }
-    });
+    let publisher = keep_publishing(
+        &redis,
+        &live,
+        vec![
+            json!({"runId": "ops-run", "status": "passed"}),
+            json!({"runId": "qa-run", "status": "passed"}),
+        ],
+    )
+    .await;
     let (qa_text, ops_text) = tokio::join!(
         read_sse(qa_feed, "\"runId\":\"qa-run\""),
         read_sse(ops_feed, "\"runId\":\"ops-run\"")
@@ -1555,6 +1543,29 @@ fn events(text: &str, name: &str) -> Vec<Value> {
         .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("data: ")))
         .map(|data| serde_json::from_str(data).unwrap())
         .collect()
+}
+
+/// Publishes each of `finished` to the live feed every 200 ms, 20 times: the feed starts at its
+/// newest entry, so a reader that subscribes a little later still gets some. Abort it once read.
+async fn keep_publishing(
+    redis: &str,
+    live: &LiveSource,
+    finished: Vec<Value>,
+) -> tokio::task::JoinHandle<()> {
+    let mut conn = redis::Client::open(redis)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let feed = live.live_stream();
+    tokio::spawn(async move {
+        for _ in 0..20 {
+            tokio::time::sleep(StdDuration::from_millis(200)).await;
+            for data in &finished {
+                xadd(&mut conn, &feed, "finished", data).await;
+            }
+        }
+    })
 }
 
 async fn xadd(
@@ -1700,25 +1711,12 @@ async fn the_live_feed_sends_runs_as_they_start_and_finish() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let mut conn = redis::Client::open(redis.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let feed = live.live_stream();
-    let publisher = tokio::spawn(async move {
-        // The feed starts at the newest entry, so publish until the reader has taken one.
-        for _ in 0..20 {
-            tokio::time::sleep(StdDuration::from_millis(200)).await;
-            xadd(
-                &mut conn,
-                &feed,
-                "finished",
-                &json!({"runId": "feed-1", "status": "passed", "durationMs": 9}),
-            )
-            .await;
-        }
-    });
+    let publisher = keep_publishing(
+        &redis,
+        &live,
+        vec![json!({"runId": "feed-1", "status": "passed", "durationMs": 9})],
+    )
+    .await;
     let text = read_sse(response, "event: run").await;
     publisher.abort();
     let runs = events(&text, "run");

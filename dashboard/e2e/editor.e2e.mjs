@@ -164,6 +164,21 @@ describe("flow editor", { skip: ready ? false : "set E2E_BASE_URL, E2E_MOCK_URL 
     await page.waitForFunction(() => /id: log_3[\s\S]*id: log\n[\s\S]*id: log_2/.test(document.querySelector(".cm-content")?.innerText ?? ""));
   });
 
+  it("keeps its keyboard promises: duplicate, undo, redo and the shortcuts list", async () => {
+    await node(0).click();
+    await page.keyboard.press("Control+d");
+    await node(3).waitFor();
+    await page.keyboard.press("Control+z");
+    await node(3).waitFor({ state: "detached" });
+    await page.keyboard.press("Control+y");
+    await node(3).waitFor();
+    await page.keyboard.press("?");
+    const shortcuts = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+    await shortcuts.waitFor();
+    assert.match(await shortcuts.innerText(), /Show these shortcuts/);
+    await page.keyboard.press("Escape");
+  });
+
   it("marks the draft run in the executions list", async () => {
     await page.goto(`${base}/executions/`);
     const row = page.locator('[data-testid="execution-row"]', { has: page.getByTestId("draft-badge") });
