@@ -20,7 +20,7 @@ use super::run;
 use crate::engine::FlowStatus;
 use crate::engine::builtins;
 use crate::flow::LoadedFlow;
-use crate::flow::source::Positions;
+use crate::flow::positions::Positions;
 use crate::flow::validate::{KnownNames, validate};
 use crate::queue::{Delivery, FlowRef, ResultMessage, RunMessage, Trigger};
 use crate::store::RejectedRun;

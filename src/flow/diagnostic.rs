@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::source::Position;
+use super::positions::Position;
 
 /// How bad a diagnostic is. Errors stop `validate` and `run`; warnings are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

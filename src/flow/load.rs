@@ -17,7 +17,8 @@ use serde_json::Value;
 use super::action_defaults::ActionDefaults;
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::model::FlowSpec;
-use super::source::{Positions, kind_of, parse_documents};
+use super::positions::Positions;
+use super::source::{SourceDocument, kind_of, parse_documents};
 
 /// The API group of TestMesh's resources.
 pub const API_GROUP: &str = "testmesh.io";
@@ -199,24 +200,28 @@ pub fn load_text(text: &str, file: &Path, loaded: &mut Loaded) {
             .push(Diagnostic::error("the file holds no YAML document").in_file(label));
         return;
     }
-    for (index, document) in documents.into_iter().enumerate() {
-        let Value::Object(map) = &document.value else {
+    for (index, SourceDocument { value, positions }) in documents.into_iter().enumerate() {
+        let Value::Object(mut map) = value else {
             loaded.diagnostics.push(
                 Diagnostic::error(format!(
                     "expected a flow (a map with `name` and `steps`), found {}",
-                    kind_of(&document.value)
+                    kind_of(&value)
                 ))
                 .in_file(label.clone())
-                .at(document.positions.find("")),
+                .at(positions.find("")),
             );
             continue;
+        };
+        let skipped = |kind: &str| LoadedDocument::Skipped {
+            file: file.to_path_buf(),
+            kind: kind.to_string(),
         };
         let api_version = map.get("apiVersion").and_then(Value::as_str);
         let kind = map.get("kind").and_then(Value::as_str);
         match (api_version, kind) {
             (Some(api), Some(kind)) if api.split('/').next() == Some(API_GROUP) => match kind {
-                "TestFlow" => load_manifest_flow(map, &document.positions, file, index, loaded),
-                "TestEnvironment" => load_environment(map, file, loaded),
+                "TestFlow" => load_manifest_flow(map, &positions, file, index, loaded),
+                "TestEnvironment" => load_environment(&map, file, loaded),
                 "TestSchedule" => loaded
                     .documents
                     .push(LoadedDocument::Schedule(LoadedSchedule {
@@ -227,58 +232,38 @@ pub fn load_text(text: &str, file: &Path, loaded: &mut Loaded) {
                             .and_then(Value::as_str)
                             .unwrap_or_default()
                             .to_string(),
-                        spec: map.get("spec").cloned().unwrap_or(Value::Null),
-                        positions: document.positions.below("/spec"),
+                        spec: map.remove("spec").unwrap_or(Value::Null),
+                        positions: positions.below("/spec"),
                     })),
-                _ => loaded.documents.push(LoadedDocument::Skipped {
-                    file: file.to_path_buf(),
-                    kind: kind.to_string(),
-                }),
+                _ => loaded.documents.push(skipped(kind)),
             },
-            (Some(_), Some(kind)) => loaded.documents.push(LoadedDocument::Skipped {
-                file: file.to_path_buf(),
-                kind: kind.to_string(),
-            }),
-            _ if is_environment_file(map) => {
-                loaded.documents.push(LoadedDocument::Skipped {
-                    file: file.to_path_buf(),
-                    kind: "environment file (give it with --env-file)".into(),
-                });
-            }
-            _ if map.contains_key("endpoints") && !map.contains_key("steps") => {
-                loaded.documents.push(LoadedDocument::Skipped {
-                    file: file.to_path_buf(),
-                    kind: "mock endpoints (for testmesh mock)".into(),
-                });
-            }
-            _ => match map.get("flow") {
+            (Some(_), Some(kind)) => loaded.documents.push(skipped(kind)),
+            _ if is_environment_file(&map) => loaded
+                .documents
+                .push(skipped("environment file (give it with --env-file)")),
+            _ if map.contains_key("endpoints") && !map.contains_key("steps") => loaded
+                .documents
+                .push(skipped("mock endpoints (for testmesh mock)")),
+            _ => match map.shift_remove("flow") {
                 Some(inner @ Value::Object(_)) => {
-                    for key in map.keys().filter(|k| k.as_str() != "flow") {
+                    for key in map.keys() {
                         loaded.diagnostics.push(
                             Diagnostic::warning(format!(
                                 "`{key}` beside `flow:` is ignored; put it inside `flow:`"
                             ))
                             .in_file(label.clone())
-                            .at(document.positions.find(&format!("/{key}"))),
+                            .at(positions.find(&format!("/{key}"))),
                         );
                     }
-                    let positions = document.positions.below("/flow");
-                    load_flow(inner.clone(), positions, file, index, None, "", loaded);
+                    let positions = positions.below("/flow");
+                    load_flow(inner, positions, file, index, None, "", loaded);
                 }
                 Some(other) => loaded.diagnostics.push(
-                    Diagnostic::error(format!("`flow:` must be a map, found {}", kind_of(other)))
+                    Diagnostic::error(format!("`flow:` must be a map, found {}", kind_of(&other)))
                         .in_file(label.clone())
-                        .at(document.positions.find("/flow")),
+                        .at(positions.find("/flow")),
                 ),
-                None => load_flow(
-                    document.value.clone(),
-                    document.positions.clone(),
-                    file,
-                    index,
-                    None,
-                    "",
-                    loaded,
-                ),
+                None => load_flow(Value::Object(map), positions, file, index, None, "", loaded),
             },
         }
     }
@@ -295,7 +280,7 @@ const CLUSTER_FIELDS: &[&str] = &[
 ];
 
 fn load_manifest_flow(
-    map: &serde_json::Map<String, Value>,
+    mut map: serde_json::Map<String, Value>,
     positions: &Positions,
     file: &Path,
     index: usize,
@@ -311,8 +296,8 @@ fn load_manifest_flow(
         .and_then(|m| m.get("namespace"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let mut spec = match map.get("spec") {
-        Some(spec @ Value::Object(_)) => spec.clone(),
+    let mut spec = match map.remove("spec") {
+        Some(spec @ Value::Object(_)) => spec,
         _ => {
             loaded.diagnostics.push(
                 Diagnostic::error("a TestFlow needs a `spec` map holding the flow")
@@ -467,7 +452,7 @@ fn load_flow(
     let label = file.display().to_string();
     let mut ignored = Vec::new();
     let mut track = serde_path_to_error::Track::new();
-    let deserializer = serde_path_to_error::Deserializer::new(&value, &mut track);
+    let deserializer = serde_path_to_error::Deserializer::new(value, &mut track);
     let parsed: Result<FlowSpec, _> =
         serde_ignored::deserialize(deserializer, |path| ignored.push(ignored_pointer(&path)));
     match parsed {

@@ -16,6 +16,7 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod path;
+pub mod positions;
 pub mod reference;
 pub mod schema;
 pub mod source;

@@ -1,59 +1,16 @@
-//! YAML text to JSON values, keeping where each node stood in the file so that every later
-//! message (a wrong type, an unknown action, a missing reference) can point at a line and column.
+//! YAML text to JSON values, from the parser's events with no tree in between. Where each node
+//! stood is read again from the same events only when a message needs it (see [`Positions`]), so
+//! that every later message (a wrong type, an unknown action, a missing reference) can point at a
+//! line and column.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt;
 
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{Marker, Scalar, ScalarStyle, ScanError, Tag};
+use saphyr_parser::{Event, Parser, Span, SpannedEventReceiver};
 use serde_json::{Map, Number, Value};
 
-/// A line and column in a file, both counted from 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct Position {
-    pub line: usize,
-    pub column: usize,
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
-
-/// Positions of the nodes of one document, keyed by JSON pointer (`/steps/0/config/url`).
-#[derive(Debug, Clone, Default)]
-pub struct Positions(HashMap<String, Position>);
-
-impl Positions {
-    /// The position of `pointer`, or of its nearest ancestor that has one.
-    pub fn find(&self, pointer: &str) -> Option<Position> {
-        let mut pointer = pointer;
-        loop {
-            if let Some(position) = self.0.get(pointer) {
-                return Some(*position);
-            }
-            match pointer.rfind('/') {
-                Some(cut) => pointer = &pointer[..cut],
-                None => return None,
-            }
-        }
-    }
-
-    /// A copy with every pointer below `prefix` re-rooted at `/` (for a manifest's `spec`).
-    pub fn below(&self, prefix: &str) -> Positions {
-        let mut inner = HashMap::new();
-        for (pointer, position) in &self.0 {
-            if pointer == prefix {
-                inner.insert(String::new(), *position);
-            } else if let Some(rest) = pointer.strip_prefix(prefix)
-                && rest.starts_with('/')
-            {
-                inner.insert(rest.to_string(), *position);
-            }
-        }
-        Positions(inner)
-    }
-}
+use super::positions::{Position, PositionMaps, Positions};
 
 /// One YAML document as a JSON value, with its positions.
 #[derive(Debug, Clone)]
@@ -69,25 +26,49 @@ pub struct YamlError {
     pub message: String,
 }
 
-/// Parses every document of `text`. Anchors and aliases are expanded (within a budget that
-/// stops alias bombs) and duplicate keys are rejected, as YAML requires.
+/// How many nodes aliases may copy in one file, in all: a few anchors referring to each other
+/// can otherwise stand for billions of nodes ("billion laughs").
+const ALIAS_NODE_BUDGET: usize = 100_000;
+
+/// Parses every document of `text` (documents that are empty or `null` are left out). Anchors
+/// and aliases are expanded (within a budget that stops alias bombs) and duplicate keys are
+/// rejected, as YAML requires.
 pub fn parse_documents(text: &str) -> Result<Vec<SourceDocument>, YamlError> {
-    let documents = MarkedYaml::load_from_str(text).map_err(|err| YamlError {
-        position: position_of(err.marker().line(), err.marker().col()),
-        message: err.info().to_string(),
-    })?;
-    documents
-        .iter()
-        .filter(|doc| !matches!(doc.data, YamlData::Value(Scalar::Null)))
-        .map(|doc| {
-            let mut positions = HashMap::new();
-            let value = convert(doc, String::new(), &mut positions)?;
-            Ok(SourceDocument {
-                value,
-                positions: Positions(positions),
-            })
-        })
-        .collect()
+    let values = build(text, None)?;
+    let positions = Positions::of_documents(text, values.len(), record_positions);
+    Ok(values
+        .into_iter()
+        .zip(positions)
+        .map(|(value, positions)| SourceDocument { value, positions })
+        .collect())
+}
+
+/// The positions of every document of `text`, which [`parse_documents`] has read without error.
+fn record_positions(text: &str) -> PositionMaps {
+    let mut recorder = Recorder::default();
+    match build(text, Some(&mut recorder)) {
+        Ok(_) => recorder.documents,
+        Err(_) => Vec::new(),
+    }
+}
+
+fn build(text: &str, recorder: Option<&mut Recorder>) -> Result<Vec<Value>, YamlError> {
+    let mut builder = Builder {
+        documents: Vec::new(),
+        open: Vec::new(),
+        anchors: HashMap::new(),
+        alias_budget: ALIAS_NODE_BUDGET,
+        root_kept: false,
+        error: None,
+        recorder,
+    };
+    Parser::new_from_str(text)
+        .load(&mut builder, true)
+        .map_err(|err| scan_error(&err))?;
+    match builder.error {
+        Some(err) => Err(err),
+        None => Ok(builder.documents),
+    }
 }
 
 /// A short word for the type of a value, as users read it: string, number, map, list...
@@ -146,80 +127,297 @@ fn yaml_of(value: &Value) -> saphyr::Yaml<'static> {
     }
 }
 
-fn position_of(line: usize, col: usize) -> Position {
+fn position_of(marker: &Marker) -> Position {
     Position {
-        line,
-        column: col + 1,
+        line: marker.line(),
+        column: marker.col() + 1,
     }
 }
 
-fn convert(
-    node: &MarkedYaml<'_>,
-    pointer: String,
-    positions: &mut HashMap<String, Position>,
-) -> Result<Value, YamlError> {
-    let here = position_of(node.span.start.line(), node.span.start.col());
-    positions.entry(pointer.clone()).or_insert(here);
-    Ok(match &node.data {
-        YamlData::Value(scalar) => scalar_value(scalar),
-        YamlData::Representation(text, _, _) => Value::String(text.to_string()),
-        YamlData::Sequence(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| convert(item, format!("{pointer}/{index}"), positions))
-                .collect::<Result<_, _>>()?,
-        ),
-        YamlData::Mapping(entries) => {
-            let mut map = Map::with_capacity(entries.len());
-            for (key, value) in entries {
-                let name = key_text(key)?;
-                let child = format!("{pointer}/{}", pointer_segment(&name));
-                positions.insert(
-                    child.clone(),
-                    position_of(key.span.start.line(), key.span.start.col()),
-                );
-                let value = convert(value, child, positions)?;
-                map.insert(name, value);
-            }
-            Value::Object(map)
-        }
-        YamlData::Tagged(_, inner) => convert(inner, pointer, positions)?,
-        YamlData::Alias(_) | YamlData::BadValue => {
-            return Err(YamlError {
-                position: here,
-                message: "this value does not match its tag (for example `!!int abc`)".into(),
-            });
-        }
-    })
+fn scan_error(err: &ScanError) -> YamlError {
+    YamlError {
+        position: position_of(err.marker()),
+        message: err.info().to_string(),
+    }
 }
 
-fn scalar_value(scalar: &Scalar<'_>) -> Value {
+/// A collection whose end has not been read yet.
+enum Open {
+    Sequence {
+        items: Vec<Value>,
+        anchor: usize,
+    },
+    Mapping {
+        entries: Map<String, Value>,
+        /// The key read, waiting for its value, and where it stood.
+        key: Option<(String, Marker)>,
+        anchor: usize,
+    },
+}
+
+/// Builds the documents' values from the parser's events, keeping the first error.
+struct Builder<'r> {
+    documents: Vec<Value>,
+    open: Vec<Open>,
+    anchors: HashMap<usize, Value>,
+    /// Nodes aliases may still copy.
+    alias_budget: usize,
+    /// The current document's root was kept (it is not empty or `null`).
+    root_kept: bool,
+    error: Option<YamlError>,
+    recorder: Option<&'r mut Recorder>,
+}
+
+impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
+    fn on_event(&mut self, event: Event<'input>, span: Span) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(err) = self.read(event, span.start) {
+            self.error = Some(err);
+        }
+    }
+}
+
+impl Builder<'_> {
+    fn read(&mut self, event: Event<'_>, mark: Marker) -> Result<(), YamlError> {
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            Event::DocumentStart(_) => self.root_kept = false,
+            Event::DocumentEnd => {
+                if let Some(recorder) = self.recorder.as_deref_mut() {
+                    recorder.end_document(self.root_kept);
+                }
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.begin_collection(mark)?;
+                self.open.push(Open::Sequence {
+                    items: Vec::new(),
+                    anchor,
+                });
+            }
+            Event::MappingStart(anchor, _) => {
+                self.begin_collection(mark)?;
+                self.open.push(Open::Mapping {
+                    entries: Map::new(),
+                    key: None,
+                    anchor,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some(recorder) = self.recorder.as_deref_mut() {
+                    recorder.leave();
+                }
+                match self.open.pop() {
+                    Some(Open::Sequence { items, anchor }) => {
+                        self.complete(Value::Array(items), anchor)?;
+                    }
+                    Some(Open::Mapping {
+                        entries, anchor, ..
+                    }) => self.complete(Value::Object(entries), anchor)?,
+                    None => {}
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = scalar(text, style, tag.as_ref()).ok_or_else(|| YamlError {
+                    position: position_of(&mark),
+                    message: "this value does not match its tag (for example `!!int abc`)".into(),
+                })?;
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                self.place(value, mark)?;
+            }
+            Event::Alias(anchor) => {
+                let value = self.copy_anchor(anchor, mark)?;
+                self.place(value, mark)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the next node is a key of the innermost open mapping.
+    fn awaiting_key(&self) -> bool {
+        matches!(self.open.last(), Some(Open::Mapping { key: None, .. }))
+    }
+
+    fn begin_collection(&mut self, mark: Marker) -> Result<(), YamlError> {
+        if self.awaiting_key() {
+            return Err(YamlError {
+                position: position_of(&mark),
+                message: "a map key must be a plain value, not a list or a map".into(),
+            });
+        }
+        self.enter_node(mark, true);
+        Ok(())
+    }
+
+    /// Records where a node that is not a key begins (when recording).
+    fn enter_node(&mut self, mark: Marker, collection: bool) {
+        let Some(recorder) = self.recorder.as_deref_mut() else {
+            return;
+        };
+        let (child, key_mark) = match self.open.last() {
+            None => (None, None),
+            Some(Open::Sequence { items, .. }) => (Some(items.len().to_string()), None),
+            Some(Open::Mapping { key, .. }) => match key {
+                Some((key, key_mark)) => (Some(pointer_segment(key)), Some(*key_mark)),
+                None => return,
+            },
+        };
+        recorder.enter(child.as_deref(), key_mark, mark, collection);
+    }
+
+    /// A scalar or a copied anchor: the key of an open mapping, or a value.
+    fn place(&mut self, value: Value, mark: Marker) -> Result<(), YamlError> {
+        if self.awaiting_key() {
+            let key = key_text(value).ok_or_else(|| YamlError {
+                position: position_of(&mark),
+                message: "a map key must be a plain value, not a list or a map".into(),
+            })?;
+            if let Some(Open::Mapping { key: slot, .. }) = self.open.last_mut() {
+                *slot = Some((key, mark));
+            }
+            return Ok(());
+        }
+        self.enter_node(mark, false);
+        self.complete(value, 0)
+    }
+
+    /// Hands a finished node to its parent (or ends the document's root).
+    fn complete(&mut self, value: Value, anchor: usize) -> Result<(), YamlError> {
+        if anchor > 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        match self.open.last_mut() {
+            None => {
+                if !value.is_null() {
+                    self.documents.push(value);
+                    self.root_kept = true;
+                }
+            }
+            Some(Open::Sequence { items, .. }) => items.push(value),
+            Some(Open::Mapping { entries, key, .. }) => {
+                let (key, key_mark) = key.take().unwrap_or_default();
+                if entries.insert(key, value).is_some() {
+                    return Err(YamlError {
+                        position: position_of(&key_mark),
+                        message: "duplicated key in mapping".into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A copy of an anchored node, if the copies so far leave budget for it.
+    fn copy_anchor(&mut self, anchor: usize, mark: Marker) -> Result<Value, YamlError> {
+        let value = self.anchors.get(&anchor).ok_or_else(|| YamlError {
+            position: position_of(&mark),
+            message: "unknown anchor".into(),
+        })?;
+        if !count_within(value, &mut self.alias_budget) {
+            return Err(YamlError {
+                position: position_of(&mark),
+                message: format!(
+                    "aliases here would copy more than {ALIAS_NODE_BUDGET} nodes (possible billion-laughs attack)"
+                ),
+            });
+        }
+        Ok(value.clone())
+    }
+}
+
+/// Takes the nodes of `value` (a map's entries count twice) from `budget`; false once it runs
+/// out, without walking the rest.
+fn count_within(value: &Value, budget: &mut usize) -> bool {
+    let Some(left) = budget.checked_sub(1) else {
+        return false;
+    };
+    *budget = left;
+    match value {
+        Value::Array(items) => items.iter().all(|item| count_within(item, budget)),
+        Value::Object(entries) => entries.values().all(|item| {
+            budget.checked_sub(1).map(|left| *budget = left).is_some() && count_within(item, budget)
+        }),
+        _ => true,
+    }
+}
+
+/// A scalar's value under YAML's core schema, or None when it does not match its tag
+/// (`!!int abc`). Tags outside the core schema (`!Ref`) are read past.
+fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Cow<'_, Tag>>) -> Option<Value> {
+    Scalar::parse_from_cow_and_metadata(text, style, tag).map(scalar_value)
+}
+
+fn scalar_value(scalar: Scalar<'_>) -> Value {
     match scalar {
         Scalar::Null => Value::Null,
-        Scalar::Boolean(b) => Value::Bool(*b),
-        Scalar::Integer(i) => Value::Number((*i).into()),
+        Scalar::Boolean(b) => Value::Bool(b),
+        Scalar::Integer(i) => Value::Number(i.into()),
         Scalar::FloatingPoint(f) => Number::from_f64(f.into_inner())
             .map(Value::Number)
             .unwrap_or_else(|| Value::String(f.to_string())),
-        Scalar::String(s) => Value::String(s.to_string()),
+        Scalar::String(s) => Value::String(s.into_owned()),
     }
 }
 
-fn key_text(key: &MarkedYaml<'_>) -> Result<String, YamlError> {
-    match &key.data {
-        YamlData::Value(Scalar::String(s)) => Ok(s.to_string()),
-        YamlData::Value(Scalar::Null) => Ok("null".into()),
-        YamlData::Value(scalar) => Ok(match scalar_value(scalar) {
-            Value::String(s) => s,
-            other => other.to_string(),
-        }),
-        YamlData::Representation(text, _, _) => Ok(text.to_string()),
-        YamlData::Tagged(_, inner) => key_text(inner),
-        _ => Err(YamlError {
-            position: position_of(key.span.start.line(), key.span.start.col()),
-            message: "a map key must be a plain value, not a list or a map".into(),
-        }),
+/// The text of a map key: a string as written, `null` for an empty key, other scalars as their
+/// JSON text (`1`, `true`); None for a list or a map.
+fn key_text(value: Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text),
+        Value::Array(_) | Value::Object(_) => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// Collects positions while a document is built: where each node began, and for a map's entry
+/// where its key stood.
+#[derive(Default)]
+struct Recorder {
+    documents: PositionMaps,
+    current: HashMap<String, Position>,
+    /// The pointers of the open collections.
+    open: Vec<String>,
+}
+
+impl Recorder {
+    fn enter(
+        &mut self,
+        child: Option<&str>,
+        key_mark: Option<Marker>,
+        mark: Marker,
+        collection: bool,
+    ) {
+        let pointer = match (child, self.open.last()) {
+            (Some(child), Some(parent)) => format!("{parent}/{child}"),
+            _ => String::new(),
+        };
+        if let Some(key_mark) = key_mark {
+            self.current.insert(pointer.clone(), position_of(&key_mark));
+        }
+        if collection {
+            self.current
+                .entry(pointer.clone())
+                .or_insert(position_of(&mark));
+            self.open.push(pointer);
+        } else {
+            self.current.entry(pointer).or_insert(position_of(&mark));
+        }
+    }
+
+    fn leave(&mut self) {
+        self.open.pop();
+    }
+
+    /// Ends a document; one whose root was left out (empty or `null`) is left out here too.
+    fn end_document(&mut self, kept: bool) {
+        let current = std::mem::take(&mut self.current);
+        self.open.clear();
+        if kept {
+            self.documents.push(current);
+        }
     }
 }
 
@@ -274,8 +472,42 @@ mod tests {
 
     #[test]
     fn expands_anchors() {
-        let docs = parse_documents("base: &h {a: 1}\nuse: *h\n").unwrap();
+        let docs = parse_documents("base: &h {a: 1}\nuse: *h\nname: &n x\n*n : 2\n").unwrap();
         assert_eq!(docs[0].value["use"], serde_json::json!({"a": 1}));
+        assert_eq!(docs[0].value["x"], 2);
+        // A node copied by an alias is reported where the alias stands.
+        assert_eq!(
+            docs[0].positions.find("/use/a"),
+            Some(Position { line: 2, column: 1 })
+        );
+    }
+
+    #[test]
+    fn stops_aliases_that_would_copy_too_much() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..8 {
+            let previous = format!("*a{}", level - 1);
+            let items = [previous.as_str(); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        let err = parse_documents(&text).unwrap_err();
+        assert!(err.message.contains("billion-laughs"), "{}", err.message);
+        assert!(err.position.line > 1, "{err:?}");
+    }
+
+    #[test]
+    fn positions_belong_to_the_documents_kept() {
+        let docs = parse_documents("---\n--- ~\n---\nfirst: 1\n---\n\n  second: 2\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].value, serde_json::json!({"second": 2}));
+        assert_eq!(
+            docs[0].positions.find("/first"),
+            Some(Position { line: 4, column: 1 })
+        );
+        assert_eq!(
+            docs[1].positions.find("/second"),
+            Some(Position { line: 7, column: 3 })
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ use serde_json::{Map, Value, json};
 
 use super::names::{UniqueNames, snake_case};
 use super::{ImportError, Imported, ImportedFlow, ImportedStep, read_document};
-use crate::flow::source::{Positions, pointer_segment};
+use crate::flow::positions::Positions;
+use crate::flow::source::pointer_segment;
 
 /// The HTTP methods a path item may hold, in the order steps are made.
 const METHODS: &[&str] = &[
