@@ -17,7 +17,19 @@ pub fn parse_template(text: &str) -> Vec<Piece<'_>> {
     let mut literal = String::new();
     let mut rest = text;
     let mut literal_start: Option<&str> = Some(text);
+    if !text.contains(['$', '{']) {
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text.into()));
+        }
+        return pieces;
+    }
     while !rest.is_empty() {
+        let plain = rest.find(['$', '{']).unwrap_or(rest.len());
+        if plain > 0 {
+            literal.push_str(&rest[..plain]);
+            rest = &rest[plain..];
+            continue;
+        }
         if let Some(after) = rest.strip_prefix("$${") {
             literal.push_str("${");
             literal_start = None;

@@ -50,6 +50,7 @@ pub fn validate(flow: &LoadedFlow, known: &KnownNames, builtins: &[&str]) -> Vec
         steps_run: HashMap::new(),
         late: None,
         compiled: HashMap::new(),
+        capture_paths: HashMap::new(),
     };
     check.defined.extend(builtins.iter().map(|s| s.to_string()));
     check.run();
@@ -76,6 +77,8 @@ struct Checker<'a> {
     /// Whether each expression text checked so far compiles (None) or why not: flows repeat
     /// the same assertions over many steps, and compiling is most of a check's work.
     compiled: HashMap<String, Option<String>>,
+    /// Whether each capture path checked so far parses (None) or why not, for the same reason.
+    capture_paths: HashMap<String, Option<String>>,
 }
 
 /// Step lists in run order, with their pointer prefix and default id prefix.
@@ -146,15 +149,15 @@ impl Checker<'_> {
             .collect();
         // Ids are unique within a phase; the same cleanup step before and after the main steps
         // is common, and the later phase's result shadows the earlier one.
-        let mut seen_ids: HashMap<(&str, String), String> = HashMap::new();
+        let mut seen_ids: HashMap<(&str, &str), usize> = HashMap::new();
         for (list, index, step, id) in &all_steps {
             let pointer = format!("/{list}/{index}/id");
-            if let Some(first) = seen_ids.get(&(*list, id.clone())) {
+            if let Some(first) = seen_ids.get(&(*list, id.as_str())) {
+                let first = field_of_pointer(&format!("/{list}/{first}"));
                 let message = format!("duplicate step id `{id}` (first used at {first})");
                 self.report(Diagnostic::error(message), &pointer, Some(id));
             } else {
-                let place = field_of_pointer(&format!("/{list}/{index}"));
-                seen_ids.insert((*list, id.clone()), place);
+                seen_ids.insert((*list, id.as_str()), *index);
             }
             if step.id.is_some() && !is_valid_id(id) {
                 let message = format!(
@@ -309,7 +312,10 @@ impl Checker<'_> {
             let at = format!("{pointer}/output/{}", pointer_segment(name));
             match OutputSource::of(source) {
                 OutputSource::Path(path) => {
-                    if let Err(err) = CapturePath::parse(path) {
+                    let problem = checked_once(&mut self.capture_paths, path, |path| {
+                        CapturePath::parse(path).err()
+                    });
+                    if let Some(err) = problem {
                         self.report(Diagnostic::error(err), &at, Some(id));
                     }
                 }
@@ -488,17 +494,11 @@ impl Checker<'_> {
 
     fn check_expression(&mut self, expression: &str, pointer: &str, id: &str) {
         self.check_references_in_text(unwrap_expression(expression), pointer, Some(id));
-        let problem = match self.compiled.get(expression) {
-            Some(problem) => problem.clone(),
-            None => {
-                let problem = expr::compile(&prepare_for_check(expression))
-                    .err()
-                    .map(|err| crate::engine::evaluate::compile_message(expression, &err));
-                self.compiled
-                    .insert(expression.to_string(), problem.clone());
-                problem
-            }
-        };
+        let problem = checked_once(&mut self.compiled, expression, |expression| {
+            expr::compile(&prepare_for_check(expression))
+                .err()
+                .map(|err| crate::engine::evaluate::compile_message(expression, &err))
+        });
         if let Some(message) = problem {
             self.report(Diagnostic::error(message), pointer, Some(id));
         }
@@ -625,6 +625,21 @@ impl Checker<'_> {
 
 /// Why `value` is not of type `expected`, if it is not. Text holding references is only known
 /// when the step runs, so it passes wherever text may stand for another type.
+/// The problem `check` finds in `text` (None when there is none), from `cache` when the same
+/// text was checked before.
+fn checked_once(
+    cache: &mut HashMap<String, Option<String>>,
+    text: &str,
+    check: impl FnOnce(&str) -> Option<String>,
+) -> Option<String> {
+    if let Some(problem) = cache.get(text) {
+        return problem.clone();
+    }
+    let problem = check(text);
+    cache.insert(text.to_string(), problem.clone());
+    problem
+}
+
 fn type_problem(value: &Value, expected: KeyType) -> Option<String> {
     if let Value::String(text) = value
         && (exact_reference(text).is_some() || text.contains("${") || text.contains("{{"))

@@ -130,18 +130,30 @@ fn http_exchange(attempt: &AttemptResult) -> Option<String> {
     Some(text)
 }
 
-/// The path and query of a URL; the text as it is when it does not parse.
+/// The path and query of a URL with a host (`scheme://host/...`); other text as it is. The URL
+/// comes from the step's record, already parsed and normalised, so cutting the text is enough.
 fn url_path(url: &str) -> Cow<'_, str> {
-    match url::Url::parse(url) {
-        Ok(parsed) if parsed.has_host() => {
-            let mut path = parsed.path().to_owned();
-            if let Some(query) = parsed.query() {
-                path.push('?');
-                path.push_str(query);
-            }
-            Cow::Owned(path)
-        }
-        _ => Cow::Borrowed(url),
+    let Some((scheme, after_scheme)) = url.split_once("://") else {
+        return Cow::Borrowed(url);
+    };
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !is_scheme {
+        return Cow::Borrowed(url);
+    }
+    let path_start = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    let path_and_query = after_scheme[path_start..]
+        .split('#')
+        .next()
+        .unwrap_or_default();
+    if path_and_query.starts_with('/') {
+        Cow::Borrowed(path_and_query)
+    } else {
+        Cow::Owned(format!("/{path_and_query}"))
     }
 }
 
@@ -570,5 +582,26 @@ fn running_message(running: &[String]) -> String {
         String::new()
     } else {
         format!("running: {}", one_line(&running.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_path;
+
+    #[test]
+    fn a_step_line_shows_the_path_and_query_of_a_url() {
+        let cases = [
+            ("http://api:8080/users/7?page=2#top", "/users/7?page=2"),
+            ("https://user:pw@example.com", "/"),
+            ("http://example.com?q=1", "/?q=1"),
+            ("http://[::1]:3000/health", "/health"),
+            ("not a url", "not a url"),
+            ("see http ://x/y", "see http ://x/y"),
+            ("mailto:someone@example.com", "mailto:someone@example.com"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(url_path(url), shown, "{url}");
+        }
     }
 }
