@@ -147,6 +147,12 @@ read -r one_best one_median < <(wall_ms "$cli_runs" "$bin" run "$work/one.yaml")
 read -r hurl1_best hurl1_median < <(wall_ms "$cli_runs" "$hurl" --test "$work/one.hurl")
 read -r true_best true_median < <(wall_ms "$cli_runs" /bin/true)
 echo "testmesh run: best $one_best ms, median $one_median ms (target <= 10 ms) | Hurl: best $hurl1_best ms, median $hurl1_median ms | /bin/true: best $true_best ms, median $true_median ms"
+# build.rs lays the listed functions out first; a list made for other dependencies names few
+# functions of this build, and the runs above are then slower and larger.
+listed=$(grep -vc '^#' link/hot-functions.txt)
+found=$(comm -12 <(nm --defined-only "$bin" | awk '{ print $3 }' | sort -u) \
+    <(grep -v '^#' link/hot-functions.txt | sort -u) | wc -l)
+echo "hot-function list: $found of $listed names found in this build (run scripts/hot-functions.sh when far fewer)"
 if [[ -x /usr/bin/time ]] && /usr/bin/time -v /bin/true >/dev/null 2>&1; then
     # Both binaries as a process maps them after a reboot: a file just written stays in the page
     # cache in large folios, and a process then maps a whole folio per page it touches, which

@@ -63,6 +63,14 @@ done
 nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u >"$work/defined"
 sed -n 's/^c\{0,1\}fn=//p' "$work/http.callgrind" "$work/log.callgrind" |
     awk '!seen[$0]++' >"$work/executed"
-awk 'NR == FNR { defined[$0] = 1; next } defined[$0]' "$work/defined" "$work/executed" \
-    >link/hot-functions.txt
-echo "link/hot-functions.txt: $(wc -l <link/hot-functions.txt) functions; rebuild to use them"
+# The first line names what the list was made for; build.rs warns when building for another.
+lock_hash=$(python3 -c 'import sys
+h = 0xcbf29ce484222325
+for b in open(sys.argv[1], "rb").read():
+    h = ((h ^ b) * 0x100000001b3) % 2**64
+print(f"{h:016x}")' Cargo.lock)
+{
+    echo "# made for: Cargo.lock fnv1a64=$lock_hash, $(rustc -V)"
+    awk 'NR == FNR { defined[$0] = 1; next } defined[$0]' "$work/defined" "$work/executed"
+} >link/hot-functions.txt
+echo "link/hot-functions.txt: $(($(wc -l <link/hot-functions.txt) - 1)) functions; rebuild to use them"
