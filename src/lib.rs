@@ -5,6 +5,7 @@
 //! (runs one flow), which is used by `report` and the command line.
 
 pub mod api;
+pub mod checks;
 pub mod cli;
 pub mod engine;
 pub mod executor;

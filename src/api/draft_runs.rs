@@ -22,10 +22,11 @@ use super::access_review::KubernetesAccess;
 use super::auth::SignedIn;
 use super::error::{ApiError, ErrorBody};
 use super::scope::Scoped;
-use crate::cli::{check_loaded, resource_name};
+use crate::checks::check_loaded;
 use crate::flow::load::{Loaded, load_text};
 use crate::flow::validate::KnownNames;
 use crate::queue::{EnvironmentRef, FlowRef, RedisQueue, RunMessage, Trigger, TriggerKind};
+use crate::resources::resource_name;
 
 /// How long a draft run may wait in the queue for an executor.
 const START_WITHIN_MINUTES: i64 = 5;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
-use crate::cli::check_loaded;
+use crate::checks::check_loaded;
 use crate::flow::load::{Loaded, load_text};
 use crate::flow::validate::KnownNames;
 use crate::flow::{Diagnostic, Severity};

@@ -9,6 +9,7 @@ use super::inputs::print_diagnostics;
 use super::output;
 use crate::flow::load::API_GROUP;
 use crate::flow::{FlowSpec, load_paths};
+use crate::resources::resource_name;
 
 pub fn convert(file: &Path, namespace: Option<&str>) -> Exit {
     let loaded = load_paths(&[file.to_path_buf()]);
@@ -41,38 +42,4 @@ pub fn manifest(spec: &FlowSpec, namespace: Option<&str>) -> Value {
         "metadata": metadata,
         "spec": serde_json::to_value(spec).unwrap_or(Value::Null),
     })
-}
-
-/// A display name made into a Kubernetes object name: lowercase letters, digits and `-`.
-pub fn resource_name(name: &str) -> String {
-    let mut out = String::new();
-    for ch in name.chars() {
-        if ch.is_ascii_alphanumeric() {
-            out.push(ch.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let trimmed: String = out.trim_matches('-').chars().take(63).collect();
-    let trimmed = trimmed.trim_end_matches('-').to_string();
-    if trimmed.is_empty() {
-        "flow".into()
-    } else {
-        trimmed
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_become_valid_object_names() {
-        assert_eq!(
-            resource_name("User Signup — happy path!"),
-            "user-signup-happy-path"
-        );
-        assert_eq!(resource_name("***"), "flow");
-        assert_eq!(resource_name(&"a".repeat(80)).len(), 63);
-    }
 }

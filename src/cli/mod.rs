@@ -25,9 +25,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use convert::resource_name;
 pub use exit::Exit;
-pub use validate::check_loaded;
 
 /// Kubernetes-native end-to-end integration tests, run locally, in CI or in a cluster.
 #[derive(Debug, Parser)]

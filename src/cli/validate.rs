@@ -7,10 +7,8 @@ use clap::{Args, ValueEnum};
 use super::exit::Exit;
 use super::inputs::{VariableArgs, environment, print_diagnostics};
 use super::output;
-use crate::engine::builtins;
-use crate::flow::validate::{KnownNames, validate as validate_flow};
-use crate::flow::{Diagnostic, Loaded, load_paths};
-use crate::operator::schedule::check_manifest_spec;
+use crate::checks::check_loaded;
+use crate::flow::{Diagnostic, load_paths};
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -84,27 +82,5 @@ pub fn check(paths: &[PathBuf], variables: &VariableArgs) -> (Vec<Diagnostic>, u
     };
     let (mut diagnostics, count) = check_loaded(&loaded, &known);
     diagnostics.extend(environment_error);
-    (diagnostics, count)
-}
-
-/// Validates what was loaded (flows, and the cron and time zone of schedules) against the
-/// names `known` defines: the loader's diagnostics, then each document's, and how many flows
-/// there were. The API's `POST /validate` answers with the same.
-pub fn check_loaded(loaded: &Loaded, known: &KnownNames) -> (Vec<Diagnostic>, usize) {
-    let mut diagnostics = loaded.diagnostics.clone();
-    let mut count = 0;
-    for flow in loaded.flows() {
-        count += 1;
-        diagnostics.extend(validate_flow(flow, known, builtins::NAMES));
-    }
-    for schedule in loaded.schedules() {
-        for (pointer, message) in check_manifest_spec(&schedule.spec) {
-            diagnostics.push(
-                Diagnostic::error(message)
-                    .in_file(schedule.file.display().to_string())
-                    .at(schedule.positions.find(&pointer)),
-            );
-        }
-    }
     (diagnostics, count)
 }

@@ -1,5 +1,6 @@
 //! Types and helpers shared by the three resources: object references, the concurrency policy,
-//! the summary of a run kept in status, run health, and `metav1.Condition` bookkeeping.
+//! the summary of a run kept in status, run health, `metav1.Condition` bookkeeping, and object
+//! names made from display names.
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
@@ -149,6 +150,25 @@ fn now_timestamp(now: DateTime<Utc>) -> k8s_openapi::jiff::Timestamp {
         .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
 }
 
+/// A display name made into a Kubernetes object name: lowercase letters, digits and `-`.
+pub fn resource_name(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed: String = out.trim_matches('-').chars().take(63).collect();
+    let trimmed = trimmed.trim_end_matches('-').to_string();
+    if trimmed.is_empty() {
+        "flow".into()
+    } else {
+        trimmed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +215,15 @@ mod tests {
             1_700_000_100
         );
         assert!(!is_true(&conditions, READY));
+    }
+
+    #[test]
+    fn names_become_valid_object_names() {
+        assert_eq!(
+            resource_name("User Signup — happy path!"),
+            "user-signup-happy-path"
+        );
+        assert_eq!(resource_name("***"), "flow");
+        assert_eq!(resource_name(&"a".repeat(80)).len(), 63);
     }
 }

@@ -12,7 +12,7 @@ pub mod testschedule;
 
 pub use common::{
     ConcurrencyPolicy, ConditionUpdate, LocalRef, RUN_REQUESTED_ANNOTATION, RunHealth, RunSummary,
-    set_condition,
+    resource_name, set_condition,
 };
 pub use testenvironment::{TestEnvironment, TestEnvironmentSpec, TestEnvironmentStatus};
 pub use testflow::{TestFlow, TestFlowSpec, TestFlowStatus};
